@@ -1,0 +1,5 @@
+import sys
+
+from latentwatch.cli import main
+
+sys.exit(main())

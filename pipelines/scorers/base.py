@@ -1,0 +1,67 @@
+"""The one interface every scorer implements.
+
+The online pipeline encodes a batch once and finds its latent neighbours once (`Encoded`); every scorer then
+turns that shared work into a score and its named components. Hyperparameters live only in ``__init__``;
+whatever a scorer learns from validation normals (normalisation statistics) lives in ``state()`` so an artifact
+can store it and ``load_state`` restores identical scores.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A batch after the frozen model and the neighbour search.
+
+    x: scaled input [B, d]; z: latent [B, l]; xhat: reconstruction [B, d]; err: squared reconstruction error [B];
+    nbr_idx: reference item ids of the k nearest latent neighbours [B, k], nearest first; nbr_dist: their euclidean
+    latent distances [B, k].
+    """
+
+    x: np.ndarray
+    z: np.ndarray
+    xhat: np.ndarray
+    err: np.ndarray
+    nbr_idx: np.ndarray
+    nbr_dist: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.err.shape[0])
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: np.ndarray
+    components: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Scorer(ABC):
+    """Base class: ``fit`` on validation normals (optional), then ``score`` batches.
+
+    ``reference`` is a ``pipelines.reference.Reference`` (per-item statistics of the normal windows) and
+    ``decode`` maps latent codes [n, l] to reconstructions [n, d] (only NLN needs it).
+    """
+
+    name: ClassVar[str]
+    k_needed: ClassVar[int] = 0
+
+    def fit(self, enc: Encoded, reference: Any, decode: Any) -> "Scorer":
+        return self
+
+    @abstractmethod
+    def score(self, enc: Encoded, reference: Any, decode: Any) -> ScoreResult: ...
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        if state:
+            raise ValueError(f"scorer {self.name!r} has no state, got keys {sorted(state)}")
