@@ -1,0 +1,33 @@
+"""Scorer registry: one module per scorer, one interface (`pipelines.scorers.base.Scorer`)."""
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.scorers.ares import ARES
+from pipelines.scorers.base import Encoded, Scorer, ScoreResult
+from pipelines.scorers.latent_density import KNNLatent, LOFLatent
+from pipelines.scorers.nln import NLN
+from pipelines.scorers.recon import Recon
+
+# name -> (class, fixed hyperparameters); user params override the fixed ones.
+REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
+    "recon": (Recon, {}),
+    "ares": (ARES, {}),
+    "ares-cal": (ARES, {"calibrated": True}),
+    "ares-knn": (ARES, {"density": "knn"}),
+    "nln": (NLN, {}),
+    "knn-latent": (KNNLatent, {}),
+    "lof-latent": (LOFLatent, {}),
+}
+
+
+def make_scorer(name: str, **params: Any) -> Scorer:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown scorer {name!r}; choose from {sorted(REGISTRY)}")
+    cls, fixed = REGISTRY[name]
+    scorer = cls(**{**fixed, **params})
+    scorer.name = name
+    return scorer
+
+
+__all__ = ["REGISTRY", "Encoded", "ScoreResult", "Scorer", "make_scorer"]

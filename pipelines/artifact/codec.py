@@ -1,0 +1,85 @@
+"""What goes into an artifact directory and how it comes back: safetensors and JSON only, so loading runs no code."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file as load_np
+from safetensors.numpy import save_file as save_np
+from safetensors.torch import load_file as load_torch
+from safetensors.torch import save_file as save_torch
+
+from pipelines.artifact.store import ArtifactError
+from pipelines.model.autoencoder import AESpec, Autoencoder
+from pipelines.model.frozen import FrozenModel
+from pipelines.model.scaler import Scaler
+from pipelines.reference.build import Reference
+from pipelines.reference.search import NeighbourIndex
+from pipelines.scorers import Scorer, make_scorer
+
+FILES = ("model.safetensors", "model.json", "scaler.safetensors", "reference.safetensors", "reference.ann",
+         "scorer.json", "calibration.safetensors")
+
+
+def _contiguous(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+
+
+def save_model(d: Path, model: FrozenModel) -> None:
+    save_torch({k: v.contiguous() for k, v in model.ae.state_dict().items()}, str(d / "model.safetensors"))
+    (d / "model.json").write_text(json.dumps({"autoencoder": model.ae.spec.to_dict()}, indent=2, sort_keys=True))
+    save_np(_contiguous(model.scaler.to_arrays()), str(d / "scaler.safetensors"))
+
+
+def load_model(d: Path) -> FrozenModel:
+    try:
+        spec = AESpec.from_dict(json.loads((d / "model.json").read_text())["autoencoder"])
+        ae = Autoencoder(spec)
+        ae.load_state_dict(load_torch(str(d / "model.safetensors")), strict=True)
+        scaler = Scaler.from_arrays(load_np(str(d / "scaler.safetensors")))
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise ArtifactError(f"model in {d} cannot be loaded: {e}") from None
+    if scaler.dim != spec.input_dim:
+        raise ArtifactError(f"model in {d}: scaler width {scaler.dim} != autoencoder input {spec.input_dim}")
+    return FrozenModel(scaler=scaler, ae=ae)
+
+
+def save_reference(d: Path, ref: Reference) -> None:
+    save_np(_contiguous(ref.arrays()), str(d / "reference.safetensors"))
+    if ref.index.annoy is None:
+        raise ArtifactError("reference has no annoy index to save")
+    ref.index.annoy.save(str(d / "reference.ann"))
+
+
+def load_reference(d: Path, exact_max: int | None = None, search_k: int = -1) -> Reference:
+    a = load_np(str(d / "reference.safetensors"))
+    try:
+        latents = a["latents"]
+        annoy = NeighbourIndex.load_annoy(d / "reference.ann", latents.shape[1])
+        if annoy.get_n_items() != len(latents):
+            raise ArtifactError(f"{d}: annoy index holds {annoy.get_n_items()} items, reference {len(latents)}")
+        kw = {} if exact_max is None else {"exact_max": exact_max}
+        index = NeighbourIndex(latents, annoy, search_k=search_k, **kw)
+        return Reference(index=index, err=a["err"], kdist=a["kdist"], lrd=a["lrd"], counts=a["counts"],
+                         window_ids=a["window_ids"], k=int(a["k"][0]), dist_floor=float(a["dist_floor"][0]))
+    except KeyError as e:
+        raise ArtifactError(f"{d}/reference.safetensors lacks array {e}") from None
+
+
+def save_scorer(d: Path, scorer: Scorer, calibration: np.ndarray) -> None:
+    doc = {"name": scorer.name, "params": scorer.params(), "state": scorer.state()}
+    (d / "scorer.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+    save_np({"scores": np.ascontiguousarray(calibration, dtype=np.float64)}, str(d / "calibration.safetensors"))
+
+
+def load_scorer(d: Path) -> tuple[Scorer, np.ndarray, dict[str, Any]]:
+    try:
+        doc = json.loads((d / "scorer.json").read_text())
+        scorer = make_scorer(doc["name"], **doc["params"])
+        scorer.load_state(doc["state"])
+        calibration = load_np(str(d / "calibration.safetensors"))["scores"]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ArtifactError(f"scorer in {d} cannot be loaded: {e}") from None
+    return scorer, calibration, doc

@@ -1,0 +1,150 @@
+"""Versioned, immutable artifact directories and the atomically swapped `current` pointer.
+
+Layout under a root:
+    versions/<version>/        model, scaler, reference, scorer, calibration, manifest.json
+    current.json               {"version": ..., "manifest_sha256": ...}, replaced by rename
+
+The manifest lists the sha256 of every file; the pointer holds the sha256 of the manifest itself, so editing a file
+and its manifest entry together is still caught when loading through the pointer.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+POINTER = "current.json"
+FORMAT = 1
+
+
+class ArtifactError(Exception):
+    """An artifact that is missing, incomplete, tampered or of a format this code does not read."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def staging_dir(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=root, prefix=".staging-"))
+
+
+def publish(root: Path, staged: Path, fields: dict[str, Any], make_current: bool = True) -> Path:
+    """Seal a staged directory: hash its files, write the manifest, move it under versions/, swap the pointer."""
+    root, staged = Path(root), Path(staged)
+    files = {p.name: sha256_file(p) for p in sorted(staged.iterdir()) if p.is_file() and p.name != MANIFEST}
+    fingerprint = str(fields.get("data_fingerprint", ""))[:8] or hashlib.sha256(
+        json.dumps(files, sort_keys=True).encode()).hexdigest()[:8]
+    version = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{fingerprint}"
+    versions = root / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    n = 0
+    while (versions / (version + (f".{n}" if n else ""))).exists():
+        n += 1
+    version += f".{n}" if n else ""
+    manifest = {"format": FORMAT, "version": version, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                **fields, "files": files}
+    body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    (staged / MANIFEST).write_bytes(body)
+    for p in staged.iterdir():
+        with open(p, "rb") as f:
+            os.fsync(f.fileno())
+    final = versions / version
+    os.rename(staged, final)
+    _fsync_dir(versions)
+    if make_current:
+        set_current(root, version)
+    return final
+
+
+def set_current(root: Path, version: str) -> Path:
+    """Point `current` at an existing, verified version (publish and rollback both end here)."""
+    path = Path(root) / "versions" / version
+    verify(path)
+    pointer = {"version": version, "manifest_sha256": sha256_file(path / MANIFEST)}
+    atomic_write(Path(root) / POINTER, json.dumps(pointer, sort_keys=True).encode())
+    return path
+
+
+def read_pointer(root: Path) -> dict[str, str]:
+    p = Path(root) / POINTER
+    try:
+        pointer = json.loads(p.read_text())
+        return {"version": str(pointer["version"]), "manifest_sha256": str(pointer["manifest_sha256"])}
+    except FileNotFoundError:
+        raise ArtifactError(f"no current artifact: {p} does not exist (train or publish one first)") from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise ArtifactError(f"current pointer {p} is malformed: {e}") from None
+
+
+def resolve_current(root: Path) -> Path:
+    return Path(root) / "versions" / read_pointer(root)["version"]
+
+
+def list_versions(root: Path) -> list[str]:
+    d = Path(root) / "versions"
+    return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.exists() else []
+
+
+def verify(path: Path, manifest_sha256: str | None = None) -> dict[str, Any]:
+    """Check every file against the manifest before anything is loaded; return the manifest."""
+    path = Path(path)
+    mpath = path / MANIFEST
+    if not mpath.is_file():
+        raise ArtifactError(f"{path} is not an artifact: {MANIFEST} is missing")
+    if manifest_sha256 is not None and sha256_file(mpath) != manifest_sha256:
+        raise ArtifactError(f"{mpath} does not match the sha256 recorded in the current pointer (tampered?)")
+    try:
+        manifest = json.loads(mpath.read_text())
+        files = dict(manifest["files"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise ArtifactError(f"{mpath} is malformed: {e}") from None
+    if manifest.get("format") != FORMAT:
+        raise ArtifactError(f"{mpath}: artifact format {manifest.get('format')!r} is not {FORMAT}")
+    present = {p.name for p in path.iterdir() if p.is_file() and p.name != MANIFEST}
+    if missing := sorted(set(files) - present):
+        raise ArtifactError(f"artifact {path} is incomplete: missing {missing}")
+    if extra := sorted(present - set(files)):
+        raise ArtifactError(f"artifact {path} holds files its manifest does not list: {extra}")
+    for name, digest in files.items():
+        if sha256_file(path / name) != digest:
+            raise ArtifactError(f"artifact file {path / name} fails its sha256 check (corrupt or tampered)")
+    return manifest
+
+
+def remove_staging(staged: Path) -> None:
+    shutil.rmtree(staged, ignore_errors=True)

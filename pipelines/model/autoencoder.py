@@ -1,0 +1,59 @@
+"""MLP autoencoder for feature vectors; its shape is data (a spec), so an artifact can rebuild it without code."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class AESpec:
+    input_dim: int
+    hidden: tuple[int, ...] = (64, 32)
+    latent: int = 8
+    activation: str = "leaky_relu"
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.input_dim < 1 or self.latent < 1 or any(h < 1 for h in self.hidden):
+            raise ValueError(f"autoencoder sizes must be >= 1: {self}")
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}; choose from {sorted(_ACTIVATIONS)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AESpec":
+        return cls(**{**d, "hidden": tuple(d.get("hidden", ()))})
+
+
+_ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "elu": nn.ELU}
+
+
+def _mlp(sizes: list[int], spec: AESpec) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(_ACTIVATIONS[spec.activation]())
+            if spec.dropout:
+                layers.append(nn.Dropout(spec.dropout))
+    return nn.Sequential(*layers)
+
+
+class Autoencoder(nn.Module):
+    def __init__(self, spec: AESpec) -> None:
+        super().__init__()
+        self.spec = spec
+        sizes = [spec.input_dim, *spec.hidden, spec.latent]
+        self.encoder = _mlp(sizes, spec)
+        self.decoder = _mlp(sizes[::-1], spec)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.encoder(x))

@@ -1,0 +1,54 @@
+"""Input scaling that survives production.
+
+Plain z-scoring divides by the training standard deviation. A feature that is almost constant in training (a
+setpoint, a drive at rest) then explodes when it moves later: scaled values in the thousands swamp every other
+feature and the reconstruction error with them. Two guards: the scale has a floor relative to the feature's own
+magnitude (and an absolute floor), and scaled values are clipped to +-clip.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Scaler:
+    center: np.ndarray  # float64 [d]
+    scale: np.ndarray  # float64 [d], every entry > 0
+    clip: float
+
+    @classmethod
+    def fit(cls, X: np.ndarray, clip: float = 10.0, rel_floor: float = 1e-3, abs_floor: float = 1e-6) -> "Scaler":
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] < 2:
+            raise ValueError(f"scaler needs a 2-d array with at least 2 rows, got shape {X.shape}")
+        if not np.isfinite(X).all():
+            raise ValueError("scaler: training data holds NaN or inf")
+        if clip <= 0:
+            raise ValueError(f"scaler: clip must be > 0, got {clip}")
+        center = X.mean(axis=0)
+        std = X.std(axis=0)
+        magnitude = np.maximum(np.abs(X).max(axis=0), np.abs(center))
+        floor = np.maximum(rel_floor * magnitude, abs_floor)
+        return cls(center=center, scale=np.maximum(std, floor), clip=float(clip))
+
+    @property
+    def dim(self) -> int:
+        return int(self.center.shape[0])
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        Z = (np.asarray(X, dtype=np.float64) - self.center) / self.scale
+        np.clip(Z, -self.clip, self.clip, out=Z)
+        return Z.astype(np.float32)
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"center": self.center, "scale": self.scale, "clip": np.array([self.clip])}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Scaler":
+        scale = np.asarray(arrays["scale"], dtype=np.float64)
+        if (scale <= 0).any() or not np.isfinite(scale).all():
+            raise ValueError("scaler: stored scale must be finite and > 0")
+        return cls(center=np.asarray(arrays["center"], dtype=np.float64), scale=scale,
+                   clip=float(np.asarray(arrays["clip"]).ravel()[0]))
