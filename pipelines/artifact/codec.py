@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file as load_np
 from safetensors.numpy import save_file as save_np
 from safetensors.torch import load_file as load_torch
@@ -39,7 +40,7 @@ def load_model(d: Path) -> FrozenModel:
         ae = Autoencoder(spec)
         ae.load_state_dict(load_torch(str(d / "model.safetensors")), strict=True)
         scaler = Scaler.from_arrays(load_np(str(d / "scaler.safetensors")))
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+    except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as e:
         raise ArtifactError(f"model in {d} cannot be loaded: {e}") from None
     if scaler.dim != spec.input_dim:
         raise ArtifactError(f"model in {d}: scaler width {scaler.dim} != autoencoder input {spec.input_dim}")
@@ -54,8 +55,8 @@ def save_reference(d: Path, ref: Reference) -> None:
 
 
 def load_reference(d: Path, exact_max: int | None = None, search_k: int = -1) -> Reference:
-    a = load_np(str(d / "reference.safetensors"))
     try:
+        a = load_np(str(d / "reference.safetensors"))
         latents = a["latents"]
         annoy = NeighbourIndex.load_annoy(d / "reference.ann", latents.shape[1])
         if annoy.get_n_items() != len(latents):
@@ -66,6 +67,8 @@ def load_reference(d: Path, exact_max: int | None = None, search_k: int = -1) ->
                          window_ids=a["window_ids"], k=int(a["k"][0]), dist_floor=float(a["dist_floor"][0]))
     except KeyError as e:
         raise ArtifactError(f"{d}/reference.safetensors lacks array {e}") from None
+    except SafetensorError as e:
+        raise ArtifactError(f"{d}/reference.safetensors cannot be read: {e}") from None
 
 
 def save_scorer(d: Path, scorer: Scorer, calibration: np.ndarray) -> None:
@@ -80,6 +83,6 @@ def load_scorer(d: Path) -> tuple[Scorer, np.ndarray, dict[str, Any]]:
         scorer = make_scorer(doc["name"], **doc["params"])
         scorer.load_state(doc["state"])
         calibration = load_np(str(d / "calibration.safetensors"))["scores"]
-    except (KeyError, TypeError, ValueError) as e:
+    except (KeyError, TypeError, ValueError, SafetensorError) as e:
         raise ArtifactError(f"scorer in {d} cannot be loaded: {e}") from None
     return scorer, calibration, doc

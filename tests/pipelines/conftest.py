@@ -1,0 +1,38 @@
+"""Shared fixtures for the computation tests: a small real model on SNSR (class 0 normal), trained once."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipelines.train import TrainSpec, fit_bundle, split_train_val
+
+DATA = Path(os.environ.get("LATENTWATCH_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def snsr_split():
+    X = np.load(DATA / "snsr" / "X.npy", allow_pickle=False)
+    y = np.load(DATA / "snsr" / "Y.npy", allow_pickle=False).astype(int)
+    normal, anomalous = X[y == 0], X[y != 0]
+    rng = np.random.default_rng(7)
+    test_n = normal[:60]
+    rest = normal[60:]
+    tr, va = split_train_val(len(rest), 0.2, seed=0)
+    test_a = anomalous[rng.choice(len(anomalous), 60, replace=False)]
+    X_test = np.vstack([test_n, test_a])
+    y_test = np.r_[np.zeros(len(test_n)), np.ones(len(test_a))]
+    return rest[tr], rest[va], X_test, y_test
+
+
+@pytest.fixture(scope="session")
+def small_spec() -> TrainSpec:
+    return TrainSpec(hidden=(32, 16), latent=6, epochs=60, patience=20, n_trees=10, k=10)
+
+
+@pytest.fixture(scope="session")
+def snsr_bundle(snsr_split, small_spec):
+    X_train, X_val, _, _ = snsr_split
+    return fit_bundle(X_train, X_val, small_spec, seed=0, progress=False)

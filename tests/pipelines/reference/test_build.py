@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from pipelines.encode import encode_batch
+from pipelines.reference.build import build_reference, dedup_rows
+from pipelines.scorers.parts import lof
+
+
+def test_dedup_keeps_first_seen_order_and_counts():
+    X = np.array([[1, 2], [3, 4], [1, 2], [5, 6], [3, 4], [1, 2]], dtype=np.float32)
+    u, first, counts = dedup_rows(X)
+    np.testing.assert_array_equal(u, [[1, 2], [3, 4], [5, 6]])
+    np.testing.assert_array_equal(first, [0, 1, 3])
+    np.testing.assert_array_equal(counts, [3, 2, 1])
+
+
+def test_duplicate_heavy_reference_keeps_lof_finite(snsr_bundle, snsr_split):
+    X_train, _, X_test, _ = snsr_split
+    model = snsr_bundle.model
+    Xs = model.scaler.transform(X_train)
+    heavy = np.vstack([Xs] + [Xs[:20]] * 30)
+    ref = build_reference(model, heavy, k=10, n_trees=5)
+    assert ref.size == len(np.unique(Xs, axis=0))
+    assert ref.counts.sum() == len(heavy)
+    assert ref.counts[:20].min() == 31
+    assert np.isfinite(ref.lrd).all() and (ref.kdist > 0).all()
+    enc = encode_batch(model, ref, np.vstack([X_test, X_train[:5]]), 10)
+    assert np.isfinite(lof(enc, ref)).all()
+
+
+def test_distance_floor_guards_near_duplicates(snsr_bundle, snsr_split):
+    model = snsr_bundle.model
+    Xs = model.scaler.transform(snsr_split[0])
+    near = np.vstack([Xs, Xs[:1] + 1e-7 * np.arange(1, 15)[:, None]]).astype(np.float32)
+    ref = build_reference(model, near, k=10, n_trees=5)
+    assert ref.dist_floor > 0
+    assert np.isfinite(ref.lrd).all()
+    assert ref.lrd.max() <= 1.0 / ref.dist_floor + 1e-9
+
+
+def test_reference_lof_matches_sklearn_on_distinct_points(snsr_bundle, snsr_split):
+    from sklearn.neighbors import LocalOutlierFactor
+
+    X_train, _, X_test, _ = snsr_split
+    model = snsr_bundle.model
+    ref = build_reference(model, model.scaler.transform(X_train), k=10, n_trees=5, floor_frac=0.0)
+    enc = encode_batch(model, ref, X_test, 10)
+    sk = LocalOutlierFactor(n_neighbors=10, novelty=True).fit(ref.latents)
+    np.testing.assert_allclose(lof(enc, ref), -sk.score_samples(enc.z), rtol=1e-4)
+
+
+def test_too_small_reference_is_refused(snsr_bundle):
+    Xs = snsr_bundle.model.scaler.transform(np.ones((30, snsr_bundle.model.dim)))
+    with pytest.raises(ValueError, match="more than k=10 distinct"):
+        build_reference(snsr_bundle.model, Xs, k=10)

@@ -1,0 +1,115 @@
+"""The contract every scorer passes (river-style shared checks)."""
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from pipelines.artifact import codec
+from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.scorers import REGISTRY, make_scorer
+
+# AUROC floors on SNSR (class 0 normal, all other classes anomalous); the density-only ablations are weaker.
+FLOORS = {"recon": 0.9, "ares": 0.9, "ares-cal": 0.9, "ares-knn": 0.9, "nln": 0.9, "knn-latent": 0.55,
+          "lof-latent": 0.55}
+
+
+def _fitted(name, bundle, X_val):
+    scorer = make_scorer(name)
+    enc = encode_batch(bundle.model, bundle.reference, X_val, neighbours_needed(bundle.reference, scorer))
+    scorer.fit(enc, bundle.reference, bundle.model.decode)
+    return scorer
+
+
+def _score(scorer, bundle, X):
+    enc = encode_batch(bundle.model, bundle.reference, X, neighbours_needed(bundle.reference, scorer))
+    return scorer.score(enc, bundle.reference, bundle.model.decode)
+
+
+def test_every_registered_scorer_has_a_floor():
+    assert set(FLOORS) == set(REGISTRY)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_auroc_above_floor_on_real_data(name, snsr_bundle, snsr_split):
+    _, X_val, X_test, y_test = snsr_split
+    s = _score(_fitted(name, snsr_bundle, X_val), snsr_bundle, X_test)
+    assert np.isfinite(s.score).all()
+    assert roc_auc_score(y_test, s.score) >= FLOORS[name]
+    for comp in s.components.values():
+        assert comp.shape == s.score.shape
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_identical_after_save_and_load(name, snsr_bundle, snsr_split, tmp_path):
+    _, X_val, X_test, _ = snsr_split
+    scorer = _fitted(name, snsr_bundle, X_val)
+    before = _score(scorer, snsr_bundle, X_test)
+    codec.save_model(tmp_path, snsr_bundle.model)
+    codec.save_reference(tmp_path, snsr_bundle.reference)
+    codec.save_scorer(tmp_path, scorer, before.score)
+    model, reference = codec.load_model(tmp_path), codec.load_reference(tmp_path)
+    loaded, calibration, _ = codec.load_scorer(tmp_path)
+    enc = encode_batch(model, reference, X_test, neighbours_needed(reference, loaded))
+    after = loaded.score(enc, reference, model.decode)
+    np.testing.assert_array_equal(after.score, before.score)
+    np.testing.assert_array_equal(calibration, before.score)
+    assert loaded.params() == scorer.params()
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_batch_of_one_equals_row_in_big_batch(name, snsr_bundle, snsr_split):
+    _, X_val, X_test, _ = snsr_split
+    scorer = _fitted(name, snsr_bundle, X_val)
+    big = np.resize(X_test, (1000, X_test.shape[1])) * (1 + 1e-3 * np.arange(1000))[:, None]
+    full = _score(scorer, snsr_bundle, big).score
+    for i in (0, 137, 999):
+        one = _score(scorer, snsr_bundle, big[i:i + 1]).score
+        np.testing.assert_allclose(one[0], full[i], rtol=1e-5, atol=1e-8)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_memory_bounded_over_100k_windows(name, snsr_bundle, snsr_split):
+    _, X_val, X_test, _ = snsr_split
+    scorer = _fitted(name, snsr_bundle, X_val)
+    batch = np.resize(X_test, (1000, X_test.shape[1]))
+    for _ in range(10):
+        _score(scorer, snsr_bundle, batch)
+    gc.collect()
+    start = _rss_bytes()
+    for _ in range(90):
+        _score(scorer, snsr_bundle, batch)
+    gc.collect()
+    assert _rss_bytes() - start < 32 * 2**20
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("bad, message", [
+    (lambda X: X[:, :-1], "wrong vector length"),
+    (lambda X: np.where(np.arange(X.shape[1]) == 3, np.nan, X), "NaN or inf"),
+    (lambda X: np.where(np.arange(X.shape[1]) == 0, np.inf, X), "NaN or inf"),
+    (lambda X: X[:0], "empty batch"),
+])
+def test_clear_errors(name, bad, message, snsr_bundle, snsr_split):
+    _, X_val, X_test, _ = snsr_split
+    scorer = _fitted(name, snsr_bundle, X_val)
+    with pytest.raises(ValueError, match=message):
+        _score(scorer, snsr_bundle, bad(X_test[:5].copy()))
+
+
+@pytest.mark.parametrize("name", ["ares-cal", "nln"])
+def test_scorers_with_normalisation_refuse_to_score_unfitted(name, snsr_bundle, snsr_split):
+    with pytest.raises(RuntimeError, match="fitted"):
+        _score(make_scorer(name), snsr_bundle, snsr_split[2])
+
+
+def test_unknown_scorer_names_the_choices():
+    with pytest.raises(ValueError, match="unknown scorer 'nope'.*ares"):
+        make_scorer("nope")
