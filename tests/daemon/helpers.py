@@ -1,0 +1,49 @@
+"""Small in-test stand-ins for unit tests of pure logic (never for anything claiming Kafka behaviour)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+
+from pipelines.online import ScoredBatch
+
+
+@dataclass
+class Rec:
+    """The fields of kafka's ConsumerRecord the daemon reads."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list = field(default_factory=list)
+
+
+def window(asset: str = "pump-1", ts: Any = 1_714_564_800_000, values: Any = None, dim: int = 4, **extra: Any) -> bytes:
+    doc = {"schema": 1, "asset": asset, "ts": ts, "values": [0.5] * dim if values is None else values, **extra}
+    return orjson.dumps(doc)
+
+
+def recs(values: list[bytes | None], topic: str = "t", partition: int = 0, start: int = 0) -> list[Rec]:
+    return [Rec(topic, partition, start + i, b"k", v) for i, v in enumerate(values)]
+
+
+class StandInModel:
+    """Same surface as OnlineModel: version, dim, calibration, score(X) -> ScoredBatch. Score = max |x|."""
+
+    def __init__(self, dim: int = 4, version: str = "v-test", seed: int = 0) -> None:
+        self.dim = dim
+        self.version = version
+        self.calibration = np.abs(np.random.default_rng(seed).normal(size=2000))
+        self.calls = 0
+
+    def score(self, X: np.ndarray) -> ScoredBatch:
+        if X.ndim != 2 or X.shape[1] != self.dim or not np.isfinite(X).all():
+            raise ValueError("bad batch")
+        self.calls += 1
+        s = np.abs(X).max(axis=1).astype(np.float64)
+        return ScoredBatch(score=s, components={"recon": s / 2, "density": s / 3},
+                           neighbours=np.tile(np.arange(3, dtype=np.int64), (len(X), 1)))
