@@ -1,0 +1,62 @@
+"""Durable daemon state (thresholds and episodes per asset): atomic write (temp file, fsync, rename, fsync dir).
+
+A reader sees the old file or the new one, never a torn one. The standard library's JSON keeps NaN and infinity
+(orjson would write them as null), which detector states may hold. The checkpoint is taken right after a commit, so it
+describes the state at the committed offsets: a restart continues with the thresholds it had.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import json
+
+import numpy as np
+
+FORMAT = 1
+
+
+def save(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"format": FORMAT, **state}, default=_plain, separators=(",", ":")).encode()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> dict[str, Any] | None:
+    """The saved state, or None when there is none. A file that does not parse raises ValueError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        state = json.loads(data)
+    except ValueError as e:
+        raise ValueError(f"{path}: checkpoint is not valid JSON: {e}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{path}: checkpoint format {state.get('format') if isinstance(state, dict) else None!r} "
+                         f"is not {FORMAT}")
+    return state
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"cannot checkpoint a {type(obj).__name__}")

@@ -1,0 +1,1 @@
+"""The chain, in order: batcher -> decode -> score -> threshold -> alert policy -> sink -> commit."""

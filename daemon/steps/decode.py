@@ -1,0 +1,41 @@
+"""Decode and validate a batch; route every rejected record to the dead-letter topic, then check the guard."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import structlog
+
+from daemon.batch import Batch
+from daemon.chain import PassStep, Step
+from daemon.dead_letter import DeadLetterGuard
+from daemon.decode import decode_batch
+
+log = structlog.get_logger("daemon.decode")
+
+
+class DecodeStep(PassStep):
+    def __init__(self, model: Callable[[], Any], max_bytes: int, send_dead_letter: Callable[[Any, Any], Any],
+                 guard: DeadLetterGuard, next_step: Step, on_dead_letter: Callable[[str], None] | None = None) -> None:
+        self.model = model
+        self.max_bytes = max_bytes
+        self.send_dead_letter = send_dead_letter
+        self.guard = guard
+        self.next_step = next_step
+        self.on_dead_letter = on_dead_letter or (lambda reason: None)
+
+    def submit(self, batch: Batch) -> None:
+        batch.model = self.model()
+        decoded = decode_batch(batch.records, batch.model.dim, self.max_bytes)
+        bad = np.zeros(len(batch.records), dtype=bool)
+        for i, err in decoded.rejected:
+            rec = batch.records[i]
+            log.warning("dead_letter", reason=err.reason, detail=err.detail, topic=rec.topic,
+                        partition=rec.partition, offset=rec.offset)
+            batch.sends.append(self.send_dead_letter(rec, err))
+            self.on_dead_letter(err.reason)
+            bad[i] = True
+        batch.dead_letters = len(decoded.rejected)
+        batch.windows = decoded.windows
+        self.guard.observe(bad)
+        self.next_step.submit(batch)

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import orjson
+
+from daemon.alerts import alert_id, build_alert, ts_iso
+
+
+def test_alert_id_is_deterministic_and_depends_on_position_and_event():
+    a = alert_id("latentwatch.windows", 2, 41, "open")
+    assert a == alert_id("latentwatch.windows", 2, 41, "open")
+    assert len(a) == 32 and int(a, 16) >= 0
+    others = {alert_id("latentwatch.windows", 2, 42, "open"), alert_id("latentwatch.windows", 3, 41, "open"),
+              alert_id("other", 2, 41, "open"), alert_id("latentwatch.windows", 2, 41, "close")}
+    assert a not in others and len(others) == 4
+    # no separator ambiguity: ("t1", 23) and ("t12", 3) differ
+    assert alert_id("t1", 23, 4, "open") != alert_id("t12", 3, 4, "open")
+
+
+def test_alert_document():
+    raw = build_alert(topic="w", partition=1, offset=9, asset="pump-1", ts_ms=1_714_564_800_000, score=3.5,
+                      components={"recon": 1.25}, threshold={"value": 2.0, "method": "dspot", "q": 1e-4,
+                                                              "level": 0.98, "n_peaks": 40},
+                      artifact_version="v1", neighbours=[5, 7], episode={"episode_id": "e1", "event": "open"},
+                      meta={"line": "A"})
+    doc = orjson.loads(raw)
+    assert doc["alert_id"] == alert_id("w", 1, 9, "open")
+    assert doc["ts"] == "2024-05-01T12:00:00.000Z" and doc["ts_ms"] == 1_714_564_800_000
+    assert doc["threshold"]["n_peaks"] == 40 and doc["components"] == {"recon": 1.25}
+    assert doc["source"] == {"topic": "w", "partition": 1, "offset": 9}
+    assert doc["episode"] == {"episode_id": "e1", "event": "open"} and doc["neighbours"] == [5, 7]
+    assert doc["meta"] == {"line": "A"} and doc["artifact_version"] == "v1"
+
+
+def test_ts_iso():
+    assert ts_iso(0) == "1970-01-01T00:00:00.000Z"
