@@ -12,7 +12,6 @@ import sys
 
 COMMANDS: dict[str, str] = {
     "train": "train an autoencoder on normal windows and publish an artifact",
-    "build-reference": "rebuild the reference index of an artifact from normal windows with its frozen model",
     "evaluate": "run the ARES evaluation protocol on the real data sets and print the AUROC/AUPR table",
     "run": "run the daemon: consume windows from Kafka, score, threshold, alert, commit",
     "replay": "replay a data set from the data directory into the input topic as windows",

@@ -1,0 +1,56 @@
+"""`latentwatch train`: fit scaler + autoencoder on normal windows, build the reference, calibrate, publish."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import yaml
+
+from pipelines.sources import SOURCES, WindowSpec, normal_windows
+from pipelines.train import TrainSpec, fit_artifact
+
+
+def load_spec(path: str | None, **overrides) -> TrainSpec:
+    """TrainSpec from a YAML file (unknown keys are an error naming the key and the file) plus CLI overrides."""
+    fields = {f.name for f in dataclasses.fields(TrainSpec)}
+    values: dict = {}
+    if path:
+        doc = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(doc, dict):
+            raise ValueError(f"{path}: expected a mapping of training settings, got {type(doc).__name__}")
+        for key in doc:
+            if key not in fields:
+                raise ValueError(f"{path}: unknown training setting {key!r}; known: {sorted(fields)}")
+        values.update(doc)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    if "hidden" in values:
+        values["hidden"] = tuple(values["hidden"])
+    return TrainSpec(**values)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--source", required=True, choices=SOURCES, help="data set whose normal windows train the model")
+    p.add_argument("--out", default="var/artifacts", help="artifact root (versions/ and current.json)")
+    p.add_argument("--spec", help="YAML file with TrainSpec settings (hidden, latent, epochs, scorer, ...)")
+    p.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
+    p.add_argument("--normal-class", type=int, default=0, help="for multi-class sets: the class taken as normal")
+    p.add_argument("--window", type=int, default=10, help="SKAB: window length in rows")
+    p.add_argument("--stride", type=int, default=1, help="SKAB: rows between window starts")
+    p.add_argument("--mode", default="summary", choices=("summary", "flatten"), help="SKAB: window vector")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--scorer")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer)
+    window = WindowSpec(args.window, args.stride, args.mode)
+    X = normal_windows(args.source, args.data_dir, window, args.normal_class)
+    extra = {"source": args.source, "window": window.to_dict() if args.source == "skab" else None,
+             "normal_class": args.normal_class}
+    path = fit_artifact(X, Path(args.out), spec, seed=args.seed, extra=extra)
+    manifest = json.loads((path / "manifest.json").read_text())
+    print(json.dumps({"artifact": str(path), "version": manifest["version"], "metrics": manifest["metrics"]}))
+    return 0
