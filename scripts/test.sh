@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's test command (the README points here; CI runs it through .ci/run).
+#
+#   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -m "not slow" -x
+#
+# From a clean clone: installs uv if missing, creates .venv (Python 3.11) with the package and its test
+# extras, fetches the Kafka jars, starts the local broker (scripts/kafka.sh), runs pytest, stops the
+# broker on exit if this run started it, and exits with pytest's exit code.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+TEST_CMD=".venv/bin/python -m pytest"
+
+if ! command -v uv >/dev/null 2>&1; then
+    echo "test.sh: installing uv with pip" >&2
+    python3 -m pip install --user uv || python3 -m pip install --user --break-system-packages uv
+    PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+uv venv --allow-existing -p 3.11 .venv
+uv pip install -p .venv/bin/python -e '.[test]'
+
+scripts/kafka.sh fetch
+broker_was_running=0
+if scripts/kafka.sh status >/dev/null 2>&1; then broker_was_running=1; fi
+stop_broker() {
+    if [[ $broker_was_running == 0 ]]; then scripts/kafka.sh stop || true; fi
+}
+trap stop_broker EXIT
+scripts/kafka.sh start
+
+set +e
+$TEST_CMD "$@"
+rc=$?
+set -e
+exit "$rc"
