@@ -63,5 +63,5 @@ class AlertPolicyStep(PassStep):
                 artifact_version=batch.model.version, neighbours=scored.neighbours[i].tolist(), episode=episode,
                 meta=w.meta[i])
             batch.alerts.append((asset.encode(), value, episode["event"]))
-            log.info("alert", asset=asset, event=episode["event"], episode_id=episode.get("episode_id"),
+            log.info("alert", asset=asset, kind=episode["event"], episode_id=episode.get("episode_id"),
                      partition=partitions[i], offset=offsets[i], score=scores[i])

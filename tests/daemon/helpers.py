@@ -47,3 +47,47 @@ class StandInModel:
         s = np.abs(X).max(axis=1).astype(np.float64)
         return ScoredBatch(score=s, components={"recon": s / 2, "density": s / 3},
                            neighbours=np.tile(np.arange(3, dtype=np.int64), (len(X), 1)))
+
+
+@dataclass
+class StandInEvent:
+    kind: str
+    episode_id: str
+    asset: str
+    alarms: int
+
+
+class StandInTracker:
+    """EpisodeTracker's surface: open on the first alarm, update every ``update_every`` alarms, close after
+    ``quiet_windows`` windows without one."""
+
+    def __init__(self, quiet_windows: int = 3, update_every: int = 2) -> None:
+        self.quiet_windows, self.update_every = quiet_windows, update_every
+        self.open: dict[str, dict[str, Any]] = {}
+
+    def observe(self, asset: str, ts: float, alarm: bool, score: float, key: str) -> StandInEvent | None:
+        ep = self.open.get(asset)
+        if alarm:
+            if ep is None:
+                ep = self.open[asset] = {"id": f"ep-{key}", "alarms": 1, "quiet": 0}
+                return StandInEvent("open", ep["id"], asset, 1)
+            ep["alarms"] += 1
+            ep["quiet"] = 0
+            if ep["alarms"] % self.update_every == 0:
+                return StandInEvent("update", ep["id"], asset, ep["alarms"])
+            return None
+        if ep is not None:
+            ep["quiet"] += 1
+            if ep["quiet"] >= self.quiet_windows:
+                del self.open[asset]
+                return StandInEvent("close", ep["id"], asset, ep["alarms"])
+        return None
+
+    def state(self) -> dict[str, Any]:
+        return {"quiet_windows": self.quiet_windows, "update_every": self.update_every, "open": self.open}
+
+    @classmethod
+    def from_state(cls, d: dict[str, Any]) -> "StandInTracker":
+        t = cls(d["quiet_windows"], d["update_every"])
+        t.open = d["open"]
+        return t

@@ -1,0 +1,39 @@
+"""The two Kafka clients, built from the config: a group consumer with manual commits, an idempotent producer."""
+from __future__ import annotations
+
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+
+from latentwatch.config import KafkaConfig
+
+
+def consumer_settings(cfg: KafkaConfig) -> dict[str, Any]:
+    return {
+        **cfg.consumer,
+        "bootstrap_servers": list(cfg.bootstrap_servers),
+        "group_id": cfg.group_id,
+        "client_id": cfg.client_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": cfg.consumer.get("auto_offset_reset", cfg.auto_offset_reset),
+        **cfg.security.client_kwargs(),
+    }
+
+
+def producer_settings(cfg: KafkaConfig) -> dict[str, Any]:
+    return {
+        **cfg.producer,
+        "bootstrap_servers": list(cfg.bootstrap_servers),
+        "client_id": f"{cfg.client_id}-producer",
+        "acks": "all",
+        "enable_idempotence": True,
+        **cfg.security.client_kwargs(),
+    }
+
+
+def make_consumer(cfg: KafkaConfig) -> KafkaConsumer:
+    return KafkaConsumer(**consumer_settings(cfg))
+
+
+def make_producer(cfg: KafkaConfig) -> KafkaProducer:
+    return KafkaProducer(**producer_settings(cfg))

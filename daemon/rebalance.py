@@ -1,0 +1,59 @@
+"""What happens when the group takes partitions away or hands new ones over.
+
+kafka-python 3 runs rebalance listeners on the consumer's IO thread while the main loop is blocked inside
+``poll`` (or ``close``), so the chain is idle and safe to drive from here, but a blocking consumer call would
+deadlock. On revoke the listener therefore finishes everything in flight through the chain (score, threshold,
+alerts, producer flush) and then commits with ``commit_async``, awaited on the IO loop. On loss (evicted from the
+group) nothing can be committed: in-flight records are dropped and the new owner reprocesses them.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import structlog
+from kafka import ConsumerRebalanceListener  # noqa: F401 - the sync interface this one mirrors
+from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
+
+from daemon.steps.commit import as_commit
+
+log = structlog.get_logger("daemon.rebalance")
+
+
+class Rebalance(AsyncConsumerRebalanceListener):
+    def __init__(self, consumer: Any, drain: Callable[[], dict | None], discard: Callable[[Any], int],
+                 on_assigned: Callable[[set], None]) -> None:
+        self.consumer = consumer
+        self.drain = drain
+        self.discard = discard
+        self.on_assigned = on_assigned
+        self.generations = 0
+
+    async def on_partitions_revoked(self, revoked: set) -> None:
+        if not revoked:
+            return
+        try:
+            offsets = self.drain()
+        except Exception:
+            log.exception("revoke_drain_failed", partitions=len(revoked))
+            self.discard(revoked)
+            return
+        if offsets is None:
+            log.warning("revoke_flush_timed_out", partitions=sorted(str(tp) for tp in revoked))
+            self.discard(revoked)
+            return
+        if offsets:
+            try:
+                await self.consumer.commit_async(as_commit(offsets))
+                log.info("revoke_committed", offsets={f"{tp.topic}:{tp.partition}": o for tp, o in offsets.items()})
+            except Exception as e:
+                log.warning("revoke_commit_failed", error=repr(e))
+
+    async def on_partitions_assigned(self, assigned: set) -> None:
+        self.generations += 1
+        log.info("partitions_assigned", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned))
+        self.on_assigned(set(assigned))
+
+    async def on_partitions_lost(self, lost: set) -> None:
+        dropped = self.discard(lost)
+        log.warning("partitions_lost", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in lost),
+                    dropped_in_flight=dropped)

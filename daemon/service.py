@@ -1,0 +1,400 @@
+"""The daemon: wires the chain to Kafka and runs the loop, its lifecycle, reload, hot swap and checkpoints.
+
+The loop, one turn: watchdog, reload if asked, swap the model if a new version is current (only with nothing in
+flight), pause or resume for backpressure, poll at most what the batcher has room for, hand the records to the
+chain, checkpoint if due. On SIGTERM/SIGINT it stops polling, pushes what it holds through the chain (flush alerts,
+flush the producer, commit), checkpoints, closes the clients and returns 0, all within ``shutdown_timeout_s``.
+
+Exit codes: 0 clean stop; 1 unexpected error or unfinished drain; 2 no model could be loaded; 3 the dead-letter
+guard tripped; 4 an alert or dead letter could not be delivered.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from typing import Any, Callable
+
+import structlog
+
+from daemon import checkpoint
+from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded, dead_letter_headers
+from daemon.health import HealthServer
+from daemon.logs import configure as configure_logging
+from daemon.metrics import Metrics
+from daemon.model_holder import ModelHolder
+from daemon.notify import Notifier
+from daemon.rebalance import Rebalance
+from daemon.signals import Flags, install, restore
+from daemon.steps.alert_policy import AlertPolicyStep
+from daemon.steps.batcher import Batcher
+from daemon.steps.commit import CommitStep, DeliveryFailed, Offsets, as_commit
+from daemon.steps.decode import DecodeStep
+from daemon.steps.score import ScoreStep
+from daemon.steps.sink import SinkStep
+from daemon.steps.threshold import ThresholdStep
+from latentwatch.config import Config, ConfigError, load_config
+
+log = structlog.get_logger("daemon")
+
+EXIT_OK, EXIT_ERROR, EXIT_NO_MODEL, EXIT_DEAD_LETTER_LIMIT, EXIT_DELIVERY = 0, 1, 2, 3, 4
+
+# Sections a SIGHUP can change in a running daemon; anything else needs a restart.
+LIVE_SECTIONS = ("logging", "batching", "dead_letter", "episodes.update_every", "artifact.check_interval_s",
+                 "threshold.checkpoint_interval_s", "shutdown_timeout_s")
+
+
+def _default_bank(cfg: Config, calibration: Any) -> Any:
+    from pipelines.threshold import ThresholdBank
+
+    params: dict[str, Any] = {"q": cfg.threshold.q, "level": cfg.threshold.level}
+    if cfg.threshold.method == "dspot":
+        params["depth"] = cfg.threshold.depth
+    return ThresholdBank(cfg.threshold.method, calibration, **params)
+
+
+def _default_bank_from_state(state: dict[str, Any]) -> Any:
+    from pipelines.threshold import ThresholdBank
+
+    return ThresholdBank.from_state(state)
+
+
+def _default_tracker(cfg: Config) -> Any:
+    from pipelines.alerts.episodes import EpisodeTracker
+
+    e = cfg.episodes
+    return EpisodeTracker(quiet_windows=e.quiet_windows, quiet_seconds=e.quiet_seconds,
+                          max_duration_s=e.max_duration_s, update_every=e.update_every)
+
+
+def _default_tracker_from_state(state: dict[str, Any]) -> Any:
+    from pipelines.alerts.episodes import EpisodeTracker
+
+    return EpisodeTracker.from_state(state)
+
+
+def _default_clients(cfg: Config) -> tuple[Any, Any]:
+    from daemon.kafka_clients import make_consumer, make_producer
+
+    producer = make_producer(cfg.kafka)
+    try:
+        return make_consumer(cfg.kafka), producer
+    except BaseException:
+        producer.close(timeout=1)
+        raise
+
+
+def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two configs (names only: values may be secrets)."""
+    if dataclasses.is_dataclass(old) and dataclasses.is_dataclass(new):
+        out: list[str] = []
+        for f in dataclasses.fields(old):
+            out += changed_keys(getattr(old, f.name), getattr(new, f.name), f"{prefix}{f.name}.")
+        return out
+    return [prefix.rstrip(".")] if old != new else []
+
+
+class Daemon:
+    def __init__(self, cfg: Config, *, flags: Flags | None = None, notifier: Notifier | None = None,
+                 clients: Callable[[Config], tuple[Any, Any]] = _default_clients,
+                 model_loader: Callable | None = None, resolver: Callable | None = None,
+                 make_bank: Callable[[Config, Any], Any] = _default_bank,
+                 bank_from_state: Callable[[dict], Any] = _default_bank_from_state,
+                 make_tracker: Callable[[Config], Any] = _default_tracker,
+                 tracker_from_state: Callable[[dict], Any] = _default_tracker_from_state) -> None:
+        self.cfg = cfg
+        self.flags = flags or Flags()
+        self.notifier = notifier or Notifier.from_env()
+        self.metrics = Metrics()
+        self._clients = clients
+        self._make_bank, self._bank_from_state = make_bank, bank_from_state
+        self._make_tracker, self._tracker_from_state = make_tracker, tracker_from_state
+        holder_kw = {k: v for k, v in (("loader", model_loader), ("resolver", resolver)) if v is not None}
+        self.model = ModelHolder(cfg.artifact.root, cfg.artifact.path, cfg.artifact.check_interval_s,
+                                 on_swap=self._on_swap, **holder_kw)
+        self.bank: Any = None
+        self.tracker: Any = None
+        self.consumer: Any = None
+        self.producer: Any = None
+        self.http: HealthServer | None = None
+        self.assignment: set | None = None
+        self.phase = "starting"
+        self.last_poll = 0.0
+        self.committed: Offsets = {}
+        self.paused = False
+        self._ready_sent = False
+        self._next_checkpoint = 0.0
+        self.started = threading.Event()
+
+    # -- wiring ---------------------------------------------------------------------------------------------------
+
+    def _build_chain(self) -> None:
+        cfg = self.cfg
+        self.guard = DeadLetterGuard(cfg.dead_letter.window, cfg.dead_letter.max_ratio, cfg.dead_letter.max_consecutive)
+        self.commit_step = CommitStep(self.producer, self._commit, on_committed=self._on_committed)
+        sink = SinkStep(self.producer, cfg.kafka.alert_topic, self.commit_step)
+        policy = AlertPolicyStep(lambda: self.tracker, lambda: self.bank, sink)
+        threshold = ThresholdStep(lambda: self.bank, policy)
+        score = ScoreStep(threshold)
+        self.decode_step = DecodeStep(self.model, cfg.dead_letter.max_bytes, self._send_dead_letter, self.guard, score,
+                                      on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc())
+        self.batcher = Batcher(cfg.batching.max_records, cfg.batching.max_wait_ms, self.decode_step)
+
+    def _send_dead_letter(self, record: Any, err: Any) -> Any:
+        return self.producer.send(self.cfg.kafka.dead_letter_topic, value=record.value, key=record.key,
+                                  headers=dead_letter_headers(record, err))
+
+    def _commit(self, offsets: Offsets, timeout_s: float) -> None:
+        self.consumer.commit(as_commit(offsets), timeout_ms=int(timeout_s * 1000))
+
+    def _on_committed(self, batches: list, offsets: Offsets) -> None:
+        now = time.monotonic()
+        for b in batches:
+            self.metrics.batch_latency.observe(now - b.started)
+            n = len(b.windows) if b.windows is not None else 0
+            self.metrics.scored.inc(n)
+            if b.alarms is not None:
+                self.metrics.alarms.inc(int(b.alarms.sum()))
+            for _, _, event in b.alerts:
+                self.metrics.alerts.labels(event=event).inc()
+        self.metrics.commits.inc()
+        self.committed.update(offsets)
+        for tp, off in offsets.items():
+            hw = self.consumer.highwater(tp)
+            if hw is not None:
+                self.metrics.lag.labels(topic=tp.topic, partition=str(tp.partition)).set(max(0, hw - off))
+
+    def _on_swap(self, old: Any, new: Any) -> None:
+        if new is None:
+            self.metrics.model_swaps.labels(outcome="refused").inc()
+            return
+        self.metrics.model_swaps.labels(outcome="swapped").inc()
+        self.metrics.artifact.info({"version": new.version, "dim": str(new.dim)})
+
+    # -- state ----------------------------------------------------------------------------------------------------
+
+    def _threshold_key(self) -> dict[str, Any]:
+        t = self.cfg.threshold
+        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth}
+
+    def _restore_state(self) -> None:
+        path = self.cfg.threshold.checkpoint_path
+        try:
+            state = checkpoint.load(path)
+        except ValueError as e:
+            log.error("checkpoint_unreadable_starting_fresh", path=str(path), error=str(e))
+            state = None
+        if state is not None and state.get("threshold_config") == self._threshold_key():
+            self.bank = self._bank_from_state(state["thresholds"])
+            self.tracker = self._tracker_from_state(state["episodes"])
+            log.info("checkpoint_restored", path=str(path), assets=len(state["thresholds"].get("assets", {})),
+                     saved_at=state.get("saved_at"))
+            return
+        if state is not None:
+            log.warning("checkpoint_ignored_threshold_config_changed", path=str(path),
+                        saved=state.get("threshold_config"), now=self._threshold_key())
+        self.bank = self._make_bank(self.cfg, self.model.model.calibration)
+        self.tracker = self._make_tracker(self.cfg)
+
+    def save_checkpoint(self) -> None:
+        state = {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "artifact_version": self.model.model.version, "threshold_config": self._threshold_key(),
+                 "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
+                 "thresholds": self.bank.state(), "episodes": self.tracker.state()}
+        checkpoint.save(self.cfg.threshold.checkpoint_path, state)
+        self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
+
+    # -- health, rebalance, reload --------------------------------------------------------------------------------
+
+    def health(self) -> tuple[bool, str]:
+        if self.phase != "consuming":
+            return False, self.phase
+        if self.assignment is None:
+            return False, "waiting for a partition assignment"
+        stalled = time.monotonic() - self.last_poll
+        if stalled > max(30.0, 3 * self.cfg.batching.max_wait_ms / 1000):
+            return False, f"no poll for {stalled:.0f}s"
+        return True, f"consuming {len(self.assignment)} partition(s)"
+
+    def _on_assigned(self, assigned: set) -> None:
+        self.assignment = assigned
+        self.paused = False
+
+    def _drain_for_revoke(self) -> Offsets | None:
+        """On the consumer's IO thread, while the loop waits in poll: finish everything in flight, without commit."""
+        self.commit_step.defer = True
+        try:
+            self.batcher.emit_all()
+        finally:
+            self.commit_step.defer = False
+        return self.commit_step.take_flushed(min(10.0, self.cfg.shutdown_timeout_s))
+
+    def _discard(self, partitions: Any) -> int:
+        return self.batcher.discard(partitions) + self.commit_step.drop()
+
+    def reload(self) -> bool:
+        """SIGHUP: read the config file again; apply what can change live, keep the rest, keep all on error."""
+        self.notifier.reloading()
+        try:
+            new = load_config(self.cfg.source) if self.cfg.source else None
+        except ConfigError as e:
+            log.error("reload_rejected_keeping_old_config", error=str(e))
+            self.notifier.ready()
+            return False
+        if new is None:
+            self.notifier.ready()
+            return False
+        changed = changed_keys(self.cfg, new)
+        live = [k for k in changed if any(k == s or k.startswith(s + ".") for s in LIVE_SECTIONS)]
+        later = [k for k in changed if k not in live]
+        old = self.cfg
+        self.cfg = dataclasses.replace(
+            old, logging=new.logging, batching=new.batching, dead_letter=new.dead_letter,
+            shutdown_timeout_s=new.shutdown_timeout_s,
+            episodes=dataclasses.replace(old.episodes, update_every=new.episodes.update_every),
+            artifact=dataclasses.replace(old.artifact, check_interval_s=new.artifact.check_interval_s),
+            threshold=dataclasses.replace(old.threshold, checkpoint_interval_s=new.threshold.checkpoint_interval_s))
+        self._apply_live()
+        log.info("config_reloaded", applied=live, need_restart=later)
+        self.notifier.ready()
+        return True
+
+    def _apply_live(self) -> None:
+        c = self.cfg
+        configure_logging(c.logging.level, c.logging.json)
+        self.batcher.configure(c.batching.max_records, c.batching.max_wait_ms)
+        self.guard.configure(c.dead_letter.window, c.dead_letter.max_ratio, c.dead_letter.max_consecutive)
+        self.decode_step.max_bytes = c.dead_letter.max_bytes
+        self.model.check_interval_s = c.artifact.check_interval_s
+        if hasattr(self.tracker, "update_every"):
+            self.tracker.update_every = c.episodes.update_every
+
+    # -- the loop -------------------------------------------------------------------------------------------------
+
+    def in_flight(self) -> int:
+        return len(self.batcher) + self.commit_step.in_flight()
+
+    def _backpressure(self) -> None:
+        over = self.in_flight() >= self.cfg.batching.max_in_flight
+        if over and not self.paused and self.assignment:
+            self.consumer.pause(*self.assignment)
+            self.paused = True
+            log.warning("backpressure_paused", in_flight=self.in_flight(), partitions=len(self.assignment))
+        elif not over and self.paused:
+            self.consumer.resume(*self.consumer.paused())
+            self.paused = False
+            log.info("backpressure_resumed", in_flight=self.in_flight())
+        self.metrics.paused.set(1 if self.paused else 0)
+        self.metrics.in_flight.set(self.in_flight())
+
+    def _turn(self) -> None:
+        now = time.monotonic()
+        self.notifier.watchdog(now)
+        if self.flags.reload.is_set():
+            self.flags.reload.clear()
+            self.reload()
+        if self.in_flight() == 0:
+            self.model.maybe_swap()
+        self._backpressure()
+        room = 0 if self.paused else self.batcher.room()
+        timeout = min(self.batcher.time_left_ms() if len(self.batcher) else 100, 100)
+        records = self.consumer.poll(timeout_ms=timeout, max_records=max(1, room))
+        self.last_poll = time.monotonic()
+        n = 0
+        for recs in records.values():
+            self.batcher.add(recs)
+            n += len(recs)
+        if n:
+            self.metrics.consumed.inc(n)
+        self.batcher.poll()
+        if self.assignment is not None and not self._ready_sent:
+            self._ready_sent = True
+            self.phase = "consuming"
+            self.notifier.ready()
+            log.info("ready", partitions=len(self.assignment))
+        if not self.commit_step.pending and now >= self._next_checkpoint:
+            self.save_checkpoint()
+
+    def _start(self) -> None:
+        configure_logging(self.cfg.logging.level, self.cfg.logging.json)
+        self.model.load_initial()
+        self.metrics.artifact.info({"version": self.model.model.version, "dim": str(self.model.model.dim)})
+        self._restore_state()
+        self.consumer, self.producer = self._clients(self.cfg)
+        self._build_chain()
+        if self.cfg.http.enabled:
+            self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
+            log.info("http_listening", host=self.cfg.http.host, port=self.http.port)
+        self.consumer.subscribe([self.cfg.kafka.input_topic],
+                                listener=Rebalance(self.consumer, self._drain_for_revoke, self._discard,
+                                                   self._on_assigned))
+        self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
+        self.phase = "joining"
+        self.started.set()
+
+    def _stop(self, clean: bool) -> bool:
+        """Drain (when clean), checkpoint, close. True when everything in flight was committed."""
+        self.phase = "stopping"
+        self.notifier.stopping()
+        deadline = time.monotonic() + self.cfg.shutdown_timeout_s
+        left = lambda: max(0.1, deadline - time.monotonic())  # noqa: E731
+        drained = False
+        if clean and self.consumer is not None:
+            try:
+                drained = self.batcher.join(left())
+                if drained:
+                    self.save_checkpoint()
+            except Exception:
+                log.exception("drain_failed")
+        if self.consumer is not None:
+            try:
+                self.consumer.close(autocommit=False, timeout_ms=int(left() * 1000))
+            except Exception:
+                log.exception("consumer_close_failed")
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=left())
+            except Exception:
+                log.exception("producer_close_failed")
+        if self.http is not None:
+            self.http.stop()
+        self.notifier.close()
+        return drained
+
+    def run(self) -> int:
+        handlers = install(self.flags) if threading.current_thread() is threading.main_thread() else None
+        try:
+            return self._run()
+        finally:
+            if handlers is not None:
+                restore(handlers)
+
+    def _run(self) -> int:
+        try:
+            self._start()
+        except Exception as e:
+            log.critical("start_failed", error=str(e), exc_info=True)
+            self._stop(clean=False)
+            return EXIT_NO_MODEL if self.model.model is None else EXIT_ERROR
+        code = EXIT_OK
+        try:
+            while not self.flags.stop.is_set():
+                self._turn()
+        except DeadLetterLimitExceeded as e:
+            log.critical("dead_letter_limit_exceeded_stopping", error=str(e),
+                         hint="the input or the model is wrong; nothing past the last commit was committed")
+            code = EXIT_DEAD_LETTER_LIMIT
+        except DeliveryFailed as e:
+            log.critical("delivery_failed_stopping", error=str(e))
+            code = EXIT_DELIVERY
+        except Exception as e:
+            log.critical("loop_failed_stopping", error=str(e), exc_info=True)
+            code = EXIT_ERROR
+        if code != EXIT_OK:
+            self._stop(clean=False)
+            return code
+        log.info("stopping", signal=self.flags.signal_name, in_flight=self.in_flight())
+        drained = self._stop(clean=True)
+        log.info("stopped", drained=drained, committed={f"{tp.topic}:{tp.partition}": o
+                                                         for tp, o in sorted(self.committed.items())})
+        return EXIT_OK if drained else EXIT_ERROR
