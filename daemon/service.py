@@ -133,8 +133,8 @@ class Daemon:
         self.guard = DeadLetterGuard(cfg.dead_letter.window, cfg.dead_letter.max_ratio, cfg.dead_letter.max_consecutive)
         self.commit_step = CommitStep(self.producer, self._commit, on_committed=self._on_committed)
         sink = SinkStep(self.producer, cfg.kafka.alert_topic, self.commit_step)
-        policy = AlertPolicyStep(lambda: self.tracker, lambda: self.bank, sink)
-        threshold = ThresholdStep(lambda: self.bank, policy)
+        self.policy = AlertPolicyStep(lambda: self.tracker, lambda: self.bank, sink)
+        threshold = ThresholdStep(lambda: self.bank, self.policy)
         score = ScoreStep(threshold)
         self.decode_step = DecodeStep(self.model, cfg.dead_letter.max_bytes, self._send_dead_letter, self.guard, score,
                                       on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc())
@@ -219,6 +219,7 @@ class Daemon:
     def _on_assigned(self, assigned: set) -> None:
         self.assignment = assigned
         self.paused = False
+        self.policy.reset_watermark()
 
     def _drain_for_revoke(self) -> Offsets | None:
         """On the consumer's IO thread, while the loop waits in poll: finish everything in flight, without commit."""

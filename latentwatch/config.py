@@ -205,16 +205,22 @@ class ThresholdConfig:
 
 @dataclass(frozen=True)
 class EpisodesConfig:
+    """An episode closes after ``quiet_windows`` windows without an alarm, or ``quiet_seconds`` (event time) without
+    one, or ``max_duration_s`` after it opened; null turns the seconds-based rules off. ``update_every: 0`` sends
+    no updates."""
+
     quiet_windows: int = 5
-    quiet_seconds: float = 300.0
-    max_duration_s: float = 86400.0
+    quiet_seconds: float | None = 300.0
+    max_duration_s: float | None = 86400.0
     update_every: int = 10
 
     def check(self) -> None:
         _require(self.quiet_windows > 0, "quiet_windows", "a positive integer")
-        _require(self.quiet_seconds > 0, "quiet_seconds", "a positive number of seconds")
-        _require(self.max_duration_s > 0, "max_duration_s", "a positive number of seconds")
-        _require(self.update_every > 0, "update_every", "a positive integer")
+        _require(self.quiet_seconds is None or self.quiet_seconds > 0, "quiet_seconds",
+                 "a positive number of seconds, or null")
+        _require(self.max_duration_s is None or self.max_duration_s > 0, "max_duration_s",
+                 "a positive number of seconds, or null")
+        _require(self.update_every >= 0, "update_every", "an integer >= 0 (0: no updates)")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,15 @@
-"""Group alarms into episodes and build the alert messages.
+"""Group alarms into episodes (``pipelines.alerts.EpisodeTracker``) and build the alert messages.
 
-The policy: every window goes through the asset's ``EpisodeTracker`` (alarm or not, so it can count quiet windows);
-each event it emits (``open`` on the first alarm, ``update`` every ``update_every`` alarms inside an episode,
-``close`` after the quiet period) becomes one alert. Alarmed windows that the tracker folds into an open episode
-without an event are counted (metrics, the episode's own counters) but not published, so a long incident is a
-handful of messages, not thousands.
+The policy: every window goes through the tracker (alarm or not, so it can count quiet windows); each event it
+emits becomes one alert: ``open`` on an asset's first alarm, ``update`` every ``update_every`` alarms inside the
+episode, ``close`` after ``quiet_windows`` quiet windows, ``quiet_seconds`` without an alarm, or ``max_duration_s``.
+Alarmed windows folded into an open episode without an event are counted (metrics, the episode's ``n_alarms``)
+but not published, so a long incident is a handful of messages, not thousands.
+
+An asset that stops sending would keep its episode open forever, so after each batch the tracker is swept with an
+event-time watermark: the oldest of the newest window times seen on each partition. Using event time (never the
+wall clock) keeps replays of old data right, and the minimum over partitions keeps a lagging partition from being
+closed early by a faster one.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any, Callable
 
 import structlog
 
-from daemon.alerts import build_alert
+from daemon.alerts import build_alert, build_sweep_close
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 
@@ -33,22 +38,29 @@ class AlertPolicyStep(PassStep):
         self.tracker = tracker
         self.bank = bank
         self.next_step = next_step
+        self.latest_ts_ms: dict[tuple[str, int], int] = {}
+
+    def reset_watermark(self) -> None:
+        """After a rebalance: forget partitions this consumer may no longer own."""
+        self.latest_ts_ms.clear()
 
     def submit(self, batch: Batch) -> None:
         if batch.scored is not None:
-            self._alerts(batch)
+            self._window_alerts(batch)
+            self._sweep(batch)
         self.next_step.submit(batch)
 
-    def _alerts(self, batch: Batch) -> None:
+    def _window_alerts(self, batch: Batch) -> None:
         w, scored = batch.windows, batch.scored
         tracker, bank = self.tracker(), self.bank()
-        scores = scored.score.tolist()
-        alarms = batch.alarms.tolist()
-        ts = w.ts_ms.tolist()
-        partitions, offsets = w.partition.tolist(), w.offset.tolist()
+        scores, alarms = scored.score.tolist(), batch.alarms.tolist()
+        ts, partitions, offsets = w.ts_ms.tolist(), w.partition.tolist(), w.offset.tolist()
         for i, asset in enumerate(w.asset):
-            key = f"{w.topic[i]}:{partitions[i]}:{offsets[i]}"
-            event = tracker.observe(asset, ts[i] / 1000.0, alarms[i], scores[i], key)
+            tp = (w.topic[i], partitions[i])
+            if ts[i] > self.latest_ts_ms.get(tp, -1):
+                self.latest_ts_ms[tp] = ts[i]
+            event = tracker.observe(asset, ts[i] / 1000.0, alarms[i], scores[i],
+                                    f"{w.topic[i]}:{partitions[i]}:{offsets[i]}")
             if event is None:
                 continue
             det = bank.detector(asset)
@@ -65,3 +77,16 @@ class AlertPolicyStep(PassStep):
             batch.alerts.append((asset.encode(), value, episode["event"]))
             log.info("alert", asset=asset, kind=episode["event"], episode_id=episode.get("episode_id"),
                      partition=partitions[i], offset=offsets[i], score=scores[i])
+
+    def _sweep(self, batch: Batch) -> None:
+        tracker = self.tracker()
+        if not self.latest_ts_ms or not hasattr(tracker, "sweep"):
+            return
+        watermark_ms = min(self.latest_ts_ms.values())
+        for event in tracker.sweep(watermark_ms / 1000.0):
+            episode = event_fields(event)
+            batch.alerts.append((event.asset.encode(), build_sweep_close(
+                asset=event.asset, watermark_ms=watermark_ms, artifact_version=batch.model.version,
+                episode=episode), "close"))
+            log.info("alert", asset=event.asset, kind="close", episode_id=episode.get("episode_id"),
+                     watermark_ms=watermark_ms)

@@ -33,3 +33,16 @@ def test_alert_document():
 
 def test_ts_iso():
     assert ts_iso(0) == "1970-01-01T00:00:00.000Z"
+
+
+def test_close_alert_id_comes_from_the_episode_whatever_window_closes_it():
+    from daemon.alerts import build_sweep_close, close_alert_id
+
+    kw = dict(partition=1, asset="a", ts_ms=0, score=0.1, components={}, threshold={}, artifact_version="v",
+              neighbours=[], episode={"episode_id": "e9", "event": "close"})
+    one = orjson.loads(build_alert(topic="w", offset=10, **kw))
+    two = orjson.loads(build_alert(topic="w", offset=99, **kw))
+    swept = orjson.loads(build_sweep_close(asset="a", watermark_ms=5, artifact_version="v",
+                                           episode={"episode_id": "e9", "event": "close"}))
+    assert one["alert_id"] == two["alert_id"] == swept["alert_id"] == close_alert_id("e9")
+    assert swept["score"] is None and swept["source"] is None

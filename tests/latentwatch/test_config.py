@@ -83,6 +83,8 @@ def test_unknown_key_is_an_error_naming_dotted_key_and_file(tmp_path, text, key)
     ("kafka:\n  producer:\n    acks: 1\n", "kafka.producer.acks", "not to be overridden"),
     ("logging: [1]\n", "logging", "a mapping"),
     ("episodes:\n  update_every: 1.5\n", "episodes.update_every", "an integer"),
+    ("episodes:\n  update_every: -1\n", "episodes.update_every", ">= 0"),
+    ("episodes:\n  quiet_seconds: 0\n", "episodes.quiet_seconds", "or null"),
     ("dead_letter:\n  max_ratio: 0\n", "dead_letter.max_ratio", "(0, 1]"),
     ("kafka:\n  security:\n    security_protocol: SASL_SSL\n    sasl_mechanism: PLAIN\n    sasl_plain_username: u\n",
      "kafka.security.sasl_plain_password", "a password"),
@@ -139,3 +141,9 @@ def test_bootstrap_servers_accepts_a_comma_separated_string(tmp_path):
     cfg = load_config(write(tmp_path, "kafka:\n  bootstrap_servers: 'a:1, b:2'\n"))
     assert cfg.kafka.bootstrap_servers == ("a:1", "b:2")
     assert re.fullmatch(r".*c\.yaml", str(cfg.source))
+
+
+def test_null_turns_off_the_seconds_based_episode_rules(tmp_path):
+    cfg = load_config(write(tmp_path, "episodes:\n  quiet_seconds: null\n  max_duration_s: ~\n  update_every: 0\n"))
+    assert cfg.episodes.quiet_seconds is None and cfg.episodes.max_duration_s is None
+    assert cfg.episodes.update_every == 0
