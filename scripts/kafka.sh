@@ -91,7 +91,9 @@ cmd_fetch() {
     say "fetching Kafka $KAFKA_VERSION jars into $LIBS (maven, kafka/pom.xml)"
     local tmp="$KAFKA_HOME/libs.tmp.$$"
     rm -rf "$tmp"
-    "$MVN" -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DoutputDirectory="$tmp" >&2 ||
+    # (sed: Debian's Maven 3.8 prints stray colour codes even in batch mode)
+    "$MVN" -B -q -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DoutputDirectory="$tmp" 2>&1 |
+        sed 's/\x1b\[[0-9;]*m//g' >&2 ||
         { rm -rf "$tmp"; die "maven could not fetch the Kafka jars (see above)"; }
     pom_sum >"$tmp/.pom.sha256"
     rm -rf "$LIBS"
@@ -279,6 +281,7 @@ cmd_start() {
         if ((SECONDS >= deadline)); then
             say "no answer on $BOOTSTRAP after $START_TIMEOUT s; last lines of $APP_LOGS/server.log:"
             tail -n 30 "$APP_LOGS/server.log" >&2 2>/dev/null || true
+            say "pid $pid is still running: 'scripts/kafka.sh start' waits for it again, 'stop' ends it"
             exit 1
         fi
         sleep 0.5
@@ -318,6 +321,7 @@ cmd_stop() {
 }
 
 cmd_status() {
+    check_python
     local pid=""
     pid=$(broker_pid) || true
     if answers; then
