@@ -27,25 +27,33 @@ class Rebalance(AsyncConsumerRebalanceListener):
         self.discard = discard
         self.on_assigned = on_assigned
         self.generations = 0
+        self.revokes = 0
+        self.revoke_commits = 0
+        self.revoke_failures = 0
 
     async def on_partitions_revoked(self, revoked: set) -> None:
         if not revoked:
             return
+        self.revokes += 1
         try:
             offsets = self.drain()
         except Exception:
+            self.revoke_failures += 1
             log.exception("revoke_drain_failed", partitions=len(revoked))
             self.discard(revoked)
             return
         if offsets is None:
+            self.revoke_failures += 1
             log.warning("revoke_flush_timed_out", partitions=sorted(str(tp) for tp in revoked))
             self.discard(revoked)
             return
         if offsets:
             try:
                 await self.consumer.commit_async(as_commit(offsets))
+                self.revoke_commits += 1
                 log.info("revoke_committed", offsets={f"{tp.topic}:{tp.partition}": o for tp, o in offsets.items()})
             except Exception as e:
+                self.revoke_failures += 1
                 log.warning("revoke_commit_failed", error=repr(e))
 
     async def on_partitions_assigned(self, assigned: set) -> None:

@@ -326,9 +326,8 @@ class Daemon:
         if self.cfg.http.enabled:
             self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
             log.info("http_listening", host=self.cfg.http.host, port=self.http.port)
-        self.consumer.subscribe([self.cfg.kafka.input_topic],
-                                listener=Rebalance(self.consumer, self._drain_for_revoke, self._discard,
-                                                   self._on_assigned))
+        self.rebalance = Rebalance(self.consumer, self._drain_for_revoke, self._discard, self._on_assigned)
+        self.consumer.subscribe([self.cfg.kafka.input_topic], listener=self.rebalance)
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
         self.phase = "joining"
         self.started.set()
