@@ -1,0 +1,180 @@
+"""The loop's own logic with recording clients (drain on the stop flag, backpressure, health, reload diff).
+
+Kafka behaviour is in test_kafka_run.py / test_kafka_lifecycle.py against the real broker; these recorders only
+stand where the loop calls its clients.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+from kafka.future import Future
+from kafka.structs import TopicPartition
+
+from daemon.service import EXIT_OK, Daemon, changed_keys
+from latentwatch.config import Config, HttpConfig, ThresholdConfig, load_config
+from tests.daemon.helpers import Rec, StandInModel, StandInTracker, window
+
+
+class RecordingConsumer:
+    def __init__(self, records):
+        self.records = list(records)
+        self.listener = None
+        self.commits: list[dict] = []
+        self.paused_tps: set = set()
+        self.closed = False
+        self.tps = {TopicPartition("in", 0)}
+
+    def subscribe(self, topics, listener):
+        self.listener = listener
+
+    def poll(self, timeout_ms, max_records):
+        if self.listener is not None:
+            import asyncio
+
+            asyncio.run(self.listener.on_partitions_assigned(self.tps))
+            self.listener = None
+        if self.paused_tps or not self.records:
+            time.sleep(timeout_ms / 1000)
+            return {}
+        out, self.records = self.records[:max_records], self.records[max_records:]
+        return {TopicPartition("in", 0): out}
+
+    def commit(self, offsets, timeout_ms):
+        self.commits.append({tp: o.offset for tp, o in offsets.items()})
+
+    def highwater(self, tp):
+        return 100
+
+    def pause(self, *tps):
+        self.paused_tps |= set(tps)
+
+    def resume(self, *tps):
+        self.paused_tps -= set(tps)
+
+    def paused(self):
+        return set(self.paused_tps)
+
+    def close(self, autocommit, timeout_ms):
+        assert autocommit is False
+        self.closed = True
+
+
+class RecordingProducer:
+    def __init__(self):
+        self.sent = []
+        self.stuck = False
+
+    def send(self, topic, key=None, value=None, headers=None):
+        self.sent.append((topic, key, value, headers))
+        f = Future()
+        if not self.stuck:
+            f.success(None)
+        self._last = f
+        return f
+
+    def flush(self, timeout=None):
+        if self.stuck:
+            time.sleep(min(timeout or 0, 0.01))
+            raise KafkaTimeoutError("flush")
+
+    def close(self, timeout=None):
+        pass
+
+
+def make_daemon(tmp_path, records, **cfg_kw):
+    cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(
+        method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"), **cfg_kw)
+    consumer, producer = RecordingConsumer(records), RecordingProducer()
+    d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
+               resolver=lambda root: Path("/a/versions/v"), make_tracker=lambda c: StandInTracker(),
+               tracker_from_state=StandInTracker.from_state)
+    return d, consumer, producer
+
+
+def records(n, bad_every=0):
+    return [Rec("in", 0, i, b"a", b"{" if bad_every and i % bad_every == 0 else window("a", ts=1_000_000 + i))
+            for i in range(n)]
+
+
+def test_stop_flag_drains_what_the_batcher_holds_commits_and_exits_zero(tmp_path):
+    from latentwatch.config import BatchingConfig
+
+    d, consumer, producer = make_daemon(tmp_path, records(30, bad_every=10),
+                                        batching=BatchingConfig(max_records=1000, max_wait_ms=60_000))
+    t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
+    t.start()
+    deadline = time.monotonic() + 20
+    while (not d.started.is_set() or len(d.batcher) < 30) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(d.batcher) == 30 and consumer.commits == []  # held: the batch waits 60 s
+    d.flags.request_stop("test")
+    t.join(10)
+    assert d.rc == EXIT_OK and consumer.closed
+    assert consumer.commits == [{TopicPartition("in", 0): 30}]
+    assert d.metrics.scored._value.get() == 27
+    assert sum(1 for s in producer.sent if s[0] == d.cfg.kafka.dead_letter_topic) == 3
+    assert (tmp_path / "state.json").is_file()
+
+
+def test_a_stuck_producer_pauses_the_partitions_and_commits_nothing(tmp_path):
+    from latentwatch.config import BatchingConfig
+
+    d, consumer, producer = make_daemon(tmp_path, records(100),
+                                        batching=BatchingConfig(max_records=10, max_wait_ms=1, max_in_flight=20),
+                                        shutdown_timeout_s=0.5)
+    producer.stuck = True
+    t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
+    t.start()
+    deadline = time.monotonic() + 20
+    while not d.paused and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert d.paused and consumer.paused_tps == {TopicPartition("in", 0)}
+    d.flags.request_stop("test")
+    t.join(10)
+    assert consumer.commits == []
+    assert d.in_flight() >= 20  # bounded: it stopped taking records at max_in_flight
+    assert d.in_flight() <= 20 + 10
+    assert d.rc == 1  # the drain could not flush within shutdown_timeout_s: not a clean stop
+
+
+def test_health_and_metrics_over_http(tmp_path):
+    d, consumer, producer = make_daemon(tmp_path, records(5))
+    t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
+    t.start()
+    try:
+        deadline = time.monotonic() + 20
+        while d.phase != "consuming" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        port = d.http.port
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            assert r.status == 200 and b"consuming 1 partition" in r.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            body = r.read()
+        assert b"latentwatch_windows_consumed_total" in body and b'latentwatch_artifact_info{dim="4"' in body
+        assert b"python_gc" not in body  # its own registry, not the process-global one
+        d.phase = "stopping"
+        with pytest.raises(urllib.error.HTTPError) as ei:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert ei.value.code == 503
+    finally:
+        d.flags.request_stop("test")
+        t.join(10)
+
+
+def test_changed_keys_names_dotted_keys_only():
+    from latentwatch.config import Secret, SecurityConfig, KafkaConfig
+
+    a = Config()
+    b = Config(kafka=KafkaConfig(group_id="x", security=SecurityConfig(sasl_plain_password=Secret("pw"))))
+    assert sorted(changed_keys(a, b)) == ["kafka.group_id", "kafka.security.sasl_plain_password"]
+
+
+def test_bundled_config_builds_a_daemon_without_touching_kafka():
+    cfg = load_config(Path(__file__).resolve().parents[2] / "conf" / "local.yaml")
+    d = Daemon(cfg)
+    assert d.phase == "starting" and d.health() == (False, "starting")
