@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import structlog
-from kafka import ConsumerRebalanceListener  # noqa: F401 - the sync interface this one mirrors
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
 
 from daemon.steps.commit import as_commit

@@ -10,7 +10,6 @@ guard tripped; 4 an alert or dead letter could not be delivered.
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from typing import Any, Callable
@@ -24,6 +23,7 @@ from daemon.logs import configure as configure_logging
 from daemon.metrics import Metrics
 from daemon.model_holder import ModelHolder
 from daemon.notify import Notifier
+from daemon.reload import merge_live
 from daemon.rebalance import Rebalance
 from daemon.signals import Flags, install, restore
 from daemon.steps.alert_policy import AlertPolicyStep
@@ -38,11 +38,6 @@ from latentwatch.config import Config, ConfigError, load_config
 log = structlog.get_logger("daemon")
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_MODEL, EXIT_DEAD_LETTER_LIMIT, EXIT_DELIVERY = 0, 1, 2, 3, 4
-
-# Sections a SIGHUP can change in a running daemon; anything else needs a restart.
-LIVE_SECTIONS = ("logging", "batching", "dead_letter", "episodes.update_every", "artifact.check_interval_s",
-                 "threshold.checkpoint_interval_s", "shutdown_timeout_s")
-
 
 def _default_bank(cfg: Config, calibration: Any) -> Any:
     from pipelines.threshold import ThresholdBank
@@ -82,16 +77,6 @@ def _default_clients(cfg: Config) -> tuple[Any, Any]:
     except BaseException:
         producer.close(timeout=1)
         raise
-
-
-def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two configs (names only: values may be secrets)."""
-    if dataclasses.is_dataclass(old) and dataclasses.is_dataclass(new):
-        out: list[str] = []
-        for f in dataclasses.fields(old):
-            out += changed_keys(getattr(old, f.name), getattr(new, f.name), f"{prefix}{f.name}.")
-        return out
-    return [prefix.rstrip(".")] if old != new else []
 
 
 class Daemon:
@@ -245,16 +230,7 @@ class Daemon:
         if new is None:
             self.notifier.ready()
             return False
-        changed = changed_keys(self.cfg, new)
-        live = [k for k in changed if any(k == s or k.startswith(s + ".") for s in LIVE_SECTIONS)]
-        later = [k for k in changed if k not in live]
-        old = self.cfg
-        self.cfg = dataclasses.replace(
-            old, logging=new.logging, batching=new.batching, dead_letter=new.dead_letter,
-            shutdown_timeout_s=new.shutdown_timeout_s,
-            episodes=dataclasses.replace(old.episodes, update_every=new.episodes.update_every),
-            artifact=dataclasses.replace(old.artifact, check_interval_s=new.artifact.check_interval_s),
-            threshold=dataclasses.replace(old.threshold, checkpoint_interval_s=new.threshold.checkpoint_interval_s))
+        self.cfg, live, later = merge_live(self.cfg, new)
         self._apply_live()
         log.info("config_reloaded", applied=live, need_restart=later)
         self.notifier.ready()

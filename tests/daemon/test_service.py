@@ -15,7 +15,8 @@ from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
 from kafka.structs import TopicPartition
 
-from daemon.service import EXIT_OK, Daemon, changed_keys
+from daemon.reload import changed_keys, merge_live
+from daemon.service import EXIT_OK, Daemon
 from latentwatch.config import Config, HttpConfig, ThresholdConfig, load_config
 from tests.daemon.helpers import Rec, StandInModel, StandInTracker, window
 
@@ -172,6 +173,22 @@ def test_changed_keys_names_dotted_keys_only():
     a = Config()
     b = Config(kafka=KafkaConfig(group_id="x", security=SecurityConfig(sasl_plain_password=Secret("pw"))))
     assert sorted(changed_keys(a, b)) == ["kafka.group_id", "kafka.security.sasl_plain_password"]
+
+
+def test_merge_live_applies_live_sections_and_keeps_the_rest():
+    import dataclasses
+
+    from latentwatch.config import BatchingConfig, EpisodesConfig, KafkaConfig
+
+    old = Config()
+    new = Config(batching=BatchingConfig(max_records=7, max_in_flight=70), kafka=KafkaConfig(group_id="other"),
+                 episodes=EpisodesConfig(update_every=3, quiet_windows=99))
+    merged, live, later = merge_live(old, new)
+    assert merged.batching.max_records == 7 and merged.episodes.update_every == 3
+    assert merged.kafka.group_id == old.kafka.group_id and merged.episodes.quiet_windows == old.episodes.quiet_windows
+    assert sorted(live) == ["batching.max_in_flight", "batching.max_records", "episodes.update_every"]
+    assert sorted(later) == ["episodes.quiet_windows", "kafka.group_id"]
+    assert dataclasses.replace(merged, source=None) != old
 
 
 def test_bundled_config_builds_a_daemon_without_touching_kafka():
