@@ -1,7 +1,7 @@
 """The daemon: wires the chain to Kafka and runs the loop, its lifecycle, reload, hot swap and checkpoints.
 
-The loop, one turn: watchdog, reload if asked, swap the model if a new version is current (only with nothing in
-flight), pause or resume for backpressure, poll at most what the batcher has room for, hand the records to the
+The loop, one turn: watchdog, reload if asked, swap the model if a new version is current (between batches: a
+batch keeps the model it was decoded with), pause or resume for backpressure, poll at most what the batcher has room for, hand the records to the
 chain, checkpoint if due. On SIGTERM/SIGINT it stops polling, pushes what it holds through the chain (flush alerts,
 flush the producer, commit), checkpoints, closes the clients and returns 0, all within ``shutdown_timeout_s``.
 
@@ -270,8 +270,7 @@ class Daemon:
         if self.flags.reload.is_set():
             self.flags.reload.clear()
             self.reload()
-        if self.in_flight() == 0:
-            self.model.maybe_swap()
+        self.model.maybe_swap()  # safe at any turn: each batch took its model at decode, held records are not decoded
         self._backpressure()
         room = 0 if self.paused else self.batcher.room()
         timeout = min(self.batcher.time_left_ms() if len(self.batcher) else 100, 100)
