@@ -164,3 +164,42 @@ def test_sighup_reload_applies_live_settings_and_keeps_the_old_config_on_error(m
     time.sleep(0.3)
     assert d.batcher.max_records == 123 and d.cfg.batching.max_records == 123
     assert run.stop() == 0
+
+
+def test_a_new_current_version_is_swapped_in_while_consuming_and_a_tampered_one_is_refused(
+        make_config, start_daemon, kafka_bootstrap, artifact_root, tmp_path):
+    import json
+    import shutil
+
+    from pipelines.artifact.store import resolve_current, set_current
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(artifact_root, root)
+    path = make_config("swap", artifact={"root": str(root), "check_interval_s": 0.2})
+    cfg = load_config(path)
+    run = start_daemon(path)
+    d = run.daemon
+    produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(100, DIM, anomaly_every=0))
+    run.wait_for(lambda: d.metrics.scored._value.get() >= 100, what="first windows")
+    old = d.model.model.version
+
+    def publish_copy(name: str, tamper: bool = False) -> None:
+        src = resolve_current(root)
+        dst = root / "versions" / name
+        shutil.copytree(src, dst)
+        manifest = json.loads((dst / "manifest.json").read_text())
+        manifest["version"] = name
+        (dst / "manifest.json").write_text(json.dumps(manifest))
+        set_current(root, name)
+        if tamper:
+            victim = next(p for p in sorted(dst.iterdir()) if p.name != "manifest.json")
+            victim.write_bytes(victim.read_bytes() + b"x")
+
+    publish_copy("v-next")
+    run.wait_for(lambda: d.model.model.version == "v-next", what="the swap")
+    publish_copy("v-tampered", tamper=True)
+    run.wait_for(lambda: d.metrics.model_swaps.labels(outcome="refused")._value.get() >= 1, what="the refusal")
+    produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(100, DIM, anomaly_every=0, seed=5))
+    run.wait_for(lambda: d.metrics.scored._value.get() >= 200, what="windows after the swap")
+    assert d.model.model.version == "v-next" != old
+    assert run.stop() == 0
