@@ -37,9 +37,12 @@ def log_likelihood(y: np.ndarray, gamma: float, sigma: float) -> float:
 
 
 def _w_grid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    s = 1.0 + np.multiply.outer(x, y)
+    s = np.multiply.outer(x, y)
+    s += 1.0
+    u = np.reciprocal(s).sum(axis=1)
+    v = np.log(s, out=s).sum(axis=1)
     n = y.size
-    return (np.reciprocal(s).sum(axis=1) / n) * (1.0 + np.log(s).sum(axis=1) / n) - 1.0
+    return (u / n) * (1.0 + v / n) - 1.0
 
 
 def _w(x: float, y: np.ndarray) -> float:
@@ -49,6 +52,7 @@ def _w(x: float, y: np.ndarray) -> float:
 
 
 def _roots(grid: np.ndarray, y: np.ndarray) -> list[float]:
+    """Roots of w between consecutive grid points of opposite sign; a NaN in the grid separates intervals."""
     w = _w_grid(grid, y)
     ok = np.isfinite(w)
     sign_change = np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(w[:-1]) * np.sign(w[1:]) < 0))
@@ -69,11 +73,12 @@ def grimshaw(peaks: np.ndarray) -> tuple[float, float]:
     best = (0.0, y_mean, log_likelihood(y, 0.0, y_mean))
     if y_max == y_min:
         return best[0], best[1]
-    candidates = _roots(_LEFT_X / y_max, y)
+    grid = _LEFT_X / y_max
     x_max = 2.0 * (y_mean - y_min) / (y_min * y_min)
     x_lo = _RIGHT_SPAN / y_mean
     if x_max > x_lo:
-        candidates += _roots(x_lo * (x_max / x_lo) ** _RIGHT_U, y)
+        grid = np.concatenate([grid, [np.nan], x_lo * (x_max / x_lo) ** _RIGHT_U])
+    candidates = _roots(grid, y)
     for x in candidates:
         gamma = float(np.log1p(x * y).mean())
         sigma = gamma / x
