@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The README's first command: the main job end to end on the embedded default, from a fresh clone.
+#
+#   scripts/demo.sh [latentwatch demo options...]      e.g. scripts/demo.sh --runs 3 --epochs 5
+#
+# Installs uv if missing, creates .venv (Python 3.11) with the package, then runs `latentwatch demo`, which starts
+# the local Kafka broker if none answers (and stops it at the end), trains a SKAB model into var/artifacts if there
+# is none, runs the daemon, replays the labelled SKAB runs, and prints and writes (out/demo.json) the summary.
+# Needs Java 17+ and, for the first broker start, Maven (they fetch the broker jars); the data in ../shared/data
+# (or $LATENTWATCH_DATA_DIR). Exit code: the demo's (0 every check passed, 1 a check failed, 2 it could not run).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if ! command -v uv >/dev/null 2>&1; then
+    echo "demo.sh: installing uv with pip" >&2
+    python3 -m pip install --user uv || python3 -m pip install --user --break-system-packages uv
+    PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+uv venv --allow-existing -p 3.11 .venv >&2
+uv pip install -q -p .venv/bin/python -e . >&2
+exec .venv/bin/latentwatch demo "$@"

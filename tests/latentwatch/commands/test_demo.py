@@ -1,0 +1,77 @@
+"""`latentwatch demo` end to end on the real broker, reduced: 3 SKAB runs, a 5-epoch model, its own topics and group.
+
+The demo trains into the config's artifact root (a temporary one here), starts the real daemon as a child process,
+replays, waits for the commits and checks its own counts; this test checks the summary it wrote adds up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+
+pytestmark = pytest.mark.kafka
+
+
+def _config(tmp_path: Path, bootstrap: str, topics: dict[str, str]) -> Path:
+    doc = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
+    doc["kafka"].update(bootstrap_servers=[bootstrap], input_topic=topics["input"], alert_topic=topics["alerts"],
+                        dead_letter_topic=topics["dead"], group_id=f"demo-test-{uuid.uuid4().hex[:8]}",
+                        client_id="demo-test")
+    doc["artifact"] = {"root": str(tmp_path / "artifacts"), "check_interval_s": 3600}
+    doc["threshold"]["checkpoint_path"] = str(tmp_path / "unused-state.json")
+    doc["dead_letter"]["max_bytes"] = 16384  # small enough that an "oversized" message can be produced too
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_demo_reduced_counts_add_up(tmp_path, kafka_bootstrap, kafka_topics):
+    topics = {"input": kafka_topics("demo-in", 4), "alerts": kafka_topics("demo-alerts", 2),
+              "dead": kafka_topics("demo-dead", 1)}
+    config = _config(tmp_path, kafka_bootstrap, topics)
+    out = tmp_path / "out" / "demo.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "latentwatch", "demo", "--config", str(config), "--runs", "3",
+                           "--epochs", "5", "--out", str(out), "--timeout", "600"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, f"demo exit {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
+    s = json.loads(out.read_text())
+    assert "every check passed" in proc.stdout
+    assert s["ok"] and all(s["checks"].values()), s["checks"]
+
+    d, r = s["daemon"], s["replay"]
+    assert s["artifact"]["trained_now"] and s["artifact"]["epochs"] == 5
+    assert r["runs"] == 3 and r["windows"] > 1000 and r["errors"] == 0
+    # every consumed message ends as scored or dead-lettered, and that is everything produced
+    bad = r["bad_messages"]
+    assert d["consumed"] == d["scored"] + d["dead_lettered"] == r["windows"] + len(bad)
+    assert d["scored"] == r["windows"] and d["dead_lettered"] == len(bad)
+    # one bad message of every class, oversized included (max_bytes 16384), each dead-lettered with its own reason
+    from daemon.replay import BAD_KINDS
+
+    assert sorted(b["kind"] for b in bad) == sorted(BAD_KINDS)
+    assert all(b["dead_lettered_as"] == b["kind"] for b in bad), bad
+    assert d["dead_lettered_by_reason"] == {k: 1 for k in sorted(BAD_KINDS)}
+    assert s["topics_read"]["dead_letters_by_reason"] == d["dead_lettered_by_reason"]
+    # offsets: committed = end, and the messages between start and end are exactly what was produced
+    assert s["offsets"]["committed"] == s["offsets"]["end"]
+    assert s["offsets"]["messages"] == d["consumed"]
+    # alerts: what the topic holds is what the daemon counted; episodes are accounted for run by run
+    assert s["topics_read"]["alerts"] == sum(d["alerts_by_event"].values())
+    assert d["alarms"] >= d["alerts_by_event"].get("open", 0)
+    ep = s["episodes"]
+    assert ep["total"] == ep["overlapping_a_labelled_anomaly"] + ep["in_normal_spans"]
+    assert ep["total"] == sum(run["episodes"] for run in s["runs"])
+    assert len(s["runs"]) == 3  # evenly spread over the 34 runs
+    assert s["detection"]["runs_with_anomaly"] == 3
+    assert d["exit_code"] == 0
+    # the daemon ran with a fresh checkpoint in the demo's own folder, not the config's
+    assert s["daemon_config"]["state"].startswith(str(tmp_path / "out" / "demo"))
