@@ -10,6 +10,7 @@ from pipelines.threshold.dspot import DSPOT
 from pipelines.threshold.spot import SPOT, _finite
 
 METHODS: dict[str, type[SPOT]] = {"spot": SPOT, "dspot": DSPOT}
+_SCALAR_MAX = 12  # below this many windows per asset in a batch, scalar steps beat the vectorised update
 
 
 class ThresholdBank:
@@ -48,13 +49,15 @@ class ThresholdBank:
             groups.setdefault(a, []).append(i)
         alarms = np.empty(scores.size, dtype=bool)
         thresholds = np.empty(scores.size, dtype=np.float64)
+        values = scores.tolist()
         for asset, idx in groups.items():
-            if len(idx) == 1:
-                i = idx[0]
-                alarms[i], thresholds[i] = self.detector(asset)._step(float(scores[i]))
+            det = self.detector(asset)
+            if len(idx) <= _SCALAR_MAX:
+                for i in idx:
+                    alarms[i], thresholds[i] = det._step(values[i])
             else:
                 ix = np.asarray(idx)
-                alarms[ix], thresholds[ix] = self.detector(asset)._update(scores[ix])
+                alarms[ix], thresholds[ix] = det._update(scores[ix])
         return alarms, thresholds
 
     def state(self) -> dict[str, Any]:

@@ -17,17 +17,18 @@ def traffic(seed: int, n: int = 4000) -> tuple[list[str], np.ndarray]:
     return assets, scores
 
 
+@pytest.mark.parametrize("batch", [7, 333])  # few windows per asset take scalar steps, many the vectorised path
 @pytest.mark.parametrize("method, cls, params", [
     ("spot", SPOT, {"q": 1e-3}),
     ("dspot", DSPOT, {"q": 1e-3, "depth": 4, "absorb_after": 5}),
 ])
-def test_interleaved_assets_are_independent(method, cls, params):
+def test_interleaved_assets_are_independent(method, cls, params, batch):
     assets, scores = traffic(1)
     bank = ThresholdBank(method, CAL, **params)
     alarms = np.empty(len(scores), dtype=bool)
     thr = np.empty(len(scores))
-    for s in range(0, len(scores), 333):
-        alarms[s:s + 333], thr[s:s + 333] = bank.process(assets[s:s + 333], scores[s:s + 333])
+    for s in range(0, len(scores), batch):
+        alarms[s:s + batch], thr[s:s + batch] = bank.process(assets[s:s + batch], scores[s:s + batch])
     assert alarms.sum() >= 10
     names = np.array(assets)
     for name in sorted(set(assets)):
