@@ -301,6 +301,11 @@ class Daemon:
         if self.cfg.http.enabled:
             self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
             log.info("http_listening", host=self.cfg.http.host, port=self.http.port)
+        # Metadata for the input topic before the first join: a group leader that joins without it assigns nothing
+        # and may not notice the partitions later (seen with kafka-python 3 on a freshly created topic).
+        partitions = self.consumer.partitions_for_topic(self.cfg.kafka.input_topic)
+        if not partitions:
+            log.warning("input_topic_not_found_yet", topic=self.cfg.kafka.input_topic)
         self.rebalance = Rebalance(self.consumer, self._drain_for_revoke, self._discard, self._on_assigned)
         self.consumer.subscribe([self.cfg.kafka.input_topic], listener=self.rebalance)
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s

@@ -30,6 +30,9 @@ class RecordingConsumer:
         self.closed = False
         self.tps = {TopicPartition("in", 0)}
 
+    def partitions_for_topic(self, topic):
+        return {0}
+
     def subscribe(self, topics, listener):
         self.listener = listener
 
