@@ -1,0 +1,211 @@
+"""`latentwatch evaluate`: the ARES evaluation protocol on the real data sets (docs/evaluation.md).
+
+Per (data set, arrangement, seed): a 50:50 test split, one autoencoder on the training normals, every scorer and
+baseline on the same test rows. Prints the AUROC x100 table, writes the JSON record (--out) and optionally the
+markdown table (--markdown).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _seeds(value: str) -> list[int]:
+    """'3' -> seeds 0,1,2; '0,5,7' -> those seeds."""
+    try:
+        if "," not in value:
+            n = int(value)
+            if n < 1:
+                raise ValueError
+            return list(range(n))
+        seeds = [int(v) for v in _csv(value)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds wants a count (3) or a list (0,5,7), got {value!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"--seeds: need distinct seeds, got {value!r}")
+    return seeds
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--datasets", type=_csv, default=list(DEFAULT_DATASETS), metavar="A,B",
+                   help=f"data sets, comma-separated (default: {','.join(DEFAULT_DATASETS)})")
+    p.add_argument("--seeds", type=_seeds, default=[0, 1, 2], metavar="N|S1,S2",
+                   help="number of seeds (0..N-1) or an explicit list (default: 3)")
+    p.add_argument("--scorers", type=_csv, default=None, metavar="A,B",
+                   help="autoencoder scorers (default: every registered scorer)")
+    p.add_argument("--baselines", type=_csv, default=None, metavar="A,B",
+                   help="input-space baselines: lof,iforest,pca,ocsvm (default: all; 'none' for none)")
+    p.add_argument("--epochs", type=int, default=None, help="cap training epochs (smoke runs; the protocol is 350)")
+    p.add_argument("--max-classes", type=int, default=None,
+                   help="multi-class data sets: use only the first N classes as arrangements (smoke runs)")
+    p.add_argument("--settings", type=_csv, default=None, metavar="unimodal,multimodal",
+                   help="multi-class settings to run (default: both)")
+    p.add_argument("--ocsvm-max-train", type=int, default=None,
+                   help="OC-SVM trains on at most this many (seeded random) training rows (default: 10000)")
+    p.add_argument("--data-dir", default=None, help="the shared data folder (default: $LATENTWATCH_DATA_DIR or "
+                                                   "../shared/data)")
+    p.add_argument("--out", type=Path, default=Path("out/evaluation.json"), help="JSON record (default: %(default)s)")
+    p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write the table as markdown")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default: 1; the models are small and the machine is shared)")
+    p.add_argument("--quiet", action="store_true", help="no per-run progress lines; the final table still prints")
+
+
+def canonical_line(args: argparse.Namespace) -> str:
+    """The command line that reruns this evaluation, rebuilt from the parsed options (defaults spelled out)."""
+    parts = ["latentwatch", "evaluate", "--datasets", ",".join(args.datasets),
+             "--seeds", ",".join(str(s) for s in args.seeds)]
+    for opt, val in (("--scorers", args.scorers), ("--baselines", args.baselines), ("--settings", args.settings)):
+        if val is not None:
+            parts += [opt, ",".join(val)]
+    for opt, val in (("--epochs", args.epochs), ("--max-classes", args.max_classes),
+                     ("--ocsvm-max-train", args.ocsvm_max_train), ("--data-dir", args.data_dir)):
+        if val is not None:
+            parts += [opt, str(val)]
+    parts += ["--out", str(args.out)]
+    if args.markdown:
+        parts += ["--markdown", str(args.markdown)]
+    if args.threads != 1:
+        parts += ["--threads", str(args.threads)]
+    return shlex.join(parts)
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+
+
+def _environment(threads: int) -> dict[str, Any]:
+    import numpy
+    import sklearn
+    import torch
+
+    return {"python": platform.python_version(), "platform": platform.platform(), "torch": torch.__version__,
+            "numpy": numpy.__version__, "sklearn": sklearn.__version__, "torch_threads": threads,
+            "device": "cpu" if not torch.cuda.is_available() else "cuda (TrainSpec.device=auto)"}
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from pipelines.data import DATASETS, DataError, load_dataset
+    from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN
+    from pipelines.evaluate.protocol import VAL_FRACTION
+    from pipelines.evaluate.report import SCHEMA_VERSION, git_info, render_markdown, render_text
+    from pipelines.evaluate.runner import EvalConfig, aggregate, plan, run_one
+    from pipelines.evaluate.settings import DEFAULT_SCORERS, DEFAULT_SPEC, OVERRIDES, PROTOCOL_NOTES
+    from pipelines.scorers import REGISTRY, make_scorer
+
+    scorers = list(DEFAULT_SCORERS) if args.scorers is None else args.scorers
+    baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
+    errors = [f"unknown data set {d!r}" for d in args.datasets if d not in DATASETS]
+    errors += [f"unknown scorer {s!r}" for s in scorers if s not in REGISTRY]
+    errors += [f"unknown baseline {b!r}" for b in baselines if b not in BASELINES]
+    errors += [f"unknown setting {s!r}" for s in (args.settings or []) if s not in ("unimodal", "multimodal")]
+    if args.epochs is not None and args.epochs < 1:
+        errors.append("--epochs must be >= 1")
+    if args.max_classes is not None and args.max_classes < 1:
+        errors.append("--max-classes must be >= 1")
+    if not scorers and not baselines:
+        errors.append("nothing to evaluate: no scorers and no baselines")
+    if errors:
+        for e in errors:
+            print(f"latentwatch evaluate: {e}", file=sys.stderr)
+        print(f"  data sets: {', '.join(DATASETS)}; scorers: {', '.join(REGISTRY)}; baselines: "
+              f"{', '.join(BASELINES)}", file=sys.stderr)
+        return 2
+
+    torch.set_num_threads(max(1, args.threads))
+    cfg = EvalConfig(datasets=args.datasets, seeds=args.seeds, scorers=scorers, baselines=baselines,
+                     spec=DEFAULT_SPEC, epochs=args.epochs, max_classes=args.max_classes, settings=args.settings,
+                     ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN, data_dir=args.data_dir)
+    try:
+        jobs = plan(cfg, lambda name: load_dataset(name, args.data_dir))
+    except (DataError, KeyError, ValueError) as e:
+        print(f"latentwatch evaluate: {e}", file=sys.stderr)
+        return 1
+
+    methods = [*baselines, *scorers]
+    started = datetime.now(timezone.utc)
+    doc: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "status": "running",
+        "started_utc": started.isoformat(timespec="seconds"),
+        "finished_utc": None,
+        "seconds": None,
+        "command": {"line": canonical_line(args), "argv": list(sys.argv), "cwd": os.getcwd()},
+        "git": git_info(REPO),
+        "environment": _environment(max(1, args.threads)),
+        "protocol": {
+            "datasets": list(cfg.datasets),
+            "seeds": list(cfg.seeds),
+            "settings": {"single": ["labels"], "multi": list(cfg.settings or ("unimodal", "multimodal"))},
+            "max_classes": cfg.max_classes,
+            "split": {"test": "n_test = min(#anomalies, floor(#normals / 2)) of each, drawn without replacement; "
+                              "exactly 50:50",
+                      "train_val": "remaining normals shuffled, round(0.2 * n) validation, the rest training; "
+                                   "anomalies never in training or validation",
+                      "val_fraction": VAL_FRACTION,
+                      "rng": "numpy default_rng([seed, crc32('<data set>/<setting>[/<class>]')])"},
+            "train_spec": {**DEFAULT_SPEC.to_dict(), **({"epochs": cfg.epochs} if cfg.epochs else {})},
+            "overrides": OVERRIDES,
+            "scorers": {s: {**make_scorer(s).params()} for s in scorers},
+            "baselines": list(baselines),
+            "ocsvm_max_train": cfg.ocsvm_max_train,
+            "aggregation": "mean and population std (ddof=0) over all runs of a (data set, setting, method) cell: "
+                           "seeds x classes; std_seed: std over seeds of the per-seed mean over classes",
+            "notes": PROTOCOL_NOTES,
+        },
+        "runs": [],
+        "aggregates": [],
+    }
+    if not args.quiet:
+        print(f"latentwatch evaluate: {len(jobs)} runs ({', '.join(cfg.datasets)}; seeds {list(cfg.seeds)}); "
+              f"JSON -> {args.out}", file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    for i, (ds, arr, seed) in enumerate(jobs):
+        rec = run_one(ds.X, ds.y, arr, seed, cfg)
+        doc["runs"].append(rec)
+        doc["aggregates"] = aggregate(doc["runs"])
+        doc["seconds"] = round(time.perf_counter() - t0, 1)
+        _write_json(args.out, doc)
+        if not args.quiet:
+            m = rec["model"]
+            aucs = " ".join(f"{k}={100 * v['auroc']:.1f}" for k, v in rec["methods"].items())
+            cls = "" if arr.cls is None else f" class {arr.cls} ({arr.cls_name})"
+            print(f"[{i + 1}/{len(jobs)} {doc['seconds']:.0f}s] {arr.dataset} {arr.setting}{cls} seed {seed}: "
+                  f"{m['epochs_run']} epochs {m['train_seconds']:.0f}s | {aucs}", file=sys.stderr, flush=True)
+
+    doc["status"] = "complete"
+    doc["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    text = render_text(doc["aggregates"], methods)
+    md = render_markdown(doc["aggregates"], methods)
+    doc["table"] = {"metric": "auroc", "scale": 100, "columns": methods, "markdown": md}
+    _write_json(args.out, doc)
+    print(f"AUROC x100, mean±std over {len(cfg.seeds)} seed(s) (x classes for multi-class settings); "
+          f"* = best in row")
+    print(text)
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(md + "\n")
+    if not args.quiet:
+        print(f"wrote {args.out}" + (f" and {args.markdown}" if args.markdown else "") +
+              f" in {doc['seconds']:.0f}s", file=sys.stderr)
+    return 0

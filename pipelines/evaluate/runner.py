@@ -1,0 +1,146 @@
+"""Run the protocol: per (data set, arrangement, seed) one split, one autoencoder, every scorer and baseline.
+
+The autoencoder and its reference are built once per run by ``pipelines.train.fit_bundle`` (the production code
+path); the test rows are encoded and their latent neighbours found once, then every scorer reads that same
+``Encoded`` batch. Scorers that learn a normalisation (ares-cal, nln) are fitted on the validation normals only.
+Baselines get the same standardised rows (the model's own scaler) and the same split.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN, run_baseline
+from pipelines.evaluate.protocol import VAL_FRACTION, Arrangement, arrangements, make_split
+from pipelines.evaluate.settings import DEFAULT_SCORERS, DEFAULT_SPEC, scorer_params_for, spec_for
+from pipelines.scorers import make_scorer
+from pipelines.train import TrainSpec, fit_bundle
+
+
+@dataclass
+class EvalConfig:
+    datasets: Sequence[str]
+    seeds: Sequence[int] = (0, 1, 2)
+    scorers: Sequence[str] = DEFAULT_SCORERS
+    baselines: Sequence[str] = BASELINES
+    spec: TrainSpec = DEFAULT_SPEC
+    epochs: int | None = None  # overrides spec.epochs (smoke runs)
+    scorer_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # extra overrides per scorer name
+    max_classes: int | None = None
+    settings: Sequence[str] | None = None
+    ocsvm_max_train: int = OCSVM_MAX_TRAIN
+    data_dir: str | None = None
+
+    def spec_for(self, dataset: str) -> TrainSpec:
+        spec = spec_for(dataset, self.spec)
+        return spec if self.epochs is None else replace(spec, epochs=int(self.epochs))
+
+    def params_for(self, dataset: str, scorer: str) -> dict[str, Any]:
+        return {**scorer_params_for(dataset, scorer), **self.scorer_params.get(scorer, {})}
+
+
+def metrics(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
+    s = np.asarray(s, dtype=np.float64)
+    if not np.isfinite(s).all():  # an inf score (a zero LOF density) still ranks; NaN would not
+        s = np.nan_to_num(s, nan=np.nanmax(s[np.isfinite(s)], initial=0.0), posinf=np.finfo(np.float64).max,
+                          neginf=np.finfo(np.float64).min)
+    return {"auroc": float(roc_auc_score(y, s)), "aupr": float(average_precision_score(y, s))}
+
+
+def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: EvalConfig) -> dict[str, Any]:
+    """One arrangement and seed: split, train, score with every method. Returns the run record (JSON-ready)."""
+    split = make_split(y, arr, seed, VAL_FRACTION)
+    spec = cfg.spec_for(arr.dataset)
+    X_tr, X_va, X_te, y_te = X[split.train], X[split.val], X[split.test], split.y_test
+    t0 = time.perf_counter()
+    bundle = fit_bundle(X_tr, X_va, spec, seed=seed, progress=False)
+    model, ref = bundle.model, bundle.reference
+    scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
+    k = neighbours_needed(ref, *scorers.values())
+    t1 = time.perf_counter()
+    enc_val = encode_batch(model, ref, X_va, k)
+    enc_te = encode_batch(model, ref, X_te, k)
+    encode_s = time.perf_counter() - t1
+    methods: dict[str, Any] = {}
+    for name, sc in scorers.items():
+        t = time.perf_counter()
+        sc.fit(enc_val, ref, model.decode)
+        s = sc.score(enc_te, ref, model.decode).score
+        methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": sc.params()}
+    Xs_tr = model.scaler.transform(X_tr)
+    Xs_te = model.scaler.transform(X_te)
+    for name in cfg.baselines:
+        t = time.perf_counter()
+        s, used = run_baseline(name, Xs_tr, Xs_te, seed, n_components=spec.latent,
+                               ocsvm_max_train=cfg.ocsvm_max_train)
+        methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": used}
+    return {
+        "dataset": arr.dataset, "setting": arr.setting, "class": arr.cls, "class_name": arr.cls_name,
+        "seed": int(seed), "sizes": split.sizes(),
+        "model": {**bundle.metrics, "encode_seconds": round(encode_s, 3),
+                  "total_seconds": round(time.perf_counter() - t0, 3)},
+        "methods": methods,
+    }
+
+
+def _stats(v: list[float]) -> tuple[float, float]:
+    a = np.asarray(v, dtype=np.float64)
+    return float(a.mean()), float(a.std(ddof=0)) if len(a) > 1 else 0.0
+
+
+def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (data set, setting, method).
+
+    mean: over all runs of the cell (seeds x classes). std: over the same runs, pooled (population std, ddof=0).
+    std_seed: std over seeds of the per-seed average over classes (equal to std for single-class data sets).
+    """
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in runs:
+        cells.setdefault((r["dataset"], r["setting"]), []).append(r)
+    out = []
+    for (ds, setting), rs in cells.items():
+        names = list(dict.fromkeys(m for r in rs for m in r["methods"]))
+        for m in names:
+            row: dict[str, Any] = {"dataset": ds, "setting": setting, "method": m,
+                                   "runs": sum(m in r["methods"] for r in rs)}
+            for metric in ("auroc", "aupr"):
+                vals = [r["methods"][m][metric] for r in rs if m in r["methods"]]
+                row[f"{metric}_mean"], row[f"{metric}_std"] = _stats(vals)
+                per_seed: dict[int, list[float]] = {}
+                for r in rs:
+                    if m in r["methods"]:
+                        per_seed.setdefault(r["seed"], []).append(r["methods"][m][metric])
+                row[f"{metric}_std_seed"] = _stats([float(np.mean(v)) for v in per_seed.values()])[1]
+            out.append(row)
+    return out
+
+
+def plan(cfg: EvalConfig, load: Callable[[str], Any]) -> list[tuple[Any, Arrangement, int]]:
+    jobs = []
+    for name in cfg.datasets:
+        ds = load(name)
+        for arr in arrangements(name, ds.kind, ds.class_names, tuple(cfg.settings) if cfg.settings else None,
+                                cfg.max_classes):
+            for seed in cfg.seeds:
+                jobs.append((ds, arr, int(seed)))
+    return jobs
+
+
+def evaluate(cfg: EvalConfig, load: Callable[[str], Any],
+             on_run: Callable[[int, int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Run every job of the plan; returns {"runs": [...], "aggregates": [...], "seconds": total}."""
+    t0 = time.perf_counter()
+    jobs = plan(cfg, load)
+    runs = []
+    for i, (ds, arr, seed) in enumerate(jobs):
+        rec = run_one(ds.X, ds.y, arr, seed, cfg)
+        runs.append(rec)
+        if on_run:
+            on_run(i, len(jobs), rec)
+    return {"runs": runs, "aggregates": aggregate(runs), "seconds": round(time.perf_counter() - t0, 3)}
