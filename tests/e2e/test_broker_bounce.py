@@ -1,0 +1,75 @@
+"""The broker stops and starts in the middle of a run: the daemon (the same process) reconnects and loses nothing."""
+from __future__ import annotations
+
+import json
+import time
+
+import kafka.errors
+import orjson
+import pytest
+
+from tests.e2e.conftest import compare_alerts, same_alert, wait_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
+
+
+def _xfail_on_known_gap(d) -> None:
+    """If the daemon stopped because a commit met a connection error while the broker was away, report the known gap
+    (xfail): CommitStep retries a commit that timed out, but not one that failed with another retriable error
+    (KafkaConnectionError, NodeNotReadyError, ...); see docs/operations.md. Any other exit fails the test."""
+    if d.alive():
+        return
+    for e in d.events("loop_failed_stopping"):
+        name = e.get("error", "").split(":")[0].split("(")[0].strip()
+        err = getattr(kafka.errors, name, None)
+        if isinstance(err, type) and issubclass(err, kafka.errors.KafkaError) and err.retriable:
+            pytest.xfail(f"known daemon gap: the loop stopped on a retriable Kafka error while the broker restarted "
+                         f"({e['error']}); CommitStep._complete should retry it like a timeout")
+    d.check_alive()
+
+
+def test_daemon_rides_out_a_broker_restart(e2e, daemons, kafka_broker_control, record_property):
+    w = e2e()
+    d = w.daemon("d1")
+    daemons.append(d.start())
+    d.wait_consuming()
+    replay = w.replay_in_background(rate=150, inject_bad=0.01, seed=5)
+    wait_until(lambda: sum(w.committed().values()) >= 1000, 120, "the daemon to commit 1000 offsets",
+               check=d.check_alive)
+
+    t0 = time.monotonic()
+    kafka_broker_control.stop()
+    time.sleep(3)
+    _xfail_on_known_gap(d)
+    kafka_broker_control.start()
+    down_s = time.monotonic() - t0
+
+    sent = replay.join()
+    assert sent.errors == 0 and sent.acked == sent.messages, sent.summary()
+    _xfail_on_known_gap(d)
+    wait_until(w.caught_up, 240, "the daemon to commit every input offset", check=lambda: _xfail_on_known_gap(d))
+    assert d.alive() and d.starts == 1, "the daemon must ride out the bounce without a restart"
+    m = d.metrics()
+    assert d.stop() == 0, d.tail()
+
+    inputs = w.inputs()
+    # The replay's idempotent producer wrote every window once, across the bounce.
+    windows = [orjson.loads(r.value) for r in inputs if r.value.startswith(b"{") and b'"bad"' not in r.value]
+    assert len(windows) == sent.windows == len({(x["asset"], x["ts"]) for x in windows})
+
+    live, dead = w.alerts(), w.dead_letters()
+    off = w.offline()
+    assert off.exit_code == 0 and off.scored == sent.windows
+    c = compare_alerts(live, off.alerts)
+    counts = {"messages": sent.messages, "windows": sent.windows, "dead_letters": len(dead), "alerts": len(live),
+              "expected_alerts": len(off.alerts), "alert_duplicates": c["duplicates"],
+              "scored": m["latentwatch_windows_scored_total"], "broker_down_s": round(down_s, 1)}
+    record_property("counts", counts)
+    print(f"\nbroker bounce: {json.dumps(counts)}")
+    assert {(p, o) for p, o, _ in dead} == {(p, o) for p, o, _ in off.dead_letters}
+    assert not c["missing"] and not c["unexpected"], c
+    by_id = {a["alert_id"]: a for a in off.alerts}
+    assert all(same_alert(a, by_id[a["alert_id"]]) for a in live)
+    # no crash, so nothing is processed twice: every window scored once by this one process
+    assert m["latentwatch_windows_scored_total"] == sent.windows
+    assert c["duplicates"] == 0 and len(dead) == len(set(dead))
