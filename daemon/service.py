@@ -45,6 +45,7 @@ def _default_bank(cfg: Config, calibration: Any) -> Any:
     params: dict[str, Any] = {"q": cfg.threshold.q, "level": cfg.threshold.level}
     if cfg.threshold.method == "dspot":
         params["depth"] = cfg.threshold.depth
+        params["absorb_after"] = cfg.threshold.absorb_after
     return ThresholdBank(cfg.threshold.method, calibration, **params)
 
 
@@ -160,7 +161,7 @@ class Daemon:
 
     def _threshold_key(self) -> dict[str, Any]:
         t = self.cfg.threshold
-        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth}
+        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth, "absorb_after": t.absorb_after}
 
     def _restore_state(self) -> None:
         path = self.cfg.threshold.checkpoint_path

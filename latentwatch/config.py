@@ -192,6 +192,7 @@ class ThresholdConfig:
     q: float = 1e-4
     level: float = 0.98
     depth: int = 10
+    absorb_after: int | None = 30
     checkpoint_path: Path = Path("var/state/daemon-state.json")
     checkpoint_interval_s: float = 60.0
 
@@ -199,6 +200,7 @@ class ThresholdConfig:
         _require(0.0 < self.q < 1.0, "q", "a risk in (0, 1)")
         _require(0.0 < self.level < 1.0, "level", "an initial quantile level in (0, 1)")
         _require(self.depth > 0, "depth", "a positive integer")
+        _require(self.absorb_after is None or self.absorb_after >= 0, "absorb_after", "null or an integer >= 0")
         _require(self.q < 1.0 - self.level, "q", "a risk below 1 - threshold.level")
         _require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
 
