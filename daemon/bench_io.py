@@ -331,24 +331,19 @@ class DaemonProcess:
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds (user+system) of a live process from /proc (Linux): ``main`` (the daemon's loop: poll, decode,
-    score, threshold, alert, producer.send, commit), ``other`` (kafka-python's producer sender and consumer
-    heartbeat threads, the HTTP server) and ``total``; {} where /proc is not there."""
+    """CPU seconds (user+system) of a live process from /proc (Linux): ``total`` (every thread it ever ran, exited
+    ones included), ``main`` (the daemon's loop: poll, decode, score, threshold, alert, producer.send, commit) and
+    ``other`` = total - main (kafka-python's IO, sender and heartbeat threads, the HTTP server, worker pools);
+    {} where /proc is not there."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def cpu(path: Path) -> float:
+        stat = path.read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
     try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        total, main = cpu(Path(f"/proc/{pid}/stat")), cpu(Path(f"/proc/{pid}/task/{pid}/stat"))
     except OSError:
         return {}
-    main = other = 0.0
-    for t in tasks:
-        try:
-            stat = (t / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        cpu = (int(fields[11]) + int(fields[12])) / tick
-        if t.name == str(pid):
-            main += cpu
-        else:
-            other += cpu
-    return {"main": round(main, 2), "other": round(other, 2), "total": round(main + other, 2)}
+    return {"main": round(main, 2), "other": round(total - main, 2), "total": round(total, 2)}

@@ -41,6 +41,7 @@ from typing import Any
 
 DEFAULT_EPOCHS = 30
 INPUT_PARTITIONS, ALERT_PARTITIONS, DEAD_LETTER_PARTITIONS = 4, 2, 1
+STALL_S = 120.0  # no commit progress for this long while behind: the daemon is stuck, say so
 
 
 class DemoError(RuntimeError):
@@ -380,6 +381,7 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
         end = end_offsets(bootstrap, k.input_topic, security)
         total = _total(end) - _total(start)
         t_wait, next_note = _now(), _now() + 10
+        last_done, last_progress = -1, _now()
         from daemon.bench_io import admin_client
 
         with admin_client(bootstrap, security) as admin:
@@ -389,6 +391,11 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
                 done = sum(min(now_c.get(p, 0), e) - start.get(p, 0) for p, e in end.items())
                 if all(now_c.get(p, 0) >= e for p, e in end.items() if e > 0):
                     break
+                if done != last_done:
+                    last_done, last_progress = done, _now()
+                elif _now() - last_progress > STALL_S:
+                    raise TimeoutError(f"the daemon stalled: {done} of {total} messages committed and no progress "
+                                       f"for {STALL_S:.0f}s (/healthz: {daemon.health()}); its log: {log_path}")
                 if _now() - t_wait > args.timeout:
                     raise TimeoutError(f"the daemon committed {done} of {total} messages within --timeout "
                                        f"{args.timeout:.0f}s; its log: {log_path}")
