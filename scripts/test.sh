@@ -17,7 +17,7 @@ if ! command -v uv >/dev/null 2>&1; then
     PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 uv venv --allow-existing -p 3.11 .venv
-uv pip install -p .venv/bin/python -e '.[test]'
+uv pip install -p .venv/bin/python -e '.[test,bench]'
 
 scripts/kafka.sh fetch
 broker_was_running=0
