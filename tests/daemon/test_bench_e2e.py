@@ -118,10 +118,16 @@ def test_sampled_breakdown_gives_each_sample_to_its_innermost_part(tmp_path):
     assert loop["decode + validate"] == pytest.approx(20 / 80, abs=1e-3)
     assert loop["scoring (OnlineModel.score)"] == pytest.approx(25 / 80, abs=1e-3)
     assert loop["other in the loop (batcher, glue)"] == pytest.approx(5 / 80, abs=1e-3)
-    cpu = b["cpu_us_per_window"]
+    cpu = b["sampled_us_per_window"]
     assert cpu["kafka-python threads (network IO, producer sender, heartbeat)"] == pytest.approx(75.0)  # 15 samples
     assert cpu["start-up and shutdown (imports, model load, drain)"] == pytest.approx(25.0)
     # a thread waiting in select is not CPU
     assert b["waiting_us_per_window"]["other threads waiting"] == pytest.approx(50.0)
     # 30 samples at 200 Hz over 1000 windows = 150 us of CPU per window
-    assert b["cpu_us_per_window"]["consumer poll (fetch, CRC, record parsing)"] == pytest.approx(150.0)
+    assert b["sampled_us_per_window"]["consumer poll (fetch, CRC, record parsing)"] == pytest.approx(150.0)
+    from daemon.bench_e2e import cpu_by_part
+
+    split = cpu_by_part(b, {"main": 0.08, "other": 0.02, "total": 0.1}, windows=1000)  # 80 us main, 20 us other
+    assert split["consumer poll (fetch, CRC, record parsing)"] == pytest.approx(30.0, abs=0.1)
+    assert split["kafka-python threads (network IO, producer sender, heartbeat)"] == pytest.approx(20.0)
+    assert sum(split.values()) == pytest.approx(100.0, abs=0.5)
