@@ -336,6 +336,57 @@ def _dist(values: list[float]) -> dict[str, Any]:
             "max": round(max(values), 1) if values else None}
 
 
+ALERT_EVERY_WINDOW = {"threshold": {"method": "spot"},
+                      "episodes": {"update_every": 1, "quiet_seconds": None, "max_duration_s": None,
+                                   "quiet_windows": 5}}
+
+
+def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
+    """The SKAB windows shifted far out of the normal range: every one alarms (see the module doc)."""
+    from daemon.replay import Plan
+    from pipelines.sources import WindowStream, streams
+
+    a, b = LATENCY_SHIFT
+    return Plan.build("bench-latency", [WindowStream("lat/" + s.asset, (s.X * a + b).astype(s.X.dtype), s.y, s.ts_ms)
+                                        for s in streams("skab", args.data_dir, spec)])
+
+
+def alert_path_profile(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap: str,
+                       security: dict[str, Any], artifact: Path, spec: Any, topics_made: list[str],
+                       spy_bin: str) -> dict[str, Any] | None:
+    """Where the CPU of the alert path goes: up to 30,000 always-alarming windows produced up front, one daemon
+    consuming them all under py-spy (as the throughput pass, with the every-window-alerting config)."""
+    from kafka import KafkaProducer
+
+    from daemon.bench_io import ensure_topics, free_port
+    from daemon.replay import producer_settings, replay
+
+    n = min(args.windows, 30_000)
+    run_id = uuid.uuid4().hex[:8]
+    topics = {"input": f"bench-e2e-{run_id}-ap-in", "alerts": f"bench-e2e-{run_id}-ap-alerts",
+              "dead": f"bench-e2e-{run_id}-ap-dead"}
+    ensure_topics(bootstrap, {topics["input"]: 4, topics["alerts"]: 2, topics["dead"]: 1}, security)
+    topics_made += topics.values()
+    producer = KafkaProducer(**producer_settings([bootstrap], security))
+    try:
+        rep = replay(producer, topics["input"], alert_plan(args, spec), limit=n, loop=True)
+    finally:
+        producer.close(timeout=30)
+    if rep.errors:
+        raise RuntimeError(f"the producer lost {rep.errors} messages: {rep.first_error}")
+    raw = work / "daemon-alert-path.py-spy.txt"
+    raw.unlink(missing_ok=True)
+    port = free_port()
+    cfg = daemon_config(base_cfg, work / "alert-path.yaml", bootstrap, topics, f"bench-e2e-{run_id}-ap", artifact,
+                        work / f"state-ap-{run_id}.json", port, **ALERT_EVERY_WINDOW)
+    _say(f"profile: {n} always-alarming windows through one daemon under py-spy -> {raw}")
+    run = run_daemon_until_done(cfg, work / "alert-path-daemon.log", port, n, args.timeout, py_spy=(spy_bin, raw))
+    if not raw.is_file():
+        return None
+    sampled = sampled_breakdown(raw, n)
+    return {"path": str(raw), "run": run, **sampled, "cpu_us_per_window": cpu_by_part(sampled, run["cpu_s"], n)}
+
+
 def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap: str, security: dict[str, Any],
                 artifact: Path, spec: Any, topics_made: list[str], mode: str = "alert") -> dict[str, Any]:
     """``mode="alert"``: every window alarms and publishes an alert; latency = alert timestamp - input timestamp.
@@ -346,7 +397,7 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
 
     from daemon.bench_io import DaemonProcess, ensure_topics, free_port, metric_by_label, thread_cpu
     from daemon.replay import Plan, producer_settings, replay
-    from pipelines.sources import WindowStream, streams
+    from pipelines.sources import streams
 
     run_id = uuid.uuid4().hex[:8]
     topics = {"input": f"bench-e2e-{run_id}-{mode}-in", "alerts": f"bench-e2e-{run_id}-{mode}-alerts",
@@ -356,15 +407,11 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     group = f"bench-e2e-{run_id}-{mode}"
     port = free_port()
     if mode == "alert":
-        a, b = LATENCY_SHIFT
-        plan = Plan.build("bench-latency", [WindowStream("lat/" + s.asset, (s.X * a + b).astype(s.X.dtype), s.y,
-                                                         s.ts_ms) for s in streams("skab", args.data_dir, spec)])
+        plan = alert_plan(args, spec)
         # SPOT, not DSPOT: DSPOT's absorb_after lets a persistent level shift into its moving average, after which
         # the shifted windows stop alarming; SPOT never takes an alarm into its model, so every window alarms.
         cfg = daemon_config(base_cfg, work / f"latency-{mode}.yaml", bootstrap, topics, group, artifact,
-                            work / f"state-{mode}-{run_id}.json", port, threshold={"method": "spot"},
-                            episodes={"update_every": 1, "quiet_seconds": None, "max_duration_s": None,
-                                      "quiet_windows": 5})
+                            work / f"state-{mode}-{run_id}.json", port, **ALERT_EVERY_WINDOW)
     else:
         plan = Plan.build("skab", streams("skab", args.data_dir, spec))
         cfg = daemon_config(base_cfg, work / f"latency-{mode}.yaml", bootstrap, topics, group, artifact,
@@ -507,13 +554,22 @@ SAMPLE_PARTS = (
     ("batching (offsets per batch)", "daemon/batch.py", "next_offsets"),
     ("backpressure", "daemon/service.py", "_backpressure"),
     ("checkpoint", "daemon/service.py", "save_checkpoint"),
+    # inside the alert policy
+    ("alert policy: episode tracker", "pipelines/alerts/episodes.py", "observe"),
+    ("alert policy: episode fields (dataclasses.asdict)", "daemon/steps/alert_policy.py", "event_fields"),
+    ("alert policy: alert JSON (build_alert)", "daemon/alerts.py", "build_alert"),
+    ("log lines (structlog, JSON to stderr)", "/structlog/", "*"),
 )
 
 
 def _frame_matches(frame: str, suffix: str, func: str) -> bool:
-    # py-spy frames read "Class.function (/path/to/file.py:line)" (--full-filenames)
+    # py-spy frames read "Class.function (/path/to/file.py:line)" (--full-filenames); func "*": any function of a
+    # file whose path contains ``suffix``
     name, _, where = frame.partition(" (")
-    return name.rsplit(".", 1)[-1] == func and where.rsplit(":", 1)[0].endswith(suffix)
+    path = where.rsplit(":", 1)[0]
+    if func == "*":
+        return suffix in path
+    return name.rsplit(".", 1)[-1] == func and path.endswith(suffix)
 
 
 _WAITING = ("select", "wait", "_wait_for_tstate_lock", "acquire", "sleep", "accept", "recv_into")
@@ -785,6 +841,8 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
                                       "cpu_us_per_window": cpu_by_part(sampled, srun["cpu_s"], n)}
             else:
                 _say(f"py-spy wrote nothing; see {raw}.log")
+            profile["sampled_alert_path"] = alert_path_profile(args, base_cfg, work, bootstrap, security, artifact,
+                                                               spec, topics_made, spy_bin)
 
     def vs(value: float | None, goal: float, higher: bool = True) -> dict[str, Any]:
         met = value is not None and (value >= goal if higher else value <= goal)
@@ -863,6 +921,13 @@ def render(r: dict[str, Any], out: Path) -> str:
                 share = sp["share_of_loop"].get(k)
                 lines.append(f"    {k:<72} {v:>6.1f} us CPU/window"
                              + (f"  {100 * share:5.1f}% of the loop" if share is not None else ""))
+    ap = (p or {}).get("sampled_alert_path")
+    if ap:
+        lines.append(f"  profile of the alert path (every window alerting; {ap['run']['per_s']:.0f} windows/s, "
+                     f"{ap['run']['per_cpu_s']} windows per CPU s):")
+        for k, v in sorted(ap["cpu_us_per_window"].items(), key=lambda kv: -kv[1]):
+            if v >= 0.5:
+                lines.append(f"    {k:<72} {v:>6.1f} us CPU/window")
     for name in ("latency", "latency_commit"):
         for stall in r[name].get("stalled_attempts") or []:
             lines.append(f"  NOTE {name}: the first daemon stalled and the phase was rerun: {stall}")
