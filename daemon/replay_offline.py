@@ -75,7 +75,8 @@ class MemoryConsumer:
         by_tp: dict[TopicPartition, list[Any]] = defaultdict(list)
         for r in records:
             by_tp[TopicPartition(r.topic, r.partition)].append(r)
-        self.queues = {tp: sorted(rs, key=lambda r: r.offset) for tp, rs in sorted(by_tp.items())}
+        self.records = {tp: sorted(rs, key=lambda r: r.offset) for tp, rs in sorted(by_tp.items())}
+        self.queues = {tp: list(rs) for tp, rs in self.records.items()}
         self.ends = {tp: rs[-1].offset + 1 for tp, rs in self.queues.items()}
         self.stop = stop
         self.listener: Any = None
@@ -106,6 +107,9 @@ class MemoryConsumer:
     def commit(self, offsets: dict, timeout_ms: int | None = None) -> None:
         for tp, om in offsets.items():
             self.committed[tp] = max(self.committed.get(tp, 0), om.offset)
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.queues[tp] = [r for r in self.records.get(tp, []) if r.offset >= offset]
 
     async def commit_async(self, offsets: dict) -> None:
         self.commit(offsets)

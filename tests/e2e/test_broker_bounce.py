@@ -61,15 +61,21 @@ def test_daemon_rides_out_a_broker_restart(e2e, daemons, kafka_broker_control, r
     off = w.offline()
     assert off.exit_code == 0 and off.scored == sent.windows
     c = compare_alerts(live, off.alerts)
-    counts = {"messages": sent.messages, "windows": sent.windows, "dead_letters": len(dead), "alerts": len(live),
+    counts = {"messages": sent.messages, "windows": sent.windows, "scored": m["latentwatch_windows_scored_total"],
+              "dead_letters": len(dead), "dead_letter_duplicates": len(dead) - len(set(dead)), "alerts": len(live),
               "expected_alerts": len(off.alerts), "alert_duplicates": c["duplicates"],
-              "scored": m["latentwatch_windows_scored_total"], "broker_down_s": round(down_s, 1)}
+              "broker_down_s": round(down_s, 1),
+              "membership_lost": bool(d.events("partitions_lost") or d.events("commit_rejected_after_rebalance"))}
     record_property("counts", counts)
     print(f"\nbroker bounce: {json.dumps(counts)}")
+    # Nothing lost: every bad message dead-lettered, every offline alert published, with the same content.
     assert {(p, o) for p, o, _ in dead} == {(p, o) for p, o, _ in off.dead_letters}
     assert not c["missing"] and not c["unexpected"], c
     by_id = {a["alert_id"]: a for a in off.alerts}
     assert all(same_alert(a, by_id[a["alert_id"]]) for a in live)
-    # no crash, so nothing is processed twice: every window scored once by this one process
-    assert m["latentwatch_windows_scored_total"] == sent.windows
-    assert c["duplicates"] == 0 and len(dead) == len(set(dead))
+    # Reprocessing is allowed (at-least-once): when the outage outlasts the session timeout the broker forgets the
+    # member, its last commit is refused and the in-flight batches are consumed again. Without that, nothing twice.
+    assert m["latentwatch_windows_scored_total"] >= sent.windows
+    if not counts["membership_lost"]:
+        assert m["latentwatch_windows_scored_total"] == sent.windows
+        assert c["duplicates"] == 0 and len(dead) == len(set(dead))
