@@ -39,6 +39,14 @@ log = structlog.get_logger("daemon")
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_MODEL, EXIT_DEAD_LETTER_LIMIT, EXIT_DELIVERY = 0, 1, 2, 3, 4
 
+def _parse_offsets(raw: dict[str, Any]) -> dict[tuple[str, int], int]:
+    out = {}
+    for key, offset in raw.items():
+        topic, _, partition = str(key).rpartition(":")
+        out[(topic, int(partition))] = int(offset)
+    return out
+
+
 def _default_bank(cfg: Config, calibration: Any) -> Any:
     from pipelines.threshold import ThresholdBank
 
@@ -107,6 +115,7 @@ class Daemon:
         self.phase = "starting"
         self.last_poll = 0.0
         self.committed: Offsets = {}
+        self._resume_at: dict[tuple[str, int], int] = {}
         self.paused = False
         self._ready_sent = False
         self._next_checkpoint = 0.0
@@ -173,6 +182,7 @@ class Daemon:
         if state is not None and state.get("threshold_config") == self._threshold_key():
             self.bank = self._bank_from_state(state["thresholds"])
             self.tracker = self._tracker_from_state(state["episodes"])
+            self._resume_at = _parse_offsets(state.get("committed", {}))
             log.info("checkpoint_restored", path=str(path), assets=len(state["thresholds"].get("assets", {})),
                      saved_at=state.get("saved_at"))
             return
@@ -203,6 +213,14 @@ class Daemon:
         return True, f"consuming {len(self.assignment)} partition(s)"
 
     def _on_assigned(self, assigned: set) -> None:
+        """The restored thresholds saw exactly the windows before the checkpoint's offsets; after a kill -9 between
+        a commit and the next checkpoint the group's offsets are further on. Seek back once per partition so state
+        and position agree: those windows are scored again and their alerts repeat with the same ids."""
+        for tp in assigned:
+            offset = self._resume_at.pop((tp.topic, tp.partition), None)
+            if offset is not None:
+                self.consumer.seek(tp, offset)
+                log.info("resumed_from_checkpoint", partition=f"{tp.topic}:{tp.partition}", offset=offset)
         self.assignment = assigned
         self.paused = False
         self.policy.reset_watermark()

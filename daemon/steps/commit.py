@@ -16,7 +16,7 @@ import time
 from typing import Any, Callable
 
 import structlog
-from kafka.errors import CommitFailedError, KafkaTimeoutError
+from kafka.errors import CommitFailedError, KafkaError, KafkaTimeoutError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from daemon.batch import Batch
@@ -118,6 +118,11 @@ class CommitStep:
             return False
         except CommitFailedError as e:
             log.warning("commit_rejected_after_rebalance", error=str(e), partitions=len(offsets))
+        except KafkaError as e:
+            if not e.retriable:
+                raise
+            log.warning("commit_failed_retrying", error=repr(e), partitions=len(offsets))
+            return False
         done, self.pending = self.pending, []
         self.on_committed(done, offsets)
         return True
