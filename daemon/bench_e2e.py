@@ -850,7 +850,8 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
 
     ratio = round(daemon["per_s"] / raw_mean, 3) if daemon["per_s"] and raw_mean else None
     return {
-        "command": "latentwatch bench e2e " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else "latentwatch bench e2e",
+        "command": " ".join(["latentwatch bench e2e", *(sys.argv[sys.argv.index("e2e") + 1:] if "e2e" in sys.argv
+                                                        else sys.argv[1:])]),
         "machine": {"cpus": os.cpu_count(), "load_avg_at_end": [round(x, 2) for x in os.getloadavg()]},
         "code": _git_state(),
         "artifact": {"path": str(artifact), "version": manifest["version"], "dim": manifest.get("dim"),
@@ -933,3 +934,9 @@ def render(r: dict[str, Any], out: Path) -> str:
             lines.append(f"  NOTE {name}: the first daemon stalled and the phase was rerun: {stall}")
     lines += [f"  JSON: {out}", ""]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the same benchmark without the CLI registry: python -m daemon.bench_e2e [options]
+    _parser = argparse.ArgumentParser(prog="latentwatch bench e2e", description=__doc__.splitlines()[0])
+    add_arguments(_parser)
+    sys.exit(run(_parser.parse_args()))

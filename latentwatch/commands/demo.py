@@ -520,9 +520,8 @@ def render(s: dict[str, Any], out: Path) -> str:
         f"  dead-letter {dl}; each bad message dead-lettered with its reason "
         f"[{_mark(c['bad_messages_dead_lettered_with_their_reason'] and c['dead_letter_topic_matches_metrics'])}]"
         + (f"\n              ({r['bad_kinds_left_out']})" if r.get("bad_kinds_left_out") else ""),
-        f"  offsets     committed {sum(s['offsets']['committed'].values())} = end "
-        f"{sum(s['offsets']['end'].values())} on {len(s['offsets']['end'])} partitions "
-        f"[{_mark(c['committed_equals_end'])}]; caught up "
+        f"  offsets     committed = end offsets on all {len(s['offsets']['end'])} partitions, "
+        f"{s['offsets']['messages']} messages this run [{_mark(c['committed_equals_end'])}]; caught up "
         f"{s['timings'].get('caught_up_after_replay_s', 0):.1f} s after the replay",
         f"  alarms      {d['alarms']} windows above their threshold -> {sum(ev.values())} alerts (open "
         f"{ev.get('open', 0)}, update {ev.get('update', 0)}, close {ev.get('close', 0)}) "
