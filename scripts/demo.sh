@@ -17,5 +17,5 @@ if ! command -v uv >/dev/null 2>&1; then
     PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 uv venv --allow-existing -p 3.11 .venv >&2
-uv pip install -q --compile-bytecode -p .venv/bin/python -e . >&2  # bytecode now: each start skips compiling torch
+uv pip install -q --compile-bytecode -p .venv/bin/python -e . >&2  # bytecode for what this installs (a fresh venv: all of it)
 exec .venv/bin/latentwatch demo "$@"
