@@ -8,7 +8,8 @@ Steps, each printed as it happens:
      ``scripts/kafka.sh start`` (and stop it at the end, only then);
   2. model: use the config's current artifact if it is a SKAB one; else (or with ``--retrain``) train one into the
      artifact root: SKAB's normal windows (window 10, stride 1, summary features), ``--epochs`` (default 30) epochs on
-     one torch thread, which is about a minute of CPU on an idle 2-core machine (the time is printed);
+     one torch thread: measured 18 s of CPU for the fit (73 s wall on a 2-core machine at load 8), plus reading
+     SKAB, so well under a minute idle (the time is printed);
   3. topics: create the input (4 partitions), alert (2) and dead-letter (1) topics when missing; if the consumer group
      has a backlog left by an earlier run, move its committed offsets to the end (refused while the group has live
      members: another daemon would share the partitions and the counts would mean nothing);
@@ -56,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
     p.add_argument("--retrain", action="store_true", help="train a new SKAB artifact even if one is current")
     p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
-                   help=f"training epochs when a model is trained (default {DEFAULT_EPOCHS}: about a minute of CPU)")
+                   help=f"training epochs when a model is trained (default {DEFAULT_EPOCHS}: ~20 s of CPU)")
     p.add_argument("--runs", type=int, help="replay only this many SKAB runs, evenly spread over the 34 "
                    "(default: all)")
     p.add_argument("--rate", type=float, help="replay windows per second (default: as fast as the producer goes)")
