@@ -8,8 +8,8 @@ Steps, each printed as it happens:
      ``scripts/kafka.sh start`` (and stop it at the end, only then);
   2. model: use the config's current artifact if it is a SKAB one; else (or with ``--retrain``) train one into the
      artifact root: SKAB's normal windows (window 10, stride 1, summary features), ``--epochs`` (default 30) epochs on
-     one torch thread: measured 18 s of CPU for the fit (73 s wall on a 2-core machine at load 8), plus reading
-     SKAB, so well under a minute idle (the time is printed);
+     one torch thread: measured 18 s of CPU for reading SKAB and the fit (73 s wall on a 2-core machine at load 8),
+     so well under a minute idle (the time is printed);
   3. topics: create the input (4 partitions), alert (2) and dead-letter (1) topics when missing; if the consumer group
      has a backlog left by an earlier run, move its committed offsets to the end (refused while the group has live
      members: another daemon would share the partitions and the counts would mean nothing);
