@@ -55,6 +55,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="multi-class data sets: use only the first N classes as arrangements (smoke runs)")
     p.add_argument("--settings", type=_csv, default=None, metavar="unimodal,multimodal",
                    help="multi-class settings to run (default: both)")
+    p.add_argument("--scaler", choices=("minmax", "zscore"), default=None,
+                   help="input scaling fitted on the training split (default: minmax; zscore = production Scaler)")
+    p.add_argument("--reference", choices=("windows", "distinct"), default=None,
+                   help="reference items: every training window (default) or identical windows collapsed "
+                        "(production)")
+    p.add_argument("--no-overrides", action="store_true",
+                   help="ignore the per-data-set overrides of pipelines/evaluate/settings.py")
     p.add_argument("--ocsvm-max-train", type=int, default=None,
                    help="OC-SVM trains on at most this many (seeded random) training rows (default: 10000)")
     p.add_argument("--data-dir", default=None, help="the shared data folder (default: $LATENTWATCH_DATA_DIR or "
@@ -73,6 +80,11 @@ def canonical_line(args: argparse.Namespace) -> str:
     for opt, val in (("--scorers", args.scorers), ("--baselines", args.baselines), ("--settings", args.settings)):
         if val is not None:
             parts += [opt, ",".join(val)]
+    for opt, val in (("--scaler", args.scaler), ("--reference", args.reference)):
+        if val is not None:
+            parts += [opt, val]
+    if args.no_overrides:
+        parts.append("--no-overrides")
     for opt, val in (("--epochs", args.epochs), ("--max-classes", args.max_classes),
                      ("--ocsvm-max-train", args.ocsvm_max_train), ("--data-dir", args.data_dir)):
         if val is not None:
@@ -110,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.evaluate.protocol import VAL_FRACTION
     from pipelines.evaluate.report import SCHEMA_VERSION, git_info, render_markdown, render_text
     from pipelines.evaluate.runner import EvalConfig, aggregate, plan, run_one
-    from pipelines.evaluate.settings import DEFAULT_SCORERS, DEFAULT_SPEC, OVERRIDES, PROTOCOL_NOTES
+    from pipelines.evaluate.settings import (DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC,
+                                             OVERRIDES, PROTOCOL_NOTES)
     from pipelines.scorers import REGISTRY, make_scorer
 
     scorers = list(DEFAULT_SCORERS) if args.scorers is None else args.scorers
@@ -134,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(max(1, args.threads))
     cfg = EvalConfig(datasets=args.datasets, seeds=args.seeds, scorers=scorers, baselines=baselines,
-                     spec=DEFAULT_SPEC, epochs=args.epochs, max_classes=args.max_classes, settings=args.settings,
+                     spec=DEFAULT_SPEC, scaler=args.scaler or DEFAULT_SCALER,
+                     reference=args.reference or DEFAULT_REFERENCE, overrides=not args.no_overrides,
+                     epochs=args.epochs, max_classes=args.max_classes, settings=args.settings,
                      ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN, data_dir=args.data_dir)
     try:
         jobs = plan(cfg, lambda name: load_dataset(name, args.data_dir))
@@ -165,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
                       "val_fraction": VAL_FRACTION,
                       "rng": "numpy default_rng([seed, crc32('<data set>/<setting>[/<class>]')])"},
             "train_spec": {**DEFAULT_SPEC.to_dict(), **({"epochs": cfg.epochs} if cfg.epochs else {})},
-            "overrides": OVERRIDES,
+            "scaler": cfg.scaler,
+            "reference": cfg.reference,
+            "overrides": {d: o for d, o in OVERRIDES.items() if d in cfg.datasets} if cfg.overrides else {},
             "scorers": {s: {**make_scorer(s).params()} for s in scorers},
             "baselines": list(baselines),
             "ocsvm_max_train": cfg.ocsvm_max_train,

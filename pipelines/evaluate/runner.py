@@ -1,9 +1,9 @@
 """Run the protocol: per (data set, arrangement, seed) one split, one autoencoder, every scorer and baseline.
 
-The autoencoder and its reference are built once per run by ``pipelines.train.fit_bundle`` (the production code
-path); the test rows are encoded and their latent neighbours found once, then every scorer reads that same
-``Encoded`` batch. Scorers that learn a normalisation (ares-cal, nln) are fitted on the validation normals only.
-Baselines get the same standardised rows (the model's own scaler) and the same split.
+The autoencoder and its reference are built once per run by ``pipelines.evaluate.fit.fit_eval_bundle``
+(``pipelines.train.fit_bundle`` plus the scaler and reference choices it lacks); the test rows are encoded and
+their latent neighbours found once, then every scorer reads that same ``Encoded`` batch. Scorers that learn a normalisation (ares-cal, nln) are fitted on the validation normals only.
+Baselines get the same scaled rows (the model's own scaler) and the same split.
 """
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN, run_baseline
 from pipelines.evaluate.protocol import VAL_FRACTION, Arrangement, arrangements, make_split
-from pipelines.evaluate.settings import DEFAULT_SCORERS, DEFAULT_SPEC, scorer_params_for, spec_for
+from pipelines.evaluate.fit import fit_eval_bundle
+from pipelines.evaluate.settings import (DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC,
+                                          scorer_params_for, spec_for)
 from pipelines.scorers import make_scorer
-from pipelines.train import TrainSpec, fit_bundle
+from pipelines.train import TrainSpec
 
 
 @dataclass
@@ -30,6 +32,9 @@ class EvalConfig:
     scorers: Sequence[str] = DEFAULT_SCORERS
     baselines: Sequence[str] = BASELINES
     spec: TrainSpec = DEFAULT_SPEC
+    scaler: str = DEFAULT_SCALER  # "minmax" | "zscore"
+    reference: str = DEFAULT_REFERENCE  # "windows" | "distinct"
+    overrides: bool = True  # apply settings.OVERRIDES
     epochs: int | None = None  # overrides spec.epochs (smoke runs)
     scorer_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # extra overrides per scorer name
     max_classes: int | None = None
@@ -38,11 +43,12 @@ class EvalConfig:
     data_dir: str | None = None
 
     def spec_for(self, dataset: str) -> TrainSpec:
-        spec = spec_for(dataset, self.spec)
+        spec = spec_for(dataset, self.spec) if self.overrides else self.spec
         return spec if self.epochs is None else replace(spec, epochs=int(self.epochs))
 
     def params_for(self, dataset: str, scorer: str) -> dict[str, Any]:
-        return {**scorer_params_for(dataset, scorer), **self.scorer_params.get(scorer, {})}
+        base = scorer_params_for(dataset, scorer) if self.overrides else {}
+        return {**base, **self.scorer_params.get(scorer, {})}
 
 
 def metrics(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
@@ -59,7 +65,7 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
     spec = cfg.spec_for(arr.dataset)
     X_tr, X_va, X_te, y_te = X[split.train], X[split.val], X[split.test], split.y_test
     t0 = time.perf_counter()
-    bundle = fit_bundle(X_tr, X_va, spec, seed=seed, progress=False)
+    bundle = fit_eval_bundle(X_tr, X_va, spec, seed, scaler=cfg.scaler, reference=cfg.reference)
     model, ref = bundle.model, bundle.reference
     scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
     k = neighbours_needed(ref, *scorers.values())
@@ -83,6 +89,7 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
     return {
         "dataset": arr.dataset, "setting": arr.setting, "class": arr.cls, "class_name": arr.cls_name,
         "seed": int(seed), "sizes": split.sizes(),
+        "spec": spec.to_dict(),
         "model": {**bundle.metrics, "encode_seconds": round(encode_s, 3),
                   "total_seconds": round(time.perf_counter() - t0, 3)},
         "methods": methods,

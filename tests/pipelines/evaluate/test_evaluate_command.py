@@ -12,9 +12,10 @@ from pipelines.evaluate.runner import aggregate
 
 TOP_KEYS = {"schema_version", "status", "started_utc", "finished_utc", "seconds", "command", "git", "environment",
             "protocol", "runs", "aggregates", "table"}
-PROTOCOL_KEYS = {"datasets", "seeds", "settings", "max_classes", "split", "train_spec", "overrides", "scorers",
+PROTOCOL_KEYS = {"datasets", "seeds", "settings", "max_classes", "split", "train_spec", "scaler", "reference",
+                 "overrides", "scorers",
                  "baselines", "ocsvm_max_train", "aggregation", "notes"}
-RUN_KEYS = {"dataset", "setting", "class", "class_name", "seed", "sizes", "model", "methods"}
+RUN_KEYS = {"dataset", "setting", "class", "class_name", "seed", "sizes", "spec", "model", "methods"}
 MODEL_KEYS = {"train_rows", "val_rows", "reference_items", "best_epoch", "epochs_run", "best_val_loss",
               "train_seconds", "reference_seconds", "encode_seconds", "total_seconds"}
 AGG_KEYS = {"dataset", "setting", "method", "runs", "auroc_mean", "auroc_std", "auroc_std_seed", "aupr_mean",
