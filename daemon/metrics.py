@@ -18,6 +18,7 @@ class Metrics:
         self.dead_letters = Counter("latentwatch_dead_letters", "Windows dead-lettered, by reason", ["reason"],
                                     registry=r)
         self.commits = Counter("latentwatch_commits", "Offset commits after a flushed batch", registry=r)
+        self.consumer_recreated = Counter("latentwatch_consumer_recreated", "Consumers replaced after a stalled group rejoin", registry=r)
         self.lag = Gauge("latentwatch_consumer_lag", "High watermark minus committed offset", ["topic", "partition"],
                          registry=r)
         self.in_flight = Gauge("latentwatch_in_flight_windows", "Windows polled but not yet committed", registry=r)

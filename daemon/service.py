@@ -37,6 +37,7 @@ from latentwatch.config import Config, ConfigError, load_config
 
 log = structlog.get_logger("daemon")
 
+REJOIN_STALL_S = 30.0
 EXIT_OK, EXIT_ERROR, EXIT_NO_MODEL, EXIT_DEAD_LETTER_LIMIT, EXIT_DELIVERY = 0, 1, 2, 3, 4
 
 def _parse_offsets(raw: dict[str, Any]) -> dict[tuple[str, int], int]:
@@ -116,6 +117,7 @@ class Daemon:
         self.last_poll = 0.0
         self.committed: Offsets = {}
         self._resume_at: dict[tuple[str, int], int] = {}
+        self._revoked_at: float | None = None
         self.paused = False
         self._ready_sent = False
         self._next_checkpoint = 0.0
@@ -221,12 +223,15 @@ class Daemon:
             if offset is not None:
                 self.consumer.seek(tp, offset)
                 log.info("resumed_from_checkpoint", partition=f"{tp.topic}:{tp.partition}", offset=offset)
+        self._revoked_at = None
         self.assignment = assigned
         self.paused = False
         self.policy.reset_watermark()
 
     def _drain_for_revoke(self) -> Offsets | None:
         """On the consumer's IO thread, while the loop waits in poll: finish everything in flight, without commit."""
+        self.assignment = None
+        self._revoked_at = time.monotonic()
         self.commit_step.defer = True
         try:
             self.batcher.emit_all()
@@ -293,6 +298,8 @@ class Daemon:
         self._backpressure()
         room = 0 if self.paused else self.batcher.room()
         timeout = min(self.batcher.time_left_ms() if len(self.batcher) else 100, 100)
+        if self._revoked_at is not None and time.monotonic() - self._revoked_at > REJOIN_STALL_S:
+            self._recover_stalled_rejoin()
         records = self.consumer.poll(timeout_ms=timeout, max_records=max(1, room))
         self.last_poll = time.monotonic()
         n = 0
@@ -325,11 +332,31 @@ class Daemon:
         partitions = self.consumer.partitions_for_topic(self.cfg.kafka.input_topic)
         if not partitions:
             log.warning("input_topic_not_found_yet", topic=self.cfg.kafka.input_topic)
-        self.rebalance = Rebalance(self.consumer, self._drain_for_revoke, self._discard, self._on_assigned)
-        self.consumer.subscribe([self.cfg.kafka.input_topic], listener=self.rebalance)
+        self._subscribe()
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
         self.phase = "joining"
         self.started.set()
+
+    def _subscribe(self) -> None:
+        self.rebalance = Rebalance(self.consumer, self._drain_for_revoke, self._discard, self._on_assigned)
+        self.consumer.subscribe([self.cfg.kafka.input_topic], listener=self.rebalance)
+
+    def _recover_stalled_rejoin(self) -> None:
+        """kafka-python 3 can revoke (a metadata change right after the first join, under load) and then never
+        finish the rejoin: no assignment, no records, no error. A fresh consumer joins again; everything up to the
+        revoke was committed by the revoke drain, and anything after it is read again (at-least-once)."""
+        stalled = time.monotonic() - (self._revoked_at or time.monotonic())
+        log.error("group_rejoin_stalled_recreating_consumer", seconds=round(stalled, 1))
+        self.metrics.consumer_recreated.inc()
+        try:
+            self.consumer.close(autocommit=False, timeout_ms=5000)
+        except Exception as e:
+            log.warning("stalled_consumer_close_failed", error=repr(e))
+        consumer, spare_producer = self._clients(self.cfg)
+        spare_producer.close(timeout=1)
+        self.consumer = consumer
+        self._revoked_at = time.monotonic()
+        self._subscribe()
 
     def _stop(self, clean: bool) -> bool:
         """Drain (when clean), checkpoint, close. True when everything in flight was committed."""

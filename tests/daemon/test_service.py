@@ -198,3 +198,32 @@ def test_bundled_config_builds_a_daemon_without_touching_kafka():
     cfg = load_config(Path(__file__).resolve().parents[2] / "conf" / "local.yaml")
     d = Daemon(cfg)
     assert d.phase == "starting" and d.health() == (False, "starting")
+
+
+def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypatch):
+    import asyncio
+
+    import daemon.service as service
+
+    monkeypatch.setattr(service, "REJOIN_STALL_S", 0.3)
+    stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(5)), RecordingProducer()
+    made = iter([(stuck, producer), (fresh, RecordingProducer())])
+    cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9,
+                                                                      checkpoint_path=tmp_path / "state.json"))
+    d = Daemon(cfg, clients=lambda c: next(made), model_loader=lambda p: StandInModel(),
+               resolver=lambda root: Path("/a/versions/v"), make_tracker=lambda c: StandInTracker(),
+               tracker_from_state=StandInTracker.from_state)
+    t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
+    t.start()
+    deadline = time.monotonic() + 20
+    while not stuck.commits and time.monotonic() < deadline:
+        time.sleep(0.01)
+    asyncio.run(d.rebalance.on_partitions_revoked(set(stuck.tps)))
+    assert d.health() == (False, "waiting for a partition assignment")
+    while not fresh.commits and time.monotonic() < deadline:
+        time.sleep(0.01)
+    d.flags.request_stop("test")
+    t.join(10)
+    assert stuck.closed and d.consumer is fresh
+    assert d.metrics.consumer_recreated._value.get() == 1
+    assert fresh.commits and d.rc == EXIT_OK
