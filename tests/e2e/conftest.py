@@ -420,6 +420,16 @@ def compare_alerts(live: list[dict], expected: list[dict]) -> dict[str, Any]:
             "duplicated_ids": sum(1 for n in live_ids.values() if n > 1)}
 
 
+def same_window(a: dict, b: dict) -> bool:
+    """The facts of the window behind an alert: asset, source, time and score (state-independent)."""
+    import math
+
+    if a["asset"] != b["asset"] or a["source"] != b["source"]:
+        return False
+    return a["source"] is None or (a["ts_ms"] == b["ts_ms"]
+                                   and math.isclose(a["score"], b["score"], rel_tol=1e-4, abs_tol=1e-6))
+
+
 def same_alert(a: dict, b: dict) -> bool:
     """Two alerts with one id say the same thing: asset, event and episode; for a window's alert also its source,
     time and score (to float noise: a batch of one row takes another matmul kernel). A sweep close (no window) carries

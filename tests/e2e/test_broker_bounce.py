@@ -8,7 +8,7 @@ import kafka.errors
 import orjson
 import pytest
 
-from tests.e2e.conftest import compare_alerts, same_alert, wait_until
+from tests.e2e.conftest import compare_alerts, same_alert, same_window, wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(600)]
 
@@ -72,7 +72,12 @@ def test_daemon_rides_out_a_broker_restart(e2e, daemons, kafka_broker_control, r
     assert {(p, o) for p, o, _ in dead} == {(p, o) for p, o, _ in off.dead_letters}
     assert not c["missing"] and not c["unexpected"], c
     by_id = {a["alert_id"]: a for a in off.alerts}
-    assert all(same_alert(a, by_id[a["alert_id"]]) for a in live)
+    if counts["membership_lost"]:
+        # Batches in flight when the member was forgotten are scored again by thresholds and episodes that have
+        # already seen them, so an alert id can land in another episode than offline; the window's facts hold.
+        assert all(same_window(a, by_id[a["alert_id"]]) for a in live)
+    else:
+        assert all(same_alert(a, by_id[a["alert_id"]]) for a in live)
     # Reprocessing is allowed (at-least-once): when the outage outlasts the session timeout the broker forgets the
     # member, its last commit is refused and the in-flight batches are consumed again. Without that, nothing twice.
     assert m["latentwatch_windows_scored_total"] >= sent.windows
