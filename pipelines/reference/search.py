@@ -1,12 +1,11 @@
 """k-nearest-neighbour search in latent space: an exact k-d tree up to `exact_max` items, Annoy above.
 
-Measured by `latentwatch bench scoring` (numbers in docs/benchmarks.md). In the default model's 8-wide latent space
-an exact batched k-d tree query (scipy's cKDTree: one C call per batch, the GIL released, `workers` threads) beat
-Annoy's per-window queries at every reference size measured (20k, 100k, 1M), at Annoy settings with recall@10 of
-0.95 to 1.0, and beat the blocked matrix product + top-k (numpy argpartition or torch.topk) by one to two orders of
-magnitude, whose cost grows with the reference (B x n distances per batch) while the tree's grows with log n.
-So `DEFAULT_EXACT_MAX` is the largest size measured; above it Annoy is still used, unmeasured. A k-d tree slows
-down as the latent gets wider; rerun the benchmark (`--latent`) before relying on it above ~16 dimensions.
+Measured by `latentwatch bench scoring` (docs/benchmarks.md). In the default model's 8-wide latent space an exact
+batched k-d tree query (scipy's cKDTree: one C call per batch, the GIL released, `workers` threads) ran at 3.4-3.9x
+the threaded Annoy query (10 trees, search_k 200, recall@10 0.997-0.999) at 20k, 100k and 1M items, and at 8x
+(20k) to 40x (100k) the blocked matrix product + top-k, whose cost grows with B x n per batch while the tree's grows
+with log n. So `DEFAULT_EXACT_MAX` is the largest size measured; above it Annoy is still used, unmeasured. A k-d
+tree slows down as the latent gets wider: rerun the benchmark (`--latent`) before relying on it above ~16 dims.
 
 Semantics (both methods): neighbours nearest first, euclidean distances. Exact distances are computed in float64
 from the float32 latents; Annoy's are its own float32 values. In the exact results neighbours at equal distance
