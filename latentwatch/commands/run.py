@@ -19,4 +19,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"latentwatch run: {e}", file=sys.stderr)
         return 2
+    import torch
+
+    # Batches of ~1000 small vectors: torch's intra-op threads only contend with the neighbour-search threads
+    # (ARES fell from 61k to 12k windows/s at a 100k reference with torch's default thread count).
+    torch.set_num_threads(1)
     return Daemon(cfg).run()
