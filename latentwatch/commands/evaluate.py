@@ -70,6 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write the table as markdown")
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default: 1; the models are small and the machine is shared)")
+    p.add_argument("--table-from", type=Path, default=None, metavar="JSON",
+                   help="run nothing: print the table of an existing JSON record (and write --markdown)")
     p.add_argument("--quiet", action="store_true", help="no per-run progress lines; the final table still prints")
 
 
@@ -114,7 +116,28 @@ def _environment(threads: int) -> dict[str, Any]:
             "device": "cpu" if not torch.cuda.is_available() else "cuda (TrainSpec.device=auto)"}
 
 
+def _table_from(args: argparse.Namespace) -> int:
+    from pipelines.evaluate.report import render_markdown, render_text
+
+    try:
+        doc = json.loads(args.table_from.read_text())
+        aggregates = doc["aggregates"]
+        methods = doc.get("table", {}).get("columns") or list(dict.fromkeys(a["method"] for a in aggregates))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"latentwatch evaluate: cannot read an evaluation record from {args.table_from}: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.table_from}: {doc.get('status')}, {len(doc.get('runs', []))} runs; command: "
+          f"{doc.get('command', {}).get('line')}")
+    print(render_text(aggregates, methods))
+    if args.markdown:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(render_markdown(aggregates, methods) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.table_from is not None:
+        return _table_from(args)
     import torch
 
     from pipelines.data import DATASETS, DataError, load_dataset

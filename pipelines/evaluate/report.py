@@ -39,9 +39,10 @@ def table_rows(aggregates: list[dict[str, Any]], methods: list[str],
     cells: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for a in aggregates:
         cells.setdefault((a["dataset"], a["setting"]), {})[a["method"]] = a
+    # labelled data sets first, then unimodal, then multimodal; data sets in run order within each group
     order = {"labels": 0, "unimodal": 1, "multimodal": 2}
-    keys = sorted(cells, key=lambda k: (order.get(k[1], 9), k[0]))
-    keys = sorted(keys, key=lambda k: order.get(k[1], 9) > 0)  # labelled sets first, then multi-class settings
+    first = {ds: i for i, ds in reversed(list(enumerate(k[0] for k in cells)))}
+    keys = sorted(cells, key=lambda k: (order.get(k[1], 9), first[k[0]]))
     header = ["data set", *(TITLES.get(m, m) for m in methods)]
     rows = []
     for key in keys:

@@ -91,3 +91,16 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
     assert doc["table"]["markdown"] == md.read_text().strip()
     printed = capsys.readouterr().out
     assert "SNSR unimodal" in printed and "SNSR multimodal" in printed and "ARES-cal" in printed
+
+
+def test_table_from_rerenders_a_record_without_running(tmp_path, capsys):
+    runs = [fake_run("m", "labels", None, s, 0.8 + 0.01 * s) for s in (0, 1)]
+    rec = tmp_path / "r.json"
+    rec.write_text(json.dumps({"status": "complete", "runs": runs, "aggregates": aggregate(runs),
+                               "command": {"line": "latentwatch evaluate --datasets m"},
+                               "table": {"columns": ["lof", "ares"]}}))
+    md = tmp_path / "t.md"
+    assert main(["evaluate", "--table-from", str(rec), "--markdown", str(md)]) == 0
+    assert "80.50±0.50*" in capsys.readouterr().out
+    assert md.read_text().splitlines()[2] == "| M | 50.00±0.00 | **80.50±0.50** |"
+    assert main(["evaluate", "--table-from", str(tmp_path / "missing.json")]) == 1
