@@ -14,6 +14,7 @@ from pipelines.artifact.store import publish, remove_staging, staging_dir
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.model.autoencoder import AESpec
 from pipelines.model.frozen import FrozenModel
+from pipelines.model.scaler import METHODS as SCALER_METHODS
 from pipelines.model.scaler import Scaler
 from pipelines.model.train import TrainParams, train_autoencoder
 from pipelines.reference.build import Reference, build_reference
@@ -40,11 +41,28 @@ class TrainSpec:
     val_fraction: float = 0.2
     scorer: str = "ares"
     scorer_params: dict[str, Any] = field(default_factory=dict)
+    scaler: str = "zscore"  # "zscore" | "minmax" (pipelines/model/scaler.py)
+    reference_dedup: bool = True  # False: one reference item per training window (pipelines/reference/build.py)
+
+    def __post_init__(self) -> None:
+        if self.scaler not in SCALER_METHODS:
+            raise ValueError(f"TrainSpec.scaler must be one of {SCALER_METHODS}, got {self.scaler!r}")
+        if not isinstance(self.reference_dedup, bool):
+            raise ValueError(f"TrainSpec.reference_dedup must be true or false, got {self.reference_dedup!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainSpec":
+        """Inverse of to_dict (an artifact manifest's "spec"); fields it lacks keep their defaults, which are the
+        behaviour of artifacts written before the field existed."""
+        d = dict(d)
+        if "hidden" in d:
+            d["hidden"] = tuple(d["hidden"])
+        return cls(**d)
 
 
 @dataclass
@@ -67,7 +85,7 @@ def split_train_val(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray,
 def fit_bundle(X_train: np.ndarray, X_val: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0,
                progress: bool | None = None) -> Bundle:
     t0 = time.perf_counter()
-    scaler = Scaler.fit(X_train, clip=spec.clip)
+    scaler = Scaler.fit(X_train, clip=spec.clip, method=spec.scaler)
     Xt, Xv = scaler.transform(X_train), scaler.transform(X_val)
     ae_spec = AESpec(input_dim=X_train.shape[1], hidden=tuple(spec.hidden), latent=spec.latent,
                      activation=spec.activation, dropout=spec.dropout)
@@ -77,7 +95,7 @@ def fit_bundle(X_train: np.ndarray, X_val: np.ndarray, spec: TrainSpec = TrainSp
     model = FrozenModel(scaler=scaler, ae=result.model)
     t1 = time.perf_counter()
     reference = build_reference(model, Xt, k=spec.k, n_trees=spec.n_trees, seed=seed, exact_max=spec.exact_max,
-                                search_k=spec.search_k)
+                                search_k=spec.search_k, dedup=spec.reference_dedup)
     metrics = {"train_rows": int(len(X_train)), "val_rows": int(len(X_val)), "reference_items": reference.size,
                "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
                "best_val_loss": result.best_val_loss, "train_seconds": round(t1 - t0, 3),

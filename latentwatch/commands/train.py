@@ -27,7 +27,10 @@ def load_spec(path: str | None, **overrides) -> TrainSpec:
     values.update({k: v for k, v in overrides.items() if v is not None})
     if "hidden" in values:
         values["hidden"] = tuple(values["hidden"])
-    return TrainSpec(**values)
+    try:
+        return TrainSpec(**values)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}" if path else str(e)) from None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -41,11 +44,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="summary", choices=("summary", "flatten"), help="SKAB: window vector")
     p.add_argument("--epochs", type=int)
     p.add_argument("--scorer")
+    p.add_argument("--scaler", choices=("zscore", "minmax"),
+                   help="input scaling fitted on the training windows (default: zscore; the evaluation uses minmax)")
+    p.add_argument("--no-reference-dedup", dest="reference_dedup", action="store_const", const=False, default=None,
+                   help="one reference item per training window instead of collapsing identical windows "
+                        "(the evaluation's choice; a larger index)")
     p.add_argument("--seed", type=int, default=0)
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer)
+    spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler,
+                     reference_dedup=args.reference_dedup)
     window = WindowSpec(args.window, args.stride, args.mode)
     X = normal_windows(args.source, args.data_dir, window, args.normal_class)
     extra = {"source": args.source, "window": window.to_dict() if args.source == "skab" else None,

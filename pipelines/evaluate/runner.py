@@ -1,8 +1,9 @@
 """Run the protocol: per (data set, arrangement, seed) one split, one autoencoder, every scorer and baseline.
 
-The autoencoder and its reference are built once per run by ``pipelines.evaluate.fit.fit_eval_bundle``
-(``pipelines.train.fit_bundle`` plus the scaler and reference choices it lacks); the test rows are encoded and
-their latent neighbours found once, then every scorer reads that same ``Encoded`` batch. Scorers that learn a normalisation (ares-cal, nln) are fitted on the validation normals only.
+The autoencoder and its reference are built once per run by the production path, ``pipelines.train.fit_bundle``,
+with the evaluation's TrainSpec (its scaler and reference_dedup set from ``EvalConfig.scaler`` / ``.reference``);
+the test rows are encoded and their latent neighbours found once, then every scorer reads that same ``Encoded``
+batch. Scorers that learn a normalisation (ares-cal, nln) are fitted on the validation normals only.
 Baselines get the same scaled rows (the model's own scaler) and the same split.
 """
 from __future__ import annotations
@@ -18,11 +19,12 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN, run_baseline
 from pipelines.evaluate.protocol import VAL_FRACTION, Arrangement, arrangements, make_split
-from pipelines.evaluate.fit import fit_eval_bundle
 from pipelines.evaluate.settings import (DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC,
                                           scorer_params_for, spec_for)
 from pipelines.scorers import make_scorer
-from pipelines.train import TrainSpec
+from pipelines.train import TrainSpec, fit_bundle
+
+REFERENCES = ("windows", "distinct")  # EvalConfig.reference -> TrainSpec.reference_dedup False / True
 
 
 @dataclass
@@ -43,7 +45,10 @@ class EvalConfig:
     data_dir: str | None = None
 
     def spec_for(self, dataset: str) -> TrainSpec:
+        if self.reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
         spec = spec_for(dataset, self.spec) if self.overrides else self.spec
+        spec = replace(spec, scaler=self.scaler, reference_dedup=self.reference == "distinct")
         return spec if self.epochs is None else replace(spec, epochs=int(self.epochs))
 
     def params_for(self, dataset: str, scorer: str) -> dict[str, Any]:
@@ -65,7 +70,7 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
     spec = cfg.spec_for(arr.dataset)
     X_tr, X_va, X_te, y_te = X[split.train], X[split.val], X[split.test], split.y_test
     t0 = time.perf_counter()
-    bundle = fit_eval_bundle(X_tr, X_va, spec, seed, scaler=cfg.scaler, reference=cfg.reference)
+    bundle = fit_bundle(X_tr, X_va, spec, seed=seed, progress=False)
     model, ref = bundle.model, bundle.reference
     scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
     k = neighbours_needed(ref, *scorers.values())

@@ -2,9 +2,9 @@
 overrides the experiments needed (each with the reason and the numbers behind it; docs/evaluation.md).
 
 The default autoencoder is TrainSpec's shape (58/18/... -> 64 -> 32 -> 8 -> 32 -> 64 -> d, leaky ReLU) trained
-as the ARES protocol says (Adam, MSE, batch 250, <= 350 epochs, patience 20). Two evaluation-side choices that
-the production path cannot express yet (pipelines/evaluate/fit.py) are on by default: min-max input scaling and a
-reference that keeps every training window.
+as the ARES protocol says (Adam, MSE, batch 250, <= 350 epochs, patience 20). Two choices differ from TrainSpec's
+production defaults and are on by default here: min-max input scaling (TrainSpec.scaler="minmax") and a reference
+that keeps every training window (TrainSpec.reference_dedup=False).
 """
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from pipelines.scorers import REGISTRY
 from pipelines.train import TrainSpec
 
 DEFAULT_SPEC = TrainSpec()
-DEFAULT_SCALER = "minmax"  # "zscore": pipelines.model.scaler.Scaler.fit as in production
-DEFAULT_REFERENCE = "windows"  # "distinct": the production reference (identical windows collapsed, counts ignored)
+DEFAULT_SCALER = "minmax"  # TrainSpec.scaler; "zscore" is TrainSpec's default
+DEFAULT_REFERENCE = "windows"  # TrainSpec.reference_dedup=False; "distinct" (True, identical windows collapsed,
+# counts ignored) is TrainSpec's default
 DEFAULT_SCORERS: tuple[str, ...] = tuple(REGISTRY)
 
 PROTOCOL_NOTES = [
@@ -27,7 +28,7 @@ PROTOCOL_NOTES = [
     "Baselines use the model's scaler (fitted on the training split) on the same rows; OC-SVM trains on at most "
     "ocsvm_max_train seeded random training rows.",
     "Inputs are min-max scaled on the training split (scaler='minmax') and the reference keeps every training "
-    "window (reference='windows', exact k-NN); see pipelines/evaluate/fit.py.",
+    "window (reference='windows'): TrainSpec(scaler='minmax', reference_dedup=False) of pipelines.train.fit_bundle.",
 ]
 
 # Per-data-set overrides: {"data set": {"spec": {TrainSpec field: value}, "scorers": {scorer: {param: value}},

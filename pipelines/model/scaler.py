@@ -4,12 +4,21 @@ Plain z-scoring divides by the training standard deviation. A feature that is al
 setpoint, a drive at rest) then explodes when it moves later: scaled values in the thousands swamp every other
 feature and the reconstruction error with them. Two guards: the scale has a floor relative to the feature's own
 magnitude (and an absolute floor), and scaled values are clipped to +-clip.
+
+Two methods, one stored form (center, scale, clip), so an artifact stores and loads either unchanged:
+- "zscore" (default): center = mean, scale = std.
+- "minmax": center = min, scale = max - min, so training rows map to [0, 1]. z-scoring divides a sparse one-hot
+  column (MI-F/MI-V's process stages) by its tiny standard deviation, so a rare stage bit becomes a +-10 coordinate
+  that dominates both the reconstruction error and the latent geometry; min-max keeps it at 0/1
+  (docs/evaluation.md). Both use the same floors and clip.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+METHODS = ("zscore", "minmax")
 
 
 @dataclass(frozen=True)
@@ -19,7 +28,10 @@ class Scaler:
     clip: float
 
     @classmethod
-    def fit(cls, X: np.ndarray, clip: float = 10.0, rel_floor: float = 1e-3, abs_floor: float = 1e-6) -> "Scaler":
+    def fit(cls, X: np.ndarray, clip: float = 10.0, rel_floor: float = 1e-3, abs_floor: float = 1e-6,
+            method: str = "zscore") -> "Scaler":
+        if method not in METHODS:
+            raise ValueError(f"scaler: method must be one of {METHODS}, got {method!r}")
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] < 2:
             raise ValueError(f"scaler needs a 2-d array with at least 2 rows, got shape {X.shape}")
@@ -27,11 +39,14 @@ class Scaler:
             raise ValueError("scaler: training data holds NaN or inf")
         if clip <= 0:
             raise ValueError(f"scaler: clip must be > 0, got {clip}")
-        center = X.mean(axis=0)
-        std = X.std(axis=0)
+        if method == "zscore":
+            center, spread = X.mean(axis=0), X.std(axis=0)
+        else:
+            center = X.min(axis=0)
+            spread = X.max(axis=0) - center
         magnitude = np.maximum(np.abs(X).max(axis=0), np.abs(center))
         floor = np.maximum(rel_floor * magnitude, abs_floor)
-        return cls(center=center, scale=np.maximum(std, floor), clip=float(clip))
+        return cls(center=center, scale=np.maximum(spread, floor), clip=float(clip))
 
     @property
     def dim(self) -> int:

@@ -1,9 +1,15 @@
 """The reference: normal windows' latent codes and the per-item statistics the scorers need.
 
 Duplicate policy. Reference sets hold many identical windows (in EOPT about three rows in four repeat: drives at
-rest). Identical latents make k-distances zero and LOF's local reachability density infinite. So identical scaled
-input rows are collapsed into one item that keeps a count, and every reachability distance has a floor
-(`dist_floor`, a small fraction of the median k-distance) against near-duplicates that survive the collapse.
+rest). Identical latents make k-distances zero and LOF's local reachability density infinite. Two guards:
+
+- every reachability distance has a floor (`dist_floor`, a small fraction of the median positive k-distance), so
+  duplicates give a large but finite density; always on;
+- `dedup=True` (default): identical scaled input rows are collapsed into one item that keeps a count (a smaller
+  index). The k-NN and LOF statistics ignore the count, so a value's multiplicity is lost.
+  `dedup=False`: one item per window (counts all 1); the statistics see every copy. On EOPT the multiplicity is the
+  signal (a normal rest state recurs in every storage cycle, a faulty run's rarely): ARES 61 collapsed vs 65 with
+  every window (seed 0, docs/evaluation.md), at the price of an index as large as the training set.
 """
 from __future__ import annotations
 
@@ -66,11 +72,18 @@ def self_knn(latents: np.ndarray, k: int, index: NeighbourIndex) -> tuple[np.nda
 
 def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: int = 50, seed: int = 0,
                     window_ids: np.ndarray | None = None, exact_max: int = DEFAULT_EXACT_MAX,
-                    search_k: int = -1, floor_frac: float = 1e-3) -> Reference:
-    """Build from scaled normal windows Xs [n, d] (the model's scaler already applied)."""
-    Xu, first, counts = dedup_rows(np.asarray(Xs, dtype=np.float32))
+                    search_k: int = -1, floor_frac: float = 1e-3, dedup: bool = True) -> Reference:
+    """Build from scaled normal windows Xs [n, d] (the model's scaler already applied).
+
+    dedup: collapse identical rows into one item with a count (see the module docstring), else one item per row.
+    """
+    Xs = np.asarray(Xs, dtype=np.float32)
+    if dedup:
+        Xu, first, counts = dedup_rows(Xs)
+    else:
+        Xu, first, counts = Xs, np.arange(len(Xs)), np.ones(len(Xs), dtype=np.int64)
     if len(Xu) <= k:
-        raise ValueError(f"reference needs more than k={k} distinct windows, got {len(Xu)}")
+        raise ValueError(f"reference needs more than k={k} {'distinct ' if dedup else ''}windows, got {len(Xu)}")
     ids = (np.arange(len(Xs)) if window_ids is None else np.asarray(window_ids))[first].astype(np.int64)
     zs, errs = [], []
     for s in range(0, len(Xu), 65536):

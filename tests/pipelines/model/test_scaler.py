@@ -40,3 +40,21 @@ def test_bad_training_data(X, msg):
 def test_stored_zero_scale_is_refused():
     with pytest.raises(ValueError, match="scale"):
         Scaler.from_arrays({"center": np.zeros(2), "scale": np.array([1.0, 0.0]), "clip": np.array([10.0])})
+
+
+def test_minmax_maps_training_rows_to_unit_range_and_survives_constant_columns():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(5, 3, 200), rng.integers(0, 2, 200), np.full(200, 7.0)]
+    sc = Scaler.fit(X, clip=10.0, method="minmax")
+    Z = sc.transform(X)
+    assert np.allclose(Z[:, :2].min(0), 0) and np.allclose(Z[:, :2].max(0), 1)
+    assert np.isfinite(Z).all() and np.allclose(Z[:, 2], 0)
+    assert sc.scale[2] >= 1e-3 * 7.0  # the same floor as z-scoring
+    assert sc.transform(np.array([[1e9, 0, 7]]))[0, 0] == 10.0  # clipped
+    again = Scaler.from_arrays(sc.to_arrays())  # stored in the same form as a z-score scaler
+    np.testing.assert_array_equal(again.transform(X), Z)
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        Scaler.fit(np.zeros((3, 2)), method="robust")

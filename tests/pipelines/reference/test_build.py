@@ -53,3 +53,22 @@ def test_too_small_reference_is_refused(snsr_bundle):
     Xs = snsr_bundle.model.scaler.transform(np.ones((30, snsr_bundle.model.dim)))
     with pytest.raises(ValueError, match="more than k=10 distinct"):
         build_reference(snsr_bundle.model, Xs, k=10)
+
+
+def test_dedup_false_keeps_every_window_and_equals_dedup_without_duplicates(snsr_bundle, snsr_split):
+    model = snsr_bundle.model
+    Xs = model.scaler.transform(snsr_split[0])
+    Xs = Xs[np.sort(np.unique(Xs, axis=0, return_index=True)[1])]  # distinct rows only
+    win = build_reference(model, Xs, k=5, n_trees=5, dedup=False)
+    col = build_reference(model, Xs, k=5, n_trees=5)
+    assert win.size == col.size == len(Xs)
+    for a in ("err", "kdist", "lrd", "counts", "window_ids"):
+        np.testing.assert_array_equal(getattr(win, a), getattr(col, a))
+    dup = np.r_[Xs, Xs[:20], Xs[:20]]  # 20 windows seen three times
+    win = build_reference(model, dup, k=5, n_trees=5, dedup=False)
+    assert win.size == len(dup) and (win.counts == 1).all() and win.index.annoy.get_n_items() == len(dup)
+    np.testing.assert_array_equal(win.window_ids, np.arange(len(dup)))
+    assert np.isfinite(win.lrd).all() and win.kdist[:20].mean() < win.kdist[20:len(Xs)].mean()  # multiplicity counts
+    z, _, _ = model.encode_scaled(Xs[:20])
+    _, dist = win.index.query(z, 3)
+    assert np.allclose(dist, 0, atol=1e-6)  # each of the 20 sees its three copies first
