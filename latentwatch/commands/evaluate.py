@@ -35,7 +35,8 @@ def _seeds(value: str) -> list[int]:
             return list(range(n))
         seeds = [int(v) for v in _csv(value)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds wants a count (3) or a list (0,5,7), got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"--seeds wants a count >= 1 (3 = seeds 0,1,2) or a list (0,5,7; one seed "
+                                         f"alone: '4,'), got {value!r}") from None
     if not seeds or len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"--seeds: need distinct seeds, got {value!r}")
     return seeds
@@ -76,9 +77,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def canonical_line(args: argparse.Namespace) -> str:
-    """The command line that reruns this evaluation, rebuilt from the parsed options (defaults spelled out)."""
+    """The command line that reruns this evaluation, rebuilt from the parsed options (defaults spelled out).
+
+    Seeds are always written as a list; one seed gets a trailing comma ('--seeds 0,'), since a bare number is a
+    count."""
     parts = ["latentwatch", "evaluate", "--datasets", ",".join(args.datasets),
-             "--seeds", ",".join(str(s) for s in args.seeds)]
+             "--seeds", ",".join(str(s) for s in args.seeds) + ("," if len(args.seeds) == 1 else "")]
     for opt, val in (("--scorers", args.scorers), ("--baselines", args.baselines), ("--settings", args.settings)):
         if val is not None:
             parts += [opt, ",".join(val)]

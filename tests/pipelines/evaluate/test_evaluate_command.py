@@ -69,7 +69,7 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
     assert set(doc) == TOP_KEYS and doc["status"] == "complete" and doc["schema_version"] == 1
     assert set(doc["protocol"]) == PROTOCOL_KEYS
     assert doc["protocol"]["train_spec"]["epochs"] == 5 and doc["protocol"]["seeds"] == [0]
-    assert doc["command"]["line"].startswith("latentwatch evaluate --datasets snsr --seeds 0 ")
+    assert doc["command"]["line"].startswith("latentwatch evaluate --datasets snsr --seeds 0, ")
     assert "--epochs 5" in doc["command"]["line"] and "--max-classes 2" in doc["command"]["line"]
     assert set(doc["git"]) == {"commit", "dirty"}
     runs = doc["runs"]
@@ -80,6 +80,7 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
     for r in runs:
         assert set(r) == RUN_KEYS and set(r["model"]) >= MODEL_KEYS and r["model"]["epochs_run"] <= 5
         assert r["sizes"]["test_normal"] == r["sizes"]["test_anomaly"] > 0
+        assert (r["spec"]["scaler"], r["spec"]["reference_dedup"]) == ("minmax", False)  # the evaluation's choices
         assert set(r["methods"]) == methods
         for m in r["methods"].values():
             assert 0.0 <= m["auroc"] <= 1.0 and 0.0 <= m["aupr"] <= 1.0
