@@ -17,12 +17,14 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import chain
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import numpy as np
 import orjson
 
+from daemon.binary import MAGIC, parse_binary
 from daemon.windows import Windows
 
 SCHEMA_VERSION = 1
@@ -38,9 +40,10 @@ class Reason:
     NON_NUMERIC = "non_numeric"
     OVERSIZED = "oversized"
     UNKNOWN_SCHEMA = "unknown_schema"
+    MALFORMED_BINARY = "malformed_binary"
 
     ALL = (MALFORMED_JSON, NOT_UTF8, MISSING_FIELD, INVALID_FIELD, WRONG_LENGTH, NON_FINITE, NON_NUMERIC, OVERSIZED,
-           UNKNOWN_SCHEMA)
+           UNKNOWN_SCHEMA, MALFORMED_BINARY)
 
 
 class InvalidMessage(Exception):
@@ -63,6 +66,7 @@ class Decoded:
 _NUMERIC = frozenset({float, int})
 _NONFINITE_WORDS = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 _NONFINITE_LITERAL = re.compile(rb"NaN|Infinity")
+_MAX_TS_MS = 10**14
 
 
 def parse_json(value: bytes | None, max_bytes: int) -> Any:
@@ -91,7 +95,7 @@ def parse_ts(ts: Any) -> int:
     if isinstance(ts, bool) or ts is None:
         raise InvalidMessage(Reason.INVALID_FIELD, f"ts must be ISO-8601 or epoch ms, got {ts!r}")
     if isinstance(ts, (int, float)):
-        if not math.isfinite(ts) or not 0 <= ts < 1e14:
+        if not math.isfinite(ts) or not 0 <= ts < _MAX_TS_MS:
             raise InvalidMessage(Reason.INVALID_FIELD, f"ts epoch ms out of range: {ts!r}")
         return int(ts)
     if isinstance(ts, str):
@@ -141,60 +145,122 @@ def check_row_types(row: list[Any], dim: int) -> InvalidMessage | None:
     return None  # pragma: no cover - unreachable: some element was not numeric
 
 
-def _to_float32(rows: list[list[Any]]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows -> float32 [n, d] and a per-row ok mask (False for non-finite, or beyond float32's range)."""
-    try:
-        x64 = np.array(rows, dtype=np.float64)
-    except OverflowError:  # an integer beyond float64; find it row by row (rare)
-        x64 = np.array([[float(v) if abs(v) < 1e308 else math.inf for v in r] for r in rows], dtype=np.float64)
-    with np.errstate(over="ignore"):
-        x32 = x64.astype(np.float32)
-    return x32, np.isfinite(x32).all(axis=1)
+def _to_float32(rows: list[Any], dim: int) -> np.ndarray:
+    """Rows (JSON lists of numbers, or a binary message's float32 bytes) -> float32 [n, d]; a float64 beyond
+    float32's range becomes inf (and the row is rejected as non-finite)."""
+    lists = [j for j, r in enumerate(rows) if type(r) is list]
+    x = np.empty((len(rows), dim), dtype=np.float32)
+    if lists:
+        json_rows = rows if len(lists) == len(rows) else [rows[j] for j in lists]
+        try:
+            x64 = np.array(json_rows, dtype=np.float64)
+        except OverflowError:  # an integer beyond float64; find it row by row (rare)
+            x64 = np.array([[float(v) if abs(v) < 1e308 else math.inf for v in r] for r in json_rows])
+        with np.errstate(over="ignore"):
+            if len(lists) == len(rows):
+                return x64.astype(np.float32)
+            x[lists] = x64
+    binary = [j for j, r in enumerate(rows) if type(r) is not list]
+    x[binary] = np.frombuffer(b"".join([rows[j] for j in binary]), dtype="<f4").reshape(len(binary), dim)
+    return x
+
+
+def _decode_one(value: bytes | None, dim: int, max_bytes: int) -> tuple[str, int, Any, dict[str, Any] | None]:
+    """(asset, ts_ms, values, meta) of one message; values are a list (JSON) or float32 bytes (binary).
+
+    The common JSON case takes a fast path of dict lookups; anything it does not accept goes through the full
+    checks, which name the reason. Element types are checked later, once per batch."""
+    if value is not None and len(value) <= max_bytes:
+        if value[:2] == MAGIC:
+            return parse_binary(value, dim)
+        try:
+            fields = _fast_fields(orjson.loads(value), dim)
+        except orjson.JSONDecodeError:
+            fields = None
+        if fields is not None:
+            asset, ts, values, meta = fields
+            return asset, _ts_ms(ts), values, meta
+    asset, ts_ms, values, meta = parse_window(parse_json(value, max_bytes))
+    bad = check_row_types(values, dim)
+    if bad is not None:
+        raise bad
+    return asset, ts_ms, values, meta
+
+
+def _fast_fields(obj: Any, dim: int) -> tuple[str, Any, list[Any], dict[str, Any] | None] | None:
+    """(asset, ts, values, meta) of an obviously well-formed message, else None ("not obviously valid")."""
+    if type(obj) is not dict:
+        return None
+    schema, asset, values, meta = obj.get("schema"), obj.get("asset"), obj.get("values"), obj.get("meta")
+    if (type(schema) is int and schema == SCHEMA_VERSION and type(asset) is str and asset and type(values) is list
+            and len(values) == dim and (meta is None or type(meta) is dict) and "ts" in obj):
+        return asset, obj["ts"], values, meta
+    return None
+
+
+def _ts_ms(ts: Any) -> int:
+    return ts if type(ts) is int and 0 <= ts < _MAX_TS_MS else parse_ts(ts)
+
+
+def _bad_types(rows: list[Any], dim: int) -> dict[int, InvalidMessage]:
+    """JSON rows holding something other than numbers: one C-level pass over the batch, per row only if it fails."""
+    lists = [r for r in rows if type(r) is list]
+    if not lists or _NUMERIC.issuperset(map(type, chain.from_iterable(lists))):
+        return {}
+    return {j: err for j, row in enumerate(rows) if type(row) is list and (err := check_row_types(row, dim))}
+
+
+class _Columns:
+    """The accepted windows of a batch, column by column, and the rejected records with their reasons."""
+
+    def __init__(self) -> None:
+        self.rows: list[Any] = []
+        self.keep: list[int] = []
+        self.assets: list[str] = []
+        self.ts: list[int] = []
+        self.metas: list[dict[str, Any] | None] = []
+        self.rejected: list[tuple[int, InvalidMessage]] = []
+
+    def drop(self, bad: dict[int, InvalidMessage]) -> list[int]:
+        """Move rows ``bad`` (positions in the columns) to ``rejected``; returns the positions kept."""
+        self.rejected = sorted(self.rejected + [(self.keep[j], e) for j, e in bad.items()], key=lambda p: p[0])
+        ok = [j for j in range(len(self.keep)) if j not in bad]
+        self.rows, self.keep, self.assets, self.ts, self.metas = (
+            [col[j] for j in ok] for col in (self.rows, self.keep, self.assets, self.ts, self.metas))
+        return ok
 
 
 def decode_batch(records: Sequence[Any], dim: int, max_bytes: int) -> Decoded:
-    """Validate a batch of records against a model of width ``dim``."""
-    rows: list[list[Any]] = []
-    keep: list[int] = []
-    assets: list[str] = []
-    ts: list[int] = []
-    metas: list[dict[str, Any] | None] = []
-    rejected: list[tuple[int, InvalidMessage]] = []
+    """Validate a batch of records (JSON or binary messages, mixed) against a model of width ``dim``."""
+    c = _Columns()
     for i, rec in enumerate(records):
         try:
-            asset, ts_ms, values, meta = parse_window(parse_json(rec.value, max_bytes))
-            bad = check_row_types(values, dim)
-            if bad is not None:
-                raise bad
+            asset, ts_ms, values, meta = _decode_one(rec.value, dim, max_bytes)
         except InvalidMessage as e:
-            rejected.append((i, e))
+            c.rejected.append((i, e))
             continue
-        rows.append(values)
-        keep.append(i)
-        assets.append(asset)
-        ts.append(ts_ms)
-        metas.append(meta)
-    x = np.empty((0, dim), dtype=np.float32)
-    if rows:
-        x, finite = _to_float32(rows)
-        if not finite.all():
-            for j in np.flatnonzero(~finite).tolist():
-                rejected.append((keep[j], InvalidMessage(Reason.NON_FINITE, "a value is NaN, infinite or beyond float32")))
-            x = x[finite]
-            keep = [k for k, f in zip(keep, finite.tolist()) if f]
-            assets = [a for a, f in zip(assets, finite.tolist()) if f]
-            ts = [t for t, f in zip(ts, finite.tolist()) if f]
-            metas = [m for m, f in zip(metas, finite.tolist()) if f]
-            rejected.sort(key=lambda p: p[0])
-    kept = [records[i] for i in keep]
+        c.rows.append(values)
+        c.keep.append(i)
+        c.assets.append(asset)
+        c.ts.append(ts_ms)
+        c.metas.append(meta)
+    bad = _bad_types(c.rows, dim)
+    if bad:
+        c.drop(bad)
+    x = _to_float32(c.rows, dim) if c.rows else np.empty((0, dim), dtype=np.float32)
+    finite = np.isfinite(x).all(axis=1)
+    if not finite.all():
+        x = x[c.drop({j: InvalidMessage(Reason.NON_FINITE, "a value is NaN, infinite or beyond float32")
+                      for j in np.flatnonzero(~finite).tolist()})]
+    kept = [records[i] for i in c.keep]
     windows = Windows(
         topic=[r.topic for r in kept],
         partition=np.fromiter((r.partition for r in kept), dtype=np.int32, count=len(kept)),
         offset=np.fromiter((r.offset for r in kept), dtype=np.int64, count=len(kept)),
         key=[r.key for r in kept],
-        asset=assets,
-        ts_ms=np.asarray(ts, dtype=np.int64),
+        asset=c.assets,
+        ts_ms=np.asarray(c.ts, dtype=np.int64),
         values=x,
-        meta=metas,
+        meta=c.metas,
     )
-    return Decoded(windows=windows, rejected=rejected)
+    return Decoded(windows=windows, rejected=c.rejected)

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 import orjson
 
+from daemon.binary import encode_binary
 from daemon.decode import SCHEMA_VERSION, Reason
 
 # The dead-letter classes a replay can produce, in the order they are injected.
@@ -132,10 +133,15 @@ class Plan:
 
 # -- messages -------------------------------------------------------------------------------------------------------
 
-def encode_window(w: Window, source: str) -> bytes:
+ENCODINGS = ("json", "binary")
+
+
+def encode_window(w: Window, source: str, encoding: str = "json") -> bytes:
     meta: dict[str, Any] = {"source": source, "label": w.label, "index": w.index}
     if w.loop:
         meta["loop"] = w.loop
+    if encoding == "binary":
+        return encode_binary(w.asset, w.ts_ms, w.values, meta)
     return orjson.dumps({"schema": SCHEMA_VERSION, "asset": w.asset, "ts": w.ts_ms, "values": w.values,
                          "meta": meta}, option=_NUMPY)
 
@@ -277,12 +283,15 @@ def replay(producer: Any, topic: str, plan: Plan, *, rate: float | None = None, 
            loop: bool = False, inject_bad: float = 0.0, bad_kinds: Sequence[str] = BAD_KINDS,
            max_bytes: int | None = None, seed: int = 0, record: bool = False,
            stop: threading.Event | None = None, flush_timeout_s: float = 120.0,
-           progress: Callable[[ReplayReport], None] | None = None, progress_every_s: float = 10.0) -> ReplayReport:
+           progress: Callable[[ReplayReport], None] | None = None, progress_every_s: float = 10.0,
+           encoding: str = "json") -> ReplayReport:
     """Send ``plan``'s windows (``limit`` of them at most; forever with ``loop`` and no limit) to ``topic``.
 
     ``producer`` is a kafka-python ``KafkaProducer`` (idempotent, acks=all: see ``producer_settings``). Returns once
     everything sent is acknowledged or failed (or ``flush_timeout_s`` passed); ``stop`` ends the replay early.
     """
+    if encoding not in ENCODINGS:
+        raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
     if not 0.0 <= inject_bad <= 1.0:
         raise ValueError(f"inject_bad must be a fraction in [0, 1], got {inject_bad}")
     if limit is not None and limit < 0:
@@ -331,7 +340,7 @@ def replay(producer: Any, topic: str, plan: Plan, *, rate: float | None = None, 
                 report.interrupted = True
                 break
             key = w.asset.encode()
-            send(key, encode_window(w, plan.source), "window")
+            send(key, encode_window(w, plan.source, encoding), "window")
             report.windows += 1
             if n_kinds:
                 try:

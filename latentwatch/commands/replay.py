@@ -38,6 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     what.add_argument("--limit", type=int, help="stop after this many windows")
     what.add_argument("--loop", action="store_true", help="repeat the data set (time stamps move on every pass)")
     how = p.add_argument_group("how")
+    how.add_argument("--encoding", choices=("json", "binary"), default="json",
+                     help="message encoding: JSON (default) or the compact binary window (README, Messages)")
     how.add_argument("--rate", type=float, help="windows per second (default: as fast as possible)")
     how.add_argument("--inject-bad", type=float, default=0.0, metavar="FRACTION",
                      help="after a window, with this probability, send one message the daemon must dead-letter "
@@ -140,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         progress = None if args.quiet else (lambda rep: print(
             f"latentwatch replay: {rep.messages} sent, {rep.acked} acked, {rep.rate:.0f}/s", file=sys.stderr))
         report = replay(producer, r["topic"], plan, rate=args.rate, limit=args.limit, loop=args.loop,
+                        encoding=args.encoding,
                         inject_bad=args.inject_bad, bad_kinds=kinds, max_bytes=r["max_bytes"], seed=args.seed,
                         stop=stop, progress=progress)
     finally:

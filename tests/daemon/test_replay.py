@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from daemon.decode import Reason, decode_batch
-from daemon.replay import (BAD_KINDS, Pacer, Plan, Window, bad_message, encode_window, merge_order, read_manifest,
+from daemon.replay import (BAD_KINDS, ENCODINGS, Pacer, Plan, Window, bad_message, encode_window, merge_order, read_manifest,
                            select_assets, usable_bad_kinds)
 from pipelines.sources import WindowSpec, WindowStream
 from tests.daemon.helpers import Rec
@@ -81,6 +81,18 @@ def test_a_window_message_is_what_the_daemon_decodes():
     assert dec.windows.asset == ["pump-1", "pump-1"] and dec.windows.ts_ms.tolist() == s.ts_ms.tolist()
     looped = encode_window(Window("pump-1", 5, s.X[0], 0, 0, 3), "snsr")
     assert orjson.loads(looped)["meta"]["loop"] == 3
+
+
+def test_binary_and_json_replays_decode_to_the_same_windows():
+    s = stream("pump-1", [1714564800000, 1714564801000, 1714564802000], dim=4, label_from=1)
+    plan = Plan.build("snsr", [s])
+    decoded = [decode_batch([Rec("t", 0, i, b"pump-1", encode_window(w, "snsr", enc))
+                             for i, w in enumerate(plan.windows())], dim=4, max_bytes=4096) for enc in ENCODINGS]
+    assert all(not d.rejected for d in decoded)
+    json_w, bin_w = (d.windows for d in decoded)
+    np.testing.assert_array_equal(json_w.values, bin_w.values)
+    assert json_w.asset == bin_w.asset and json_w.meta == bin_w.meta
+    assert json_w.ts_ms.tolist() == bin_w.ts_ms.tolist()
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
