@@ -27,6 +27,8 @@ log = structlog.get_logger("daemon.alerts")
 
 def event_fields(event: Any) -> dict[str, Any]:
     """The episode part of an alert: every field of the tracker's event, with ``kind`` named ``event``."""
+    if hasattr(event, "alert_fields"):
+        return event.alert_fields()
     fields = dataclasses.asdict(event) if dataclasses.is_dataclass(event) else dict(vars(event))
     fields["event"] = fields.pop("kind")
     fields.pop("asset", None)
@@ -75,8 +77,9 @@ class AlertPolicyStep(PassStep):
                 artifact_version=batch.model.version, neighbours=scored.neighbours[i].tolist(), episode=episode,
                 meta=w.meta[i])
             batch.alerts.append((asset.encode(), value, episode["event"]))
-            log.info("alert", asset=asset, kind=episode["event"], episode_id=episode.get("episode_id"),
-                     partition=partitions[i], offset=offsets[i], score=scores[i])
+            if episode["event"] != "update":  # opens and closes are rare; updates can come per window in a storm
+                log.info("alert", asset=asset, kind=episode["event"], episode_id=episode["episode_id"],
+                         partition=partitions[i], offset=offsets[i], score=scores[i])
 
     def _sweep(self, batch: Batch) -> None:
         tracker = self.tracker()

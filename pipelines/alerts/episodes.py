@@ -27,6 +27,11 @@ class EpisodeEvent:
     n_alarms: int
     max_score: float
 
+    def alert_fields(self) -> dict[str, Any]:
+        """The episode part of an alert (no asset; ``kind`` named ``event``), built by hand: this runs per alert."""
+        return {"event": self.kind, "episode_id": self.episode_id, "opened_ts": self.opened_ts,
+                "last_ts": self.last_ts, "n_alarms": self.n_alarms, "max_score": self.max_score}
+
 
 @dataclass
 class _Open:

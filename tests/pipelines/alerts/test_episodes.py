@@ -101,3 +101,13 @@ def test_event_is_frozen_and_errors():
         EpisodeTracker(quiet_windows=None)
     with pytest.raises(ValueError, match="lengths differ"):
         EpisodeTracker().observe_batch(["a"], np.zeros(2), np.zeros(2, bool), np.zeros(2), ["k", "l"])
+
+
+def test_alert_fields_carry_every_field_of_the_event_but_the_asset():
+    from dataclasses import asdict
+
+    from pipelines.alerts.episodes import EpisodeEvent
+
+    e = EpisodeEvent("update", "ep-1", "pump-3", 10.0, 12.5, 4, 7.25)
+    expected = {k: v for k, v in asdict(e).items() if k not in ("kind", "asset")}
+    assert e.alert_fields() == {**expected, "event": "update"}
