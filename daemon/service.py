@@ -51,7 +51,8 @@ def _parse_offsets(raw: dict[str, Any]) -> dict[tuple[str, int], int]:
 def _default_bank(cfg: Config, calibration: Any) -> Any:
     from pipelines.threshold import ThresholdBank
 
-    params: dict[str, Any] = {"q": cfg.threshold.q, "level": cfg.threshold.level}
+    params: dict[str, Any] = {"q": cfg.threshold.q, "level": cfg.threshold.level,
+                              "refit_every": cfg.threshold.refit_every}
     if cfg.threshold.method == "dspot":
         params["depth"] = cfg.threshold.depth
         params["absorb_after"] = cfg.threshold.absorb_after
@@ -172,7 +173,8 @@ class Daemon:
 
     def _threshold_key(self) -> dict[str, Any]:
         t = self.cfg.threshold
-        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth, "absorb_after": t.absorb_after}
+        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth, "absorb_after": t.absorb_after,
+                "refit_every": t.refit_every}
 
     def _restore_state(self) -> None:
         path = self.cfg.threshold.checkpoint_path
@@ -181,7 +183,10 @@ class Daemon:
         except ValueError as e:
             log.error("checkpoint_unreadable_starting_fresh", path=str(path), error=str(e))
             state = None
-        if state is not None and state.get("threshold_config") == self._threshold_key():
+        saved = state.get("threshold_config") if state is not None else None
+        if isinstance(saved, dict):
+            saved = {"refit_every": 1, **saved}  # checkpoints from before refit_every was configurable
+        if state is not None and saved == self._threshold_key():
             self.bank = self._bank_from_state(state["thresholds"])
             self.tracker = self._tracker_from_state(state["episodes"])
             self._resume_at = _parse_offsets(state.get("committed", {}))

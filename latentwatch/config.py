@@ -193,6 +193,7 @@ class ThresholdConfig:
     level: float = 0.98
     depth: int = 10
     absorb_after: int | None = 30
+    refit_every: int = 1
     checkpoint_path: Path = Path("var/state/daemon-state.json")
     checkpoint_interval_s: float = 60.0
 
@@ -201,6 +202,7 @@ class ThresholdConfig:
         _require(0.0 < self.level < 1.0, "level", "an initial quantile level in (0, 1)")
         _require(self.depth > 0, "depth", "a positive integer")
         _require(self.absorb_after is None or self.absorb_after >= 0, "absorb_after", "null or an integer >= 0")
+        _require(self.refit_every >= 1, "refit_every", "an integer >= 1 (1: refit the GPD on every new peak)")
         _require(self.q < 1.0 - self.level, "q", "a risk below 1 - threshold.level")
         _require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
 

@@ -13,6 +13,8 @@ import importlib
 BENCHES: dict[str, tuple[str, str]] = {
     "scoring": ("pipelines.bench.scoring",
                 "windows/s of every scorer on 20k/100k/1M references vs the raw Annoy loop and PyOD, with recall"),
+    "thresholds": ("pipelines.threshold.bench",
+                   "SPOT/DSPOT: CPU per window by refit policy, and false alarms on held-out real normal windows"),
     "e2e": ("daemon.bench_e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipelines.threshold import DSPOT, SPOT, ThresholdBank
-from pipelines.threshold.bench import run as bench_run
+from pipelines.threshold.bench import run_synthetic as bench_run
 
 CAL = np.random.default_rng(0).exponential(size=3000)
 
