@@ -67,6 +67,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=float, default=GOALS["rate"], help="windows/s for the latency run (default 2000)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of the latency run (default 30)")
     p.add_argument("--no-profile", action="store_true", help="skip the profiled passes")
+    p.add_argument("--no-latency", action="store_true", help="skip the two latency runs (throughput only)")
+    p.add_argument("--no-binary", action="store_true",
+                   help="skip the throughput run on the same windows in the compact binary encoding")
     p.add_argument("--py-spy", choices=("auto", "yes", "no"), default="auto",
                    help="also profile a pass with the py-spy sampler, every thread, no instrumentation overhead "
                         "(auto: when py-spy is installed, e.g. `uv pip install py-spy`)")
@@ -733,6 +736,38 @@ def _py_spy(choice: str) -> str | None:
 
 # -- the command ----------------------------------------------------------------------------------------------------
 
+def binary_throughput(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstrap: str,
+                      security: dict[str, Any], artifact: Path, plan: Any, run_id: str, topics_made: list[str],
+                      raw_settings: dict[str, Any]) -> dict[str, Any]:
+    """The throughput run again on the same windows in the compact binary encoding (own topics and group), with
+    its own bare-consumer peer, so the two encodings compare within one run."""
+    from kafka import KafkaProducer
+
+    from daemon.bench_io import ensure_topics, free_port
+    from daemon.replay import producer_settings, replay
+
+    topics = {"input": f"bench-e2e-{run_id}-bin-in", "alerts": f"bench-e2e-{run_id}-bin-alerts",
+              "dead": f"bench-e2e-{run_id}-bin-dead"}
+    ensure_topics(bootstrap, {topics["input"]: 4, topics["alerts"]: 2, topics["dead"]: 1}, security)
+    topics_made += topics.values()
+    producer = KafkaProducer(**producer_settings([bootstrap], security))
+    try:
+        _say(f"binary encoding: producing {args.windows} windows into {topics['input']}")
+        rep = replay(producer, topics["input"], plan, limit=args.windows, loop=True, encoding="binary")
+    finally:
+        producer.close(timeout=30)
+    if rep.errors:
+        raise RuntimeError(f"the producer lost {rep.errors} messages: {rep.first_error}")
+    raw = raw_consume(bootstrap, topics["input"], args.windows, security, args.timeout, raw_settings)
+    port = free_port()
+    dcfg = daemon_config(base_cfg, work / "binary.yaml", bootstrap, topics, f"bench-e2e-{run_id}-bin", artifact,
+                         work / f"state-bin-{run_id}.json", port)
+    _say("binary encoding: daemon")
+    daemon = run_daemon_until_done(dcfg, work / "binary-daemon.log", port, args.windows, args.timeout)
+    return {"produced_per_s": round(rep.rate, 1), "raw": raw, "daemon": daemon,
+            "ratio_vs_raw": round(daemon["per_s"] / raw["per_s"], 3) if daemon["per_s"] and raw["per_s"] else None}
+
+
 def run(args: argparse.Namespace) -> int:
     from latentwatch.config import load_config
 
@@ -807,12 +842,16 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
     _say("raw consume #2")
     raw2 = raw_consume(bootstrap, topics["input"], n, security, args.timeout, raw_settings)
     raw_mean = (raw1["per_s"] + raw2["per_s"]) / 2
+    binary = None if args.no_binary else binary_throughput(args, cfg, base_cfg, work, bootstrap, security, artifact,
+                                                           plan, run_id, topics_made, raw_settings)
 
     # 3. latency: every window alerting, then ordinary traffic measured at the commit
-    latency = _retry_stalled(lambda: latency_run(args, base_cfg, work, bootstrap, security, artifact, spec,
-                                                 topics_made, mode="alert"))
-    latency_commit = _retry_stalled(lambda: latency_run(args, base_cfg, work, bootstrap, security, artifact, spec,
-                                                        topics_made, mode="commit"))
+    latency = latency_commit = None
+    if not args.no_latency:
+        latency = _retry_stalled(lambda: latency_run(args, base_cfg, work, bootstrap, security, artifact, spec,
+                                                     topics_made, mode="alert"))
+        latency_commit = _retry_stalled(lambda: latency_run(args, base_cfg, work, bootstrap, security, artifact,
+                                                            spec, topics_made, mode="commit"))
 
     # 4. profile
     profile = None
@@ -863,20 +902,22 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
                        "ratio_vs_raw": ratio,
                        "ratio_per_cpu_s": round(daemon["per_cpu_s"] / ((raw1["per_cpu_s"] + raw2["per_cpu_s"]) / 2), 3)
                        if daemon.get("per_cpu_s") else None},
+        "binary": binary,
         "latency": latency,
         "latency_commit": latency_commit,
         "profile": profile,
         "goals": {"windows_per_s": vs(daemon["per_s"], GOALS["windows_per_s"]),
                   "ratio_vs_raw": vs(ratio, GOALS["ratio_vs_raw"]),
-                  "p99_ms_at_rate": vs(latency["latency_ms"]["p99"], GOALS["p99_ms"], higher=False),
-                  "p99_ms_at_rate_commit": vs(latency_commit["latency_ms"]["p99"], GOALS["p99_ms"], higher=False),
-                  "latency_rate": latency["rate"]},
+                  "p99_ms_at_rate": vs(latency and latency["latency_ms"]["p99"], GOALS["p99_ms"], higher=False),
+                  "p99_ms_at_rate_commit": vs(latency_commit and latency_commit["latency_ms"]["p99"],
+                                              GOALS["p99_ms"], higher=False),
+                  "latency_rate": args.rate},
         "seconds": round(time.perf_counter() - t_start, 1),
     }
 
 
 def render(r: dict[str, Any], out: Path) -> str:
-    tp, lat, lc, g = r["throughput"], r["latency"], r["latency_commit"], r["goals"]
+    tp, lat, lc, g, b = r["throughput"], r["latency"], r["latency_commit"], r["goals"], r.get("binary")
     d = tp["daemon"]
     mark = lambda ok: "met" if ok else "MISSED"  # noqa: E731
     lines = [
@@ -893,14 +934,23 @@ def render(r: dict[str, Any], out: Path) -> str:
         f"  daemon              {d['per_s']:.0f} windows/s ({d['windows']} in {d['seconds']} s; "
         f"{d['per_cpu_s']} per CPU s, CPU {d['cpu_s']}, utilisation {d['cpu_utilisation']})",
         f"  ratio vs raw        {tp['ratio_vs_raw']}  (per CPU s: {tp['ratio_per_cpu_s']})",
-        f"  latency at {lat['rate']:g}/s, every window alerting: produce -> alert published p50 "
-        f"{lat['latency_ms']['p50']} ms, p99 {lat['latency_ms']['p99']} ms, max {lat['latency_ms']['max']} ms "
-        f"({lat['windows_measured']} of {lat['windows']} windows; {lat['daemon_cpu_us_per_window']} us CPU/window)",
-        f"  latency at {lc['rate']:g}/s, SKAB as is: produce -> offset committed p50 {lc['latency_ms']['p50']} ms, "
-        f"p99 {lc['latency_ms']['p99']} ms, max {lc['latency_ms']['max']} ms ({lc['windows_measured']} of "
-        f"{lc['windows']} windows; {lc['daemon_cpu_us_per_window']} us CPU/window)",
-        f"  peer: raw delivery  a bare consumer of the same input, same time: p50 {lat['raw_delivery_ms']['p50']} / "
-        f"{lc['raw_delivery_ms']['p50']} ms, p99 {lat['raw_delivery_ms']['p99']} / {lc['raw_delivery_ms']['p99']} ms",
+    ]
+    if b:
+        lines.append(f"  binary encoding     daemon {b['daemon']['per_s']:.0f} windows/s ({b['daemon']['per_cpu_s']} per "
+                     f"CPU s) vs bare consumer {b['raw']['per_s']:.0f}/s: ratio {b['ratio_vs_raw']}; JSON above "
+                     f"{d['per_s']:.0f}/s ({d['per_cpu_s']} per CPU s)")
+    if lat and lc:
+        lines += [
+            f"  latency at {lat['rate']:g}/s, every window alerting: produce -> alert published p50 "
+            f"{lat['latency_ms']['p50']} ms, p99 {lat['latency_ms']['p99']} ms, max {lat['latency_ms']['max']} ms "
+            f"({lat['windows_measured']} of {lat['windows']} windows; {lat['daemon_cpu_us_per_window']} us CPU/window)",
+            f"  latency at {lc['rate']:g}/s, SKAB as is: produce -> offset committed p50 {lc['latency_ms']['p50']} ms, "
+            f"p99 {lc['latency_ms']['p99']} ms, max {lc['latency_ms']['max']} ms ({lc['windows_measured']} of "
+            f"{lc['windows']} windows; {lc['daemon_cpu_us_per_window']} us CPU/window)",
+            f"  peer: raw delivery  a bare consumer of the same input, same time: p50 {lat['raw_delivery_ms']['p50']} / "
+            f"{lc['raw_delivery_ms']['p50']} ms, p99 {lat['raw_delivery_ms']['p99']} / {lc['raw_delivery_ms']['p99']} ms",
+        ]
+    lines += [
         f"  goals               windows/s {g['windows_per_s']['value']} vs {g['windows_per_s']['goal']:.0f}: "
         f"{mark(g['windows_per_s']['met'])}; ratio {g['ratio_vs_raw']['value']} vs {g['ratio_vs_raw']['goal']}: "
         f"{mark(g['ratio_vs_raw']['met'])}; p99 {g['p99_ms_at_rate']['value']} ms vs "
@@ -930,7 +980,7 @@ def render(r: dict[str, Any], out: Path) -> str:
             if v >= 0.5:
                 lines.append(f"    {k:<72} {v:>6.1f} us CPU/window")
     for name in ("latency", "latency_commit"):
-        for stall in r[name].get("stalled_attempts") or []:
+        for stall in (r[name] or {}).get("stalled_attempts") or []:
             lines.append(f"  NOTE {name}: the first daemon stalled and the phase was rerun: {stall}")
     lines += [f"  JSON: {out}", ""]
     return "\n".join(lines)

@@ -193,7 +193,7 @@ class ThresholdConfig:
     level: float = 0.98
     depth: int = 10
     absorb_after: int | None = 30
-    refit_every: int = 1
+    refit_every: int = 10
     checkpoint_path: Path = Path("var/state/daemon-state.json")
     checkpoint_interval_s: float = 60.0
 
