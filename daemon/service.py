@@ -168,6 +168,8 @@ class Daemon:
             return
         self.metrics.model_swaps.labels(outcome="swapped").inc()
         self.metrics.artifact.info({"version": new.version, "dim": str(new.dim)})
+        if hasattr(old, "close"):  # batches are scored within one turn, so no batch still searches the old index
+            old.close()
 
     # -- state ----------------------------------------------------------------------------------------------------
 

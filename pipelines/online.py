@@ -46,6 +46,10 @@ class OnlineModel:
     def scorer_name(self) -> str:
         return self.scorer.name
 
+    def close(self) -> None:
+        """Release the search threads (a model being replaced); scoring afterwards restarts them."""
+        self.reference.index.close()
+
     @classmethod
     def load(cls, path: Path | str, manifest_sha256: str | None = None, exact_max: int | None = None) -> "OnlineModel":
         """Verify every file's sha256, then load (weights through safetensors: no code runs)."""

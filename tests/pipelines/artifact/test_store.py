@@ -48,6 +48,16 @@ def test_loaded_model_scores_with_reference_window_ids(published, snsr_split):
     assert len(m.calibration) == m.manifest["metrics"]["val_rows"]
 
 
+def test_close_stops_the_search_threads_and_scoring_restarts_them(published, snsr_split):
+    m = OnlineModel.load(published[1], exact_max=10)  # Annoy search, queried in a thread pool
+    X = snsr_split[2][:200]
+    before = m.score(X).score
+    assert m.reference.index._pool is not None
+    m.close()
+    assert m.reference.index._pool is None
+    np.testing.assert_array_equal(m.score(X).score, before)
+
+
 @pytest.mark.parametrize("damage, match", [
     (lambda p: (p / "reference.ann").write_bytes((p / "reference.ann").read_bytes()[:100]), "sha256"),
     (lambda p: (p / "scorer.json").write_text((p / "scorer.json").read_text().replace("0.5", "5.0")), "sha256"),
