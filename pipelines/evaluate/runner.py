@@ -83,7 +83,8 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
         t = time.perf_counter()
         sc.fit(enc_val, ref, model.decode)
         s = sc.score(enc_te, ref, model.decode).score
-        methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": sc.params()}
+        methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": sc.params(),
+                         **({"state": sc.state()} if sc.state() else {})}
     Xs_tr = model.scaler.transform(X_tr)
     Xs_te = model.scaler.transform(X_te)
     for name in cfg.baselines:

@@ -3,7 +3,9 @@
 r is the local reconstruction score (eq. 6), d the local density score: LOF in latent space (the paper's main
 choice) or the k-NN distance (Table 3's KNN column, k=20 there). The two parts are unnormalised; on real data one
 of them can decide nearly every score, so ``calibrated=True`` divides each part by a robust scale of its values on
-validation normals before adding them (alpha still weights the density part).
+validation normals before adding them (alpha still weights the density part). The scale is the interquartile range,
+widened to a wider central percentile range where ties make it zero (``parts.robust_scale``: on EOPT most normals
+tie at LOF = 1). The paper form (``calibrated=False``) is unchanged by any of this.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ class ARES(Scorer):
         self.k_needed = max(self.k, self.k_density)
         self.scale_r: float | None = None
         self.scale_d: float | None = None
+        self.scale_from: dict[str, float] = {}  # diagnostic: lower percentile of the range each scale came from
 
     def _parts(self, enc: Encoded, reference) -> tuple[np.ndarray, np.ndarray]:
         r = local_recon(enc, reference, self.k)
@@ -37,7 +40,8 @@ class ARES(Scorer):
 
     def fit(self, enc: Encoded, reference, decode) -> "ARES":
         r, d = self._parts(enc, reference)
-        self.scale_r, self.scale_d = robust_scale(r), robust_scale(d)
+        (self.scale_r, q_r), (self.scale_d, q_d) = robust_scale(r), robust_scale(d)
+        self.scale_from = {"recon": q_r, "density": q_d}
         return self
 
     def score(self, enc: Encoded, reference, decode) -> ScoreResult:
@@ -55,7 +59,8 @@ class ARES(Scorer):
                 "calibrated": self.calibrated}
 
     def state(self) -> dict[str, Any]:
-        return {"scale_r": self.scale_r, "scale_d": self.scale_d}
+        return {"scale_r": self.scale_r, "scale_d": self.scale_d, "scale_from_percentile": self.scale_from}
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.scale_r, self.scale_d = state.get("scale_r"), state.get("scale_d")
+        self.scale_from = dict(state.get("scale_from_percentile") or {})
