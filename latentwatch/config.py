@@ -164,7 +164,7 @@ class KafkaConfig:
 @dataclass(frozen=True)
 class BatchingConfig:
     max_records: int = 1000
-    max_wait_ms: int = 100
+    max_wait_ms: int = 25
     max_in_flight: int = 5000
 
     def check(self) -> None:

@@ -1,0 +1,24 @@
+import pytest
+
+from latentwatch.config import ConfigError, load_config
+
+from daemon.kafka_clients import consumer_settings, producer_settings
+
+
+def write(tmp_path, producer: str) -> object:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"kafka:\n  bootstrap_servers: ['127.0.0.1:1']\n  group_id: g\n  producer: {producer}\n")
+    return load_config(path).kafka
+
+
+def test_producer_is_idempotent_with_large_batches_unless_the_config_says_otherwise(tmp_path):
+    s = producer_settings(write(tmp_path, "{}"))
+    assert s["acks"] == "all" and s["enable_idempotence"] is True and s["batch_size"] == 262_144
+    assert producer_settings(write(tmp_path, "{batch_size: 16384}"))["batch_size"] == 16384
+    with pytest.raises(ConfigError, match="kafka.producer.acks"):  # at-least-once rests on it: not configurable
+        write(tmp_path, "{acks: 1}")
+
+
+def test_consumer_commits_manually(tmp_path):
+    s = consumer_settings(write(tmp_path, "{}"))
+    assert s["enable_auto_commit"] is False and s["group_id"] == "g"
