@@ -354,29 +354,44 @@ def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
                                         for s in streams("skab", args.data_dir, spec)])
 
 
+def _make_topics(bootstrap: str, security: dict[str, Any], run_id: str, tag: str, topics_made: list[str]) -> dict:
+    """A phase's own input (4 partitions), alert and dead-letter topics, remembered for deletion at the end."""
+    from daemon.bench_io import ensure_topics
+
+    topics = {"input": f"bench-e2e-{run_id}{tag}-in", "alerts": f"bench-e2e-{run_id}{tag}-alerts",
+              "dead": f"bench-e2e-{run_id}{tag}-dead"}
+    ensure_topics(bootstrap, {topics["input"]: 4, topics["alerts"]: 2, topics["dead"]: 1}, security)
+    topics_made += topics.values()
+    return topics
+
+
+def _produce_up_front(bootstrap: str, security: dict[str, Any], topic: str, plan: Any, n: int, **kw: Any) -> Any:
+    """``n`` windows of ``plan`` (looped) into ``topic``, all acknowledged before this returns."""
+    from kafka import KafkaProducer
+
+    from daemon.replay import producer_settings, replay
+
+    producer = KafkaProducer(**producer_settings([bootstrap], security))
+    try:
+        rep = replay(producer, topic, plan, limit=n, loop=True, **kw)
+    finally:
+        producer.close(timeout=30)
+    if rep.errors:
+        raise RuntimeError(f"the producer lost {rep.errors} messages: {rep.first_error}")
+    return rep
+
+
 def alert_path_profile(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap: str,
                        security: dict[str, Any], artifact: Path, spec: Any, topics_made: list[str],
                        spy_bin: str) -> dict[str, Any] | None:
     """Where the CPU of the alert path goes: up to 30,000 always-alarming windows produced up front, one daemon
     consuming them all under py-spy (as the throughput pass, with the every-window-alerting config)."""
-    from kafka import KafkaProducer
-
-    from daemon.bench_io import ensure_topics, free_port
-    from daemon.replay import producer_settings, replay
+    from daemon.bench_io import free_port
 
     n = min(args.windows, 30_000)
     run_id = uuid.uuid4().hex[:8]
-    topics = {"input": f"bench-e2e-{run_id}-ap-in", "alerts": f"bench-e2e-{run_id}-ap-alerts",
-              "dead": f"bench-e2e-{run_id}-ap-dead"}
-    ensure_topics(bootstrap, {topics["input"]: 4, topics["alerts"]: 2, topics["dead"]: 1}, security)
-    topics_made += topics.values()
-    producer = KafkaProducer(**producer_settings([bootstrap], security))
-    try:
-        rep = replay(producer, topics["input"], alert_plan(args, spec), limit=n, loop=True)
-    finally:
-        producer.close(timeout=30)
-    if rep.errors:
-        raise RuntimeError(f"the producer lost {rep.errors} messages: {rep.first_error}")
+    topics = _make_topics(bootstrap, security, run_id, "-ap", topics_made)
+    _produce_up_front(bootstrap, security, topics["input"], alert_plan(args, spec), n)
     raw = work / "daemon-alert-path.py-spy.txt"
     raw.unlink(missing_ok=True)
     port = free_port()
@@ -741,23 +756,11 @@ def binary_throughput(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: 
                       raw_settings: dict[str, Any]) -> dict[str, Any]:
     """The throughput run again on the same windows in the compact binary encoding (own topics and group), with
     its own bare-consumer peer, so the two encodings compare within one run."""
-    from kafka import KafkaProducer
+    from daemon.bench_io import free_port
 
-    from daemon.bench_io import ensure_topics, free_port
-    from daemon.replay import producer_settings, replay
-
-    topics = {"input": f"bench-e2e-{run_id}-bin-in", "alerts": f"bench-e2e-{run_id}-bin-alerts",
-              "dead": f"bench-e2e-{run_id}-bin-dead"}
-    ensure_topics(bootstrap, {topics["input"]: 4, topics["alerts"]: 2, topics["dead"]: 1}, security)
-    topics_made += topics.values()
-    producer = KafkaProducer(**producer_settings([bootstrap], security))
-    try:
-        _say(f"binary encoding: producing {args.windows} windows into {topics['input']}")
-        rep = replay(producer, topics["input"], plan, limit=args.windows, loop=True, encoding="binary")
-    finally:
-        producer.close(timeout=30)
-    if rep.errors:
-        raise RuntimeError(f"the producer lost {rep.errors} messages: {rep.first_error}")
+    topics = _make_topics(bootstrap, security, run_id, "-bin", topics_made)
+    _say(f"binary encoding: producing {args.windows} windows into {topics['input']}")
+    rep = _produce_up_front(bootstrap, security, topics["input"], plan, args.windows, encoding="binary")
     raw = raw_consume(bootstrap, topics["input"], args.windows, security, args.timeout, raw_settings)
     port = free_port()
     dcfg = daemon_config(base_cfg, work / "binary.yaml", bootstrap, topics, f"bench-e2e-{run_id}-bin", artifact,

@@ -60,6 +60,11 @@ def test_bench_e2e_tiny_run_has_every_field(tmp_path, kafka_bootstrap, skab_arti
     # the JSON rounds the ratio to 3 decimals
     assert tp["ratio_vs_raw"] == pytest.approx(d["per_s"] / tp["raw_mean_per_s"], rel=1e-2, abs=5e-4)
 
+    b = r["binary"]  # the same windows in the compact binary encoding, through their own daemon
+    assert b["raw"]["records"] == 2000 and b["daemon"]["windows"] == 2000
+    assert b["daemon"]["final_metrics"]["scored"] == 2000 and b["daemon"]["final_metrics"]["dead_lettered"] == 0
+    assert "binary encoding" in proc.stdout
+
     lat = r["latency"]
     assert lat["mode"] == "alert" and lat["windows"] == 600 and lat["exit_code"] == 0
     # every window raised exactly one alert, so every window has a latency
