@@ -238,6 +238,7 @@ def run_daemon_until_done(cfg_path: Path, log: Path, http_port: int, n: int, tim
 
 
 STALL_S = 60.0
+REJOIN_STALL_EVENT = "group_rejoin_stalled_recreating_consumer"  # daemon/service.py logs it
 
 
 class Stalled(RuntimeError):
@@ -332,6 +333,22 @@ class CommitPoller(threading.Thread):
         times, offs = getattr(self, key)
         i = bisect.bisect_right(offs, offset)  # committed offsets only grow
         return times[i] if i < len(times) else None
+
+
+def _over_time(sent_ms: list[float], latency_ms: list[float], warmup_s: float = 5.0) -> dict[str, Any]:
+    """Where in the run the slow windows were: the distribution without the first ``warmup_s`` seconds of input, and
+    the five seconds of input with the highest maximum latency (seconds since the first window)."""
+    if not sent_ms:
+        return {}
+    t0 = min(sent_ms)
+    steady = [lat for t, lat in zip(sent_ms, latency_ms) if t - t0 >= warmup_s * 1000]
+    worst: dict[int, float] = {}
+    for t, lat in zip(sent_ms, latency_ms):
+        sec = int((t - t0) // 1000)
+        worst[sec] = max(worst.get(sec, lat), lat)
+    top = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
+    return {"latency_ms_after_warmup": {"skip_s": warmup_s, **_dist(steady)},
+            "worst_seconds": [{"second": sec, "max_ms": round(v, 1)} for sec, v in top]}
 
 
 def _dist(values: list[float]) -> dict[str, Any]:
@@ -503,20 +520,25 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
         d.kill()
     for t in threads:
         t.join(timeout=10)
+    if REJOIN_STALL_EVENT in Path(d.log).read_text(errors="replace"):
+        raise Stalled(f"the daemon's group rejoin stalled and it replaced its consumer (no partitions for 30 s, so "
+                      f"the latencies measure that); daemon log: {d.log}")
     sent = {(p, o): ts for p, o, ts, _ in raw.rows}
     delivered = [got - ts for _, _, ts, got in raw.rows]
-    publish, consumed = [], []
+    publish, consumed, at = [], [], []
     for p, o, alert_ts, got_ms in collector.rows:
         t_in = sent.get((p, o))
         if t_in is not None:
             publish.append(alert_ts - t_in)
             consumed.append(got_ms - t_in)
+            at.append(t_in)
     commit = []
     if poller is not None:
         for (p, o), ts in sent.items():
             seen = poller.seen_committed(p, o)
             if seen is not None:
                 commit.append(seen - ts)
+                at.append(ts)
     alerts_by_event = {k: int(v) for k, v in metric_by_label(m, "latentwatch_alerts", "event").items() if v}
     cpu = {k: round(cpu1.get(k, 0.0) - cpu0.get(k, 0.0), 2) for k in cpu1}
     measured = publish if mode == "alert" else commit
@@ -526,6 +548,8 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
            "latency_ms": _dist(measured), "raw_delivery_ms": _dist(delivered),
            "daemon_cpu_s": cpu, "daemon_cpu_us_per_window": round(1e6 * cpu.get("total", 0) / n, 1) if n else None,
            "exit_code": rc, "topics": topics}
+    out.update(_over_time(at, measured))
+    out["batches_committed_within_s"] = metric_by_label(m, "latentwatch_batch_latency_seconds_bucket", "le")
     if mode == "alert":
         out["alert_consumed_ms"] = _dist(consumed)
     else:
@@ -950,6 +974,9 @@ def render(r: dict[str, Any], out: Path) -> str:
             f"  latency at {lc['rate']:g}/s, SKAB as is: produce -> offset committed p50 {lc['latency_ms']['p50']} ms, "
             f"p99 {lc['latency_ms']['p99']} ms, max {lc['latency_ms']['max']} ms ({lc['windows_measured']} of "
             f"{lc['windows']} windows; {lc['daemon_cpu_us_per_window']} us CPU/window)",
+            f"  after the first 5 s: p99 {lat['latency_ms_after_warmup']['p99']} / "
+            f"{lc['latency_ms_after_warmup']['p99']} ms; slowest seconds of input (alert run): "
+            + ", ".join(f"{w['second']} s: {w['max_ms']:.0f} ms" for w in lat["worst_seconds"]),
             f"  peer: raw delivery  a bare consumer of the same input, same time: p50 {lat['raw_delivery_ms']['p50']} / "
             f"{lc['raw_delivery_ms']['p50']} ms, p99 {lat['raw_delivery_ms']['p99']} / {lc['raw_delivery_ms']['p99']} ms",
         ]

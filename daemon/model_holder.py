@@ -18,7 +18,9 @@ log = structlog.get_logger("daemon.model")
 def _default_loader(path: Path) -> Any:
     from pipelines.online import OnlineModel
 
-    return OnlineModel.load(path)
+    model = OnlineModel.load(path)
+    model.warm_up()  # before it is used (first load) or swapped in: no batch waits for the one-time work
+    return model
 
 
 def _default_resolver(root: Path) -> Path:

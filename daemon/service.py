@@ -10,6 +10,7 @@ guard tripped; 4 an alert or dead letter could not be delivered.
 """
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from typing import Any, Callable
@@ -331,6 +332,9 @@ class Daemon:
         self._restore_state()
         self.consumer, self.producer = self._clients(self.cfg)
         self._build_chain()
+        gc.collect()
+        gc.freeze()  # what start-up allocated (torch, the model, the reference) is never garbage: keep the
+        # collector from walking it again in every full collection, a pause of tens of ms on the loop
         if self.cfg.http.enabled:
             self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
             log.info("http_listening", host=self.cfg.http.host, port=self.http.port)

@@ -46,6 +46,11 @@ class OnlineModel:
     def scorer_name(self) -> str:
         return self.scorer.name
 
+    def warm_up(self) -> None:
+        """Score one window so the first real batch does not pay for the one-time work (torch's first call, the
+        neighbour index's far radius: ~2,000 tree queries); the daemon calls it before it consumes."""
+        self.score(np.zeros((1, self.dim), dtype=np.float32))
+
     def close(self) -> None:
         """Release the search threads (a model being replaced); scoring afterwards restarts them."""
         self.reference.index.close()

@@ -22,3 +22,10 @@ def test_producer_is_idempotent_with_large_batches_unless_the_config_says_otherw
 def test_consumer_commits_manually(tmp_path):
     s = consumer_settings(write(tmp_path, "{}"))
     assert s["enable_auto_commit"] is False and s["group_id"] == "g"
+
+
+def test_consumer_fetch_wait_is_short_unless_the_config_says_otherwise(tmp_path):
+    path = tmp_path / "override.yaml"
+    path.write_text("kafka:\n  bootstrap_servers: ['127.0.0.1:1']\n  group_id: g\n  consumer: {fetch_max_wait_ms: 200}\n")
+    assert consumer_settings(write(tmp_path, "{}"))["fetch_max_wait_ms"] == 50
+    assert consumer_settings(load_config(path).kafka)["fetch_max_wait_ms"] == 200

@@ -119,3 +119,10 @@ def test_rollback_points_current_at_an_older_version(published, tmp_path, snsr_s
     assert store.list_versions(root) == sorted([first.name, second.name])
     store.set_current(root, first.name)
     assert OnlineModel.load_current(root).version == first.name
+
+
+def test_warm_up_does_the_one_time_search_work_before_the_first_batch(published):
+    m = OnlineModel.load_current(published[0])
+    assert m.reference.index.method == "exact" and m.k not in m.reference.index._far_radius
+    m.warm_up()
+    assert m.k in m.reference.index._far_radius
