@@ -521,7 +521,7 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     for t in threads:
         t.join(timeout=10)
     if REJOIN_STALL_EVENT in Path(d.log).read_text(errors="replace"):
-        raise Stalled(f"the daemon's group rejoin stalled and it replaced its consumer (no partitions for 30 s, so "
+        raise Stalled(f"the daemon's group rejoin stalled and it replaced its consumer (no partitions for 15 s, so "
                       f"the latencies measure that); daemon log: {d.log}")
     sent = {(p, o): ts for p, o, ts, _ in raw.rows}
     delivered = [got - ts for _, _, ts, got in raw.rows]
