@@ -4,12 +4,15 @@ Input, one Kafka message per window, keyed by asset::
 
     {"schema": 1, "asset": "pump-7", "ts": "2024-05-01T12:00:00Z" | 1714564800000, "values": [0.1, ...], "meta": {}}
 
+or the compact binary form of the same fields (``daemon/binary.py``); the two mix freely in a batch.
+
 A message that cannot become a window raises (or is collected as) ``InvalidMessage(reason, detail)``, which the
-dead-letter step routes with its original bytes. The structural checks run per message; the vector checks run on the
-batch: lengths and element types by C-level calls per row, then one numpy conversion, then vectorised finiteness.
-Strings are never coerced to numbers (numpy would turn "1.5" into 1.5): a string is non-numeric, or non-finite
-when it spells NaN or infinity. JSON ``NaN``/``Infinity`` literals, which orjson rejects, are told apart from
-malformed JSON by the standard library's more permissive parser.
+dead-letter step routes with its original bytes. The structure is checked per message (for JSON a fast path of dict
+lookups, the full checks only when it does not match, so the reason is always named); the vectors are checked per
+batch: element types in one C-level pass (per row only when it fails), one numpy conversion, vectorised
+finiteness. Strings are never coerced to numbers (numpy would turn "1.5" into 1.5): a string is non-numeric, or
+non-finite when it spells NaN or infinity. JSON ``NaN``/``Infinity`` literals, which orjson rejects, are told apart
+from malformed JSON by the standard library's more permissive parser.
 """
 from __future__ import annotations
 
