@@ -3,7 +3,7 @@
 The autoencoder and its reference are built once per run by the production path, ``pipelines.train.fit_bundle``,
 with the evaluation's TrainSpec (its scaler and reference_dedup set from ``EvalConfig.scaler`` / ``.reference``);
 the test rows are encoded and their latent neighbours found once, then every scorer reads that same ``Encoded``
-batch. Scorers that learn a normalisation (ares-cal, nln) are fitted on the validation normals only.
+batch. Scorers that learn a normalisation (ares-cal, ares-rank, nln) are fitted on the validation normals only.
 Baselines get the same scaled rows (the model's own scaler) and the same split.
 """
 from __future__ import annotations

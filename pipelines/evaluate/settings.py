@@ -24,7 +24,7 @@ PROTOCOL_NOTES = [
     "Training: Adam, MSE, batch 250, up to 350 epochs, early stopping with patience 20 on the validation loss "
     "(ARES section 5.1), best weights kept; CPU.",
     "Every scorer scores the same test rows with the same model and reference; scorers with a normalisation "
-    "(ares-cal, nln) fit it on the validation normals only.",
+    "(ares-cal, ares-rank, nln) fit it on the validation normals only.",
     "Baselines use the model's scaler (fitted on the training split) on the same rows; OC-SVM trains on at most "
     "ocsvm_max_train seeded random training rows.",
     "Inputs are min-max scaled on the training split (scaler='minmax') and the reference keeps every training "

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.scorers.ares import ARES
+from pipelines.scorers.ares_rank import ARESRank
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
 from pipelines.scorers.latent_density import KNNLatent, LOFLatent
 from pipelines.scorers.nln import NLN
@@ -14,6 +15,7 @@ REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
     "recon": (Recon, {}),
     "ares": (ARES, {}),
     "ares-cal": (ARES, {"calibrated": True}),
+    "ares-rank": (ARESRank, {}),
     "ares-knn": (ARES, {"density": "knn"}),
     "nln": (NLN, {}),
     "knn-latent": (KNNLatent, {}),

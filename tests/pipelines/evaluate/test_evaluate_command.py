@@ -75,7 +75,7 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
     runs = doc["runs"]
     assert [(r["setting"], r["class"]) for r in runs] == [("unimodal", 0), ("unimodal", 1), ("multimodal", 0),
                                                           ("multimodal", 1)]
-    methods = {"recon", "ares", "ares-cal", "ares-knn", "nln", "knn-latent", "lof-latent",
+    methods = {"recon", "ares", "ares-cal", "ares-rank", "ares-knn", "nln", "knn-latent", "lof-latent",
                "lof", "iforest", "pca", "ocsvm"}
     for r in runs:
         assert set(r) == RUN_KEYS and set(r["model"]) >= MODEL_KEYS and r["model"]["epochs_run"] <= 5
