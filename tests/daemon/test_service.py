@@ -227,3 +227,28 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     assert stuck.closed and d.consumer is fresh
     assert d.metrics.consumer_recreated._value.get() == 1
     assert fresh.commits and d.rc == EXIT_OK
+
+
+def test_a_checkpoint_from_before_refit_every_restores_under_the_papers_rule_only(tmp_path):
+    import json
+
+    import numpy as np
+
+    def daemon(refit_every):
+        cfg = Config(threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, refit_every=refit_every,
+                                               checkpoint_path=tmp_path / "state.json"))
+        d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
+                   model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
+                   make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
+        d.model.load_initial()
+        d._restore_state()
+        return d
+
+    old = daemon(1)
+    old.bank.process(["a"] * 50, np.linspace(0.0, 1.0, 50))
+    old.save_checkpoint()
+    state = json.loads((tmp_path / "state.json").read_text())
+    del state["threshold_config"]["refit_every"]  # what a checkpoint written before the key existed holds
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    assert daemon(1).bank.assets == ["a"]  # restored: the old checkpoint ran under the paper's rule
+    assert daemon(10).bank.assets == []  # another refit policy: thresholds start afresh from calibration
