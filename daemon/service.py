@@ -157,8 +157,11 @@ class Daemon:
             self.metrics.scored.inc(n)
             if b.alarms is not None:
                 self.metrics.alarms.inc(int(b.alarms.sum()))
+            by_event: dict[str, int] = {}
             for _, _, event in b.alerts:
-                self.metrics.alerts.labels(event=event).inc()
+                by_event[event] = by_event.get(event, 0) + 1
+            for event, n in by_event.items():  # one labelled increment per event kind, not per alert
+                self.metrics.alerts.labels(event=event).inc(n)
         self.metrics.commits.inc()
         self.committed.update(offsets)
         for tp, off in offsets.items():
