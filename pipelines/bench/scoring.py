@@ -45,7 +45,7 @@ import numpy as np
 
 from pipelines.reference.search import DEFAULT_FAR_EPS
 
-ALL_SCORERS = ("recon", "ares", "ares-cal", "ares-knn", "nln", "knn-latent", "lof-latent")
+ALL_SCORERS = ("recon", "ares", "ares-cal", "ares-rank", "ares-knn", "nln", "knn-latent", "lof-latent")
 PEERS = ("annoy-loop", "pyod-knn", "pyod-iforest", "search:exact", "search:exact-all", "search:annoy", "search:brute")
 COLUMNS = ("method", "kind", "size", "windows_s", "vs_ares")
 
