@@ -239,8 +239,9 @@ class DaemonProcess:
     """``python -m latentwatch run --config FILE`` as a child process, optionally under cProfile."""
 
     def __init__(self, config: Path, log: Path, http_port: int, profile: Path | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
         self.config, self.log, self.http_port, self.profile = Path(config), Path(log), http_port, profile
+        self.cwd = cwd
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **dict(env or {})}
         self.env.setdefault("OMP_NUM_THREADS", "1")
         self.env.pop("NOTIFY_SOCKET", None)
@@ -255,7 +256,7 @@ class DaemonProcess:
     def start(self) -> "DaemonProcess":
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.command, cwd=os.getcwd(), env=self.env, stdout=out,
+            self.proc = subprocess.Popen(self.command, cwd=self.cwd or os.getcwd(), env=self.env, stdout=out,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.started_at = time.monotonic()
         return self

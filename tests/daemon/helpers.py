@@ -1,25 +1,17 @@
 """Small in-test stand-ins for unit tests of pure logic (never for anything claiming Kafka behaviour)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import orjson
 
+from daemon.replay_offline import Record
 from pipelines.online import ScoredBatch
 
 
-@dataclass
-class Rec:
-    """The fields of kafka's ConsumerRecord the daemon reads."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list = field(default_factory=list)
+Rec = Record  # the fields of kafka's ConsumerRecord the daemon reads (daemon/replay_offline.py)
 
 
 def window(asset: str = "pump-1", ts: Any = 1_714_564_800_000, values: Any = None, dim: int = 4, **extra: Any) -> bytes:

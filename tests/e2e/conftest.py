@@ -6,14 +6,10 @@ alerts come from ``daemon.replay_offline.score_offline``: the daemon's own chain
 """
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -23,6 +19,8 @@ from typing import Any, Callable, Iterable
 import orjson
 import pytest
 import yaml
+
+from daemon import bench_io
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -174,44 +172,26 @@ def write_config(path: Path, bootstrap: str, topics: Topics, group: str, artifac
     return path
 
 
-class DaemonProcess:
-    """``latentwatch run --config FILE`` as a child process: start, health, metrics, SIGKILL, SIGTERM."""
+class DaemonProcess(bench_io.DaemonProcess):
+    """``latentwatch run --config FILE`` as a child process (``daemon.bench_io``'s), plus what these tests need:
+    restarts marked in one log, the partitions /healthz reports, SIGKILL, the JSON log events."""
 
     def __init__(self, config: Path, log: Path, http_port: int) -> None:
-        self.config, self.log, self.http_port = config, log, http_port
-        self.proc: subprocess.Popen | None = None
+        super().__init__(config, log, http_port, cwd=REPO)
         self.starts = 0
 
     def start(self) -> "DaemonProcess":
         assert self.proc is None or self.proc.poll() is not None, "already running"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-        env.pop("NOTIFY_SOCKET", None)
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             out.write(f"--- start {self.starts + 1} ---\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen([sys.executable, "-m", "latentwatch", "run", "--config", str(self.config)],
-                                         cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.starts += 1
+        super().start()
         return self
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             raise AssertionError(f"the daemon exited with {self.proc.returncode}; log tail:\n{self.tail()}")
-
-    def _get(self, path: str) -> tuple[int, str] | None:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=5) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
-        except OSError:
-            return None
-
-    def health(self) -> tuple[int, str] | None:
-        return self._get("/healthz")
 
     def partitions(self) -> int:
         """How many partitions /healthz says this member consumes (0 while not consuming)."""
@@ -222,16 +202,6 @@ class DaemonProcess:
 
     def wait_consuming(self, timeout_s: float = 90) -> None:
         wait_until(lambda: self.partitions() > 0, timeout_s, f"{self.config.name} to consume", check=self.check_alive)
-
-    def metrics(self) -> dict[str, float]:
-        got = self._get("/metrics")
-        assert got is not None and got[0] == 200, f"no metrics from {self.config.name}"
-        out: dict[str, float] = {}
-        for line in got[1].splitlines():
-            if line and not line.startswith("#"):
-                name, _, value = line.rpartition(" ")
-                out[name] = float(value)
-        return out
 
     def kill9(self) -> None:
         assert self.proc is not None
