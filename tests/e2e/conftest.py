@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
 import time
 import uuid
 from collections import Counter
@@ -207,18 +206,6 @@ class DaemonProcess(bench_io.DaemonProcess):
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
-
-    def stop(self, timeout_s: float = 60) -> int:
-        """SIGTERM and wait: the daemon drains, commits, checkpoints and exits 0."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-            raise AssertionError(f"the daemon did not stop within {timeout_s}s; log tail:\n{self.tail()}") from None
 
     def tail(self, n: int = 40) -> str:
         try:
