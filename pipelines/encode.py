@@ -14,5 +14,5 @@ def neighbours_needed(reference: Reference, *scorers) -> int:
 
 def encode_batch(model: FrozenModel, reference: Reference, X: np.ndarray, k: int) -> Encoded:
     Xs, z, xhat, err = model.encode(X)
-    idx, dist = reference.index.query(z, k)
+    idx, dist = reference.neighbours(z, k)
     return Encoded(x=Xs, z=z, xhat=xhat, err=err, nbr_idx=idx, nbr_dist=dist)

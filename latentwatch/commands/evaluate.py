@@ -59,8 +59,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scaler", choices=("minmax", "zscore"), default=None,
                    help="input scaling fitted on the training split (default: minmax; zscore = production Scaler)")
     p.add_argument("--reference", choices=("windows", "distinct"), default=None,
-                   help="reference items: every training window (default) or identical windows collapsed "
-                        "(production)")
+                   help="reference items: every training window (default) or identical windows collapsed into "
+                        "one item with a count (production; the same scores, a smaller index)")
     p.add_argument("--no-overrides", action="store_true",
                    help="ignore the per-data-set overrides of pipelines/evaluate/settings.py")
     p.add_argument("--ocsvm-max-train", type=int, default=None,

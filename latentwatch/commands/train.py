@@ -47,8 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scaler", choices=("zscore", "minmax"),
                    help="input scaling fitted on the training windows (default: zscore; the evaluation uses minmax)")
     p.add_argument("--no-reference-dedup", dest="reference_dedup", action="store_const", const=False, default=None,
-                   help="one reference item per training window instead of collapsing identical windows "
-                        "(the evaluation's choice; a larger index)")
+                   help="one reference item per training window instead of collapsing identical windows into "
+                        "one counted item (the same scores, a larger index; the evaluation's default)")
     p.add_argument("--seed", type=int, default=0)
 
 

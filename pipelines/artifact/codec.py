@@ -64,7 +64,8 @@ def load_reference(d: Path, exact_max: int | None = None, search_k: int = -1) ->
         kw = {} if exact_max is None else {"exact_max": exact_max}
         index = NeighbourIndex(latents, annoy, search_k=search_k, **kw)
         return Reference(index=index, err=a["err"], kdist=a["kdist"], lrd=a["lrd"], counts=a["counts"],
-                         window_ids=a["window_ids"], k=int(a["k"][0]), dist_floor=float(a["dist_floor"][0]))
+                         window_ids=a["window_ids"], k=int(a["k"][0]), dist_floor=float(a["dist_floor"][0]),
+                         weighted=bool(a["weighted"][0]) if "weighted" in a else False)
     except KeyError as e:
         raise ArtifactError(f"{d}/reference.safetensors lacks array {e}") from None
     except SafetensorError as e:

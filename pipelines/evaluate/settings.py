@@ -16,8 +16,8 @@ from pipelines.train import TrainSpec
 
 DEFAULT_SPEC = TrainSpec()
 DEFAULT_SCALER = "minmax"  # TrainSpec.scaler; "zscore" is TrainSpec's default
-DEFAULT_REFERENCE = "windows"  # TrainSpec.reference_dedup=False; "distinct" (True, identical windows collapsed,
-# counts ignored) is TrainSpec's default
+DEFAULT_REFERENCE = "windows"  # TrainSpec.reference_dedup=False; "distinct" (True: identical windows collapsed into
+# one item with a count, the same scores from a smaller index) is TrainSpec's default
 DEFAULT_SCORERS: tuple[str, ...] = tuple(REGISTRY)
 
 PROTOCOL_NOTES = [

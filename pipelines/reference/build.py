@@ -3,13 +3,18 @@
 Duplicate policy. Reference sets hold many identical windows (in EOPT about three rows in four repeat: drives at
 rest). Identical latents make k-distances zero and LOF's local reachability density infinite. Two guards:
 
-- every reachability distance has a floor (`dist_floor`, a small fraction of the median positive k-distance), so
-  duplicates give a large but finite density; always on;
-- `dedup=True` (default): identical scaled input rows are collapsed into one item that keeps a count (a smaller
-  index). The k-NN and LOF statistics ignore the count, so a value's multiplicity is lost.
-  `dedup=False`: one item per window (counts all 1); the statistics see every copy. On EOPT the multiplicity is the
-  signal (a normal rest state recurs in every storage cycle, a faulty run's rarely): ARES 61 collapsed vs 65 with
-  every window (seed 0, docs/evaluation.md), at the price of an index as large as the training set.
+- every reachability distance has a floor (`dist_floor`, a small fraction of the median positive k-distance over
+  the windows), so duplicates give a large but finite density; always on;
+- `dedup=True` (default): identical scaled input rows are collapsed into one item that keeps its count, and every
+  neighbourhood counts windows, not items (`Reference.neighbours`, `expand_by_counts`): the k nearest windows of a
+  query are the nearest items, each repeated as often as it occurred, cut at k. So k-distance, lrd, LOF, the
+  neighbours' median error and the k-th neighbour distance are those of the reference that keeps every window, with
+  an index as small as the distinct windows. On EOPT the multiplicity is the signal (a normal rest state recurs in
+  every storage cycle, a faulty run's rarely): ignoring the counts cost ARES 61 vs 65 (seed 0, docs/evaluation.md).
+  `dedup=False`: one item per window (counts all 1), the same scores with a larger index.
+
+Artifacts built before the counts were honoured (no `weighted` array) keep their old semantics: counts stored but
+ignored, so they score exactly as they did.
 """
 from __future__ import annotations
 
@@ -33,6 +38,10 @@ class Reference:
     window_ids: np.ndarray  # int64 [n] id of the first window behind each item
     k: int
     dist_floor: float
+    weighted: bool = False  # neighbourhoods count windows (each item `counts` times); False only in old artifacts
+
+    def __post_init__(self) -> None:
+        self._expand = bool(self.weighted and len(self.counts) and int(self.counts.max()) > 1)
 
     @property
     def size(self) -> int:
@@ -46,10 +55,41 @@ class Reference:
         """Reachability distances of queries to their neighbours [B, k]."""
         return np.maximum(np.maximum(self.kdist[nbr_idx], nbr_dist), self.dist_floor)
 
+    def neighbours(self, z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest reference windows of each latent row: (item index int64 [B, k], distance [B, k]).
+
+        An item standing for several identical windows fills as many places as it has copies (up to k)."""
+        idx, dist = self.index.query(z, k)
+        if not self._expand:
+            return idx, dist
+        return expand_by_counts(idx, dist, self.counts[idx], k)
+
     def arrays(self) -> dict[str, np.ndarray]:
         return {"latents": self.index.latents, "err": self.err, "kdist": self.kdist, "lrd": self.lrd,
                 "counts": self.counts, "window_ids": self.window_ids,
-                "k": np.array([self.k]), "dist_floor": np.array([self.dist_floor])}
+                "k": np.array([self.k]), "dist_floor": np.array([self.dist_floor]),
+                "weighted": np.array([int(self.weighted)])}
+
+
+def expand_by_counts(idx: np.ndarray, dist: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first k windows of neighbour lists of items: item j of a row repeated counts[row, j] times (0 skips it).
+
+    idx, dist [B, m] nearest first; counts [B, m] >= 0 with every row summing to at least k."""
+    counts = np.asarray(counts, dtype=np.int64)
+    cum = np.cumsum(counts, axis=1)
+    B, m = idx.shape
+    if B == 0:
+        return idx[:, :0].reshape(0, k), dist[:, :0].reshape(0, k)
+    if int(cum[:, -1].min()) < k:
+        raise ValueError(f"neighbour lists hold fewer than k={k} windows")
+    # column of place p in row b: the first j with cum[b, j] > p; one searchsorted over all rows, each row's
+    # cumulative counts shifted past the previous row's
+    span = int(cum[:, -1].max()) + 1
+    shift = np.arange(B, dtype=np.int64)[:, None] * span
+    flat = np.searchsorted((cum + shift).ravel(), (np.arange(k, dtype=np.int64)[None, :] + shift).ravel(),
+                           side="right")
+    col = flat.reshape(B, k) - np.arange(B, dtype=np.int64)[:, None] * m
+    return np.take_along_axis(idx, col, axis=1), np.take_along_axis(dist, col, axis=1)
 
 
 def dedup_rows(Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,11 +134,16 @@ def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: in
     annoy = NeighbourIndex.build_annoy(latents, n_trees, seed)
     index = NeighbourIndex(latents, annoy, search_k=search_k, exact_max=exact_max)
     nbr, dist = self_knn(latents, k, index)
+    if counts.max() > 1:  # each item's own other copies are its nearest windows, at distance 0
+        n = len(latents)
+        nbr, dist = expand_by_counts(np.c_[np.arange(n), nbr], np.c_[np.zeros(n), dist],
+                                     np.c_[counts - 1, counts[nbr]], k)
     kdist = dist[:, -1].astype(np.float64)
-    positive = kdist[kdist > 0]
+    positive = np.repeat(kdist, counts)
+    positive = positive[positive > 0]
     floor = float(floor_frac * np.median(positive)) if len(positive) else 1e-12
     floor = max(floor, 1e-12)
     reach = np.maximum(np.maximum(kdist[nbr], dist), floor)
     lrd = 1.0 / reach.mean(axis=1)
     return Reference(index=index, err=np.concatenate(errs), kdist=kdist, lrd=lrd, counts=counts.astype(np.int64),
-                     window_ids=ids, k=k, dist_floor=floor)
+                     window_ids=ids, k=k, dist_floor=floor, weighted=True)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from pipelines.encode import encode_batch
-from pipelines.reference.build import build_reference, dedup_rows
+from pipelines.reference.build import build_reference, dedup_rows, expand_by_counts
+from pipelines.scorers import REGISTRY, make_scorer
 from pipelines.scorers.parts import lof
 
 
@@ -23,7 +24,8 @@ def test_duplicate_heavy_reference_keeps_lof_finite(snsr_bundle, snsr_split):
     assert ref.size == len(np.unique(Xs, axis=0))
     assert ref.counts.sum() == len(heavy)
     assert ref.counts[:20].min() == 31
-    assert np.isfinite(ref.lrd).all() and (ref.kdist > 0).all()
+    assert (ref.kdist[:20] == 0).all() and (ref.kdist[20:] > 0).all()  # 30 other copies within k=10
+    assert np.isfinite(ref.lrd).all() and ref.lrd.max() <= 1.0 / ref.dist_floor + 1e-9
     enc = encode_batch(model, ref, np.vstack([X_test, X_train[:5]]), 10)
     assert np.isfinite(lof(enc, ref)).all()
 
@@ -72,3 +74,44 @@ def test_dedup_false_keeps_every_window_and_equals_dedup_without_duplicates(snsr
     z, _, _ = model.encode_scaled(Xs[:20])
     _, dist = win.index.query(z, 3)
     assert np.allclose(dist, 0, atol=1e-6)  # each of the 20 sees its three copies first
+
+
+def test_expand_by_counts_repeats_each_item_and_cuts_at_k():
+    idx = np.array([[7, 3, 5, 9], [1, 2, 3, 4]])
+    dist = np.array([[0.0, 0.5, 0.5, 2.0], [0.1, 0.2, 0.3, 0.4]])
+    counts = np.array([[2, 0, 3, 1], [1, 1, 1, 1]])
+    i, d = expand_by_counts(idx, dist, counts, 4)
+    np.testing.assert_array_equal(i, [[7, 7, 5, 5], [1, 2, 3, 4]])
+    np.testing.assert_array_equal(d, [[0.0, 0.0, 0.5, 0.5], [0.1, 0.2, 0.3, 0.4]])
+    assert expand_by_counts(idx[:0], dist[:0], counts[:0], 4)[0].shape == (0, 4)
+    with pytest.raises(ValueError, match="fewer than k=7"):
+        expand_by_counts(idx, dist, counts, 7)
+
+
+def test_collapsed_reference_with_counts_scores_like_every_window(snsr_bundle, snsr_split):
+    """The duplicate policy: collapsing identical windows keeps their multiplicity, so every scorer gives the
+    scores of the reference that keeps each window (with an index of the distinct windows only)."""
+    X_train, X_val, X_test, _ = snsr_split
+    model = snsr_bundle.model
+    raw = X_train[np.sort(np.unique(X_train, axis=0, return_index=True)[1])]
+    rng = np.random.default_rng(3)
+    heavy_raw = np.vstack([raw] + [raw[rng.choice(len(raw), 40, replace=False)] for _ in range(12)])  # 1-13 copies
+    heavy_raw = heavy_raw[rng.permutation(len(heavy_raw))]
+    heavy = model.scaler.transform(heavy_raw)
+    Xs = np.unique(heavy, axis=0)
+    col = build_reference(model, heavy, k=5, n_trees=5)
+    win = build_reference(model, heavy, k=5, n_trees=5, dedup=False)
+    assert col.size == len(Xs) < win.size == len(heavy) and col.counts.max() > 5
+    np.testing.assert_allclose(np.sort(np.repeat(col.kdist, col.counts)), np.sort(win.kdist), atol=1e-6)
+    assert col.dist_floor == pytest.approx(win.dist_floor, rel=1e-5)
+    queries = np.vstack([X_test, X_val[:30], heavy_raw[:30]])  # 30 exact copies
+    for name in REGISTRY:
+        scores = []
+        for ref in (col, win):
+            sc = make_scorer(name)
+            k = max(ref.k, getattr(sc, "k_needed", 0))
+            sc.fit(encode_batch(model, ref, X_val, k), ref, model.decode)
+            scores.append(sc.score(encode_batch(model, ref, queries, k), ref, model.decode).score)
+        np.testing.assert_allclose(scores[0], scores[1], rtol=1e-5, atol=1e-6, err_msg=name)
+    ids = col.window_ids[encode_batch(model, col, queries[-30:], 5).nbr_idx]
+    assert (ids[:, 0] == ids[:, 1]).mean() > 0.5  # a copied window fills several of its own query's places
