@@ -89,6 +89,7 @@ class BenchConfig:
     data: str = "eopt"
     data_dir: str | None = None
     noise: float = 0.01
+    reference: str = "counted"  # "counted": identical windows collapsed with counts (production); "windows"
     train_rows: int = 20_000
     epochs: int = 3
     latent: int = 8
@@ -122,6 +123,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default=d.data, help="eopt, mi-f, mi-v, ... (pipelines.data) or synthetic")
     p.add_argument("--data-dir", default=d.data_dir, help="shared data folder (default: pipelines.data's)")
     p.add_argument("--noise", type=float, default=d.noise, help="noise added to repeated windows, x feature std")
+    p.add_argument("--reference", choices=("counted", "windows"), default=d.reference,
+                   help="identical windows collapsed into one counted item (production) or one item each; "
+                        "the same scores (with --noise 0 the reference repeats windows)")
     p.add_argument("--train-rows", type=int, default=d.train_rows, help="windows the autoencoder is trained on")
     p.add_argument("--epochs", type=int, default=d.epochs, help="autoencoder epochs (speed, not quality)")
     p.add_argument("--latent", type=int, default=d.latent, help="latent width")
@@ -327,7 +331,7 @@ def _profile_ares(online, Xq: list[np.ndarray], top: int = 12) -> dict[str, Any]
         t0 = time.perf_counter()
         Xs, z, xhat, err = online.model.encode(X)
         t1 = time.perf_counter()
-        idx, dist = online.reference.index.query(z, online.k)
+        idx, dist = online.reference.neighbours(z, online.k)
         t2 = time.perf_counter()
         from pipelines.scorers import Encoded
 
@@ -385,7 +389,8 @@ def bench_size(size: int, cfg: BenchConfig, source: WindowSource, model, out=sys
     gc.collect()
     rss0 = rss_bytes()
     t0 = time.perf_counter()
-    ref = build_reference(model, Xs_ref, k=cfg.k, n_trees=cfg.n_trees, seed=cfg.seed, search_k=cfg.search_k)
+    ref = build_reference(model, Xs_ref, k=cfg.k, n_trees=cfg.n_trees, seed=cfg.seed, search_k=cfg.search_k,
+                          dedup=cfg.reference == "counted")
     build_s = time.perf_counter() - t0
     gc.collect()
     rss_growth = (rss_bytes() - rss0) / 2**20
