@@ -598,7 +598,7 @@ SAMPLE_PARTS = (
     ("checkpoint", "daemon/service.py", "save_checkpoint"),
     # inside the alert policy
     ("alert policy: episode tracker", "pipelines/alerts/episodes.py", "observe"),
-    ("alert policy: episode fields (dataclasses.asdict)", "daemon/steps/alert_policy.py", "event_fields"),
+    ("alert policy: episode fields", "pipelines/alerts/episodes.py", "alert_fields"),
     ("alert policy: alert JSON (build_alert)", "daemon/alerts.py", "build_alert"),
     ("log lines (structlog, JSON to stderr)", "/structlog/", "*"),
 )

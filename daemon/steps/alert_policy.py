@@ -13,7 +13,6 @@ closed early by a faster one.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Callable
 
 import structlog
@@ -23,16 +22,6 @@ from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 
 log = structlog.get_logger("daemon.alerts")
-
-
-def event_fields(event: Any) -> dict[str, Any]:
-    """The episode part of an alert: every field of the tracker's event, with ``kind`` named ``event``."""
-    if hasattr(event, "alert_fields"):
-        return event.alert_fields()
-    fields = dataclasses.asdict(event) if dataclasses.is_dataclass(event) else dict(vars(event))
-    fields["event"] = fields.pop("kind")
-    fields.pop("asset", None)
-    return fields
 
 
 class AlertPolicyStep(PassStep):
@@ -70,7 +59,7 @@ class AlertPolicyStep(PassStep):
                          "level": det.level, "n_peaks": det.n_peaks}
             if hasattr(det, "depth"):
                 threshold["depth"] = det.depth
-            episode = event_fields(event)
+            episode = event.alert_fields()
             value = build_alert(
                 topic=w.topic[i], partition=partitions[i], offset=offsets[i], asset=asset, ts_ms=ts[i],
                 score=scores[i], components={k: v[i] for k, v in scored.components.items()}, threshold=threshold,
@@ -87,7 +76,7 @@ class AlertPolicyStep(PassStep):
             return
         watermark_ms = min(self.latest_ts_ms.values())
         for event in tracker.sweep(watermark_ms / 1000.0):
-            episode = event_fields(event)
+            episode = event.alert_fields()
             batch.alerts.append((event.asset.encode(), build_sweep_close(
                 asset=event.asset, watermark_ms=watermark_ms, artifact_version=batch.model.version,
                 episode=episode), "close"))
