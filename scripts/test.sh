@@ -19,6 +19,20 @@ fi
 uv venv --allow-existing -p 3.11 .venv
 uv pip install -p .venv/bin/python -e '.[test,bench]'
 
+# The tests read the real data sets; without them most would fail one by one, so say it once, up front.
+if ! data_dir=$(.venv/bin/python -c '
+import sys
+from pipelines.data.registry import DataError, resolve_data_dir
+try:
+    print(resolve_data_dir())
+except DataError as e:
+    sys.exit(str(e))' 2>&1); then
+    echo "test.sh: $data_dir" >&2
+    echo "test.sh: the tests need the shared data sets: put them at ../shared/data beside the repo, or set LATENTWATCH_DATA_DIR" >&2
+    exit 2
+fi
+echo "test.sh: data sets from $data_dir" >&2
+
 scripts/kafka.sh fetch
 broker_was_running=0
 if scripts/kafka.sh status >/dev/null 2>&1; then broker_was_running=1; fi
