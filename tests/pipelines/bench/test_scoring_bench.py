@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from latentwatch.cli import main
-from pipelines.bench.scoring import ALL_SCORERS, PEERS, _ints, fit_pyod_knn, recall_at_k
+from pipelines.bench.config import ALL_SCORERS, PEERS
+from pipelines.bench.scoring import _ints
 
 
 def test_bench_scoring_smoke(tmp_path, capsys):
@@ -45,22 +45,6 @@ def test_bench_subcommand_is_required(capsys):
 def test_sizes_parse():
     assert _ints("20k,100k,1m") == (20_000, 100_000, 1_000_000)
     assert _ints("1_000, 2.5k") == (1000, 2500)
-
-
-def test_pyod_knn_without_self_scores_scores_like_pyod():
-    from pyod.models.knn import KNN
-
-    rng = np.random.default_rng(0)
-    X, Q = rng.normal(size=(500, 5)), rng.normal(size=(50, 5)) * 1.5
-    full = KNN(n_neighbors=10).fit(X)
-    quick = fit_pyod_knn(X, 10, n_jobs=1)
-    np.testing.assert_allclose(quick.decision_function(Q), full.decision_function(Q), rtol=1e-12)
-
-
-def test_recall_at_k():
-    exact = np.array([[0, 1, 2], [3, 4, 5]])
-    assert recall_at_k(exact, exact) == 1.0
-    assert recall_at_k(np.array([[2, 1, 9], [8, 7, 6]]), exact) == pytest.approx(2 / 6)
 
 
 def test_a_bench_that_cannot_import_refuses_alone(monkeypatch, capsys):
