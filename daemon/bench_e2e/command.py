@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.bench_e2e.harness import (daemon_config, make_topics, produce_up_front, raw_consume, resolve_artifact,
-                                      retry_stalled, run_daemon_until_done, say)
+from daemon.bench_e2e.harness import (daemon_pass, make_topics, produce_up_front, raw_consume, resolve_artifact,
+                                      retry_stalled, say)
 from daemon.bench_e2e.latency import latency_run
 from daemon.bench_e2e.profiling import (alert_path_profile, cpu_by_part, find_py_spy, profile_breakdown,
                                         sampled_breakdown)
@@ -74,7 +74,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstrap: str, security: dict[str, Any],
          topics_made: list[str]) -> dict[str, Any]:
-    from daemon.bench_io import free_port
     from daemon.kafka_clients import consumer_settings
     from daemon.replay import Plan, read_manifest
     from pipelines.sources import WindowSpec, streams
@@ -98,11 +97,8 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
     raw_settings = consumer_settings(cfg.kafka)
     say("raw consume #1 (bare KafkaConsumer loop)")
     raw1 = raw_consume(bootstrap, topics["input"], n, security, args.timeout, raw_settings)
-    port = free_port()
-    dcfg = daemon_config(base_cfg, work / "throughput.yaml", bootstrap, topics, f"bench-e2e-{run_id}-tp", artifact,
-                         work / f"state-tp-{run_id}.json", port)
-    say(f"daemon: {n} windows, one instance (config {dcfg})")
-    daemon = run_daemon_until_done(dcfg, work / "throughput-daemon.log", port, n, args.timeout)
+    say(f"daemon: {n} windows, one instance (config {work / 'throughput.yaml'})")
+    daemon = daemon_pass("throughput", base_cfg, work, bootstrap, topics, run_id, artifact, n, args.timeout)
     say("raw consume #2")
     raw2 = raw_consume(bootstrap, topics["input"], n, security, args.timeout, raw_settings)
     raw_mean = (raw1["per_s"] + raw2["per_s"]) / 2
@@ -122,22 +118,17 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
     if not args.no_profile:
         prof = work / "daemon.prof"
         prof.unlink(missing_ok=True)
-        port = free_port()
-        pcfg = daemon_config(base_cfg, work / "profile.yaml", bootstrap, topics, f"bench-e2e-{run_id}-prof",
-                             artifact, work / f"state-prof-{run_id}.json", port)
         say(f"profile: the throughput run again under cProfile -> {prof}")
-        prun = run_daemon_until_done(pcfg, work / "profile-daemon.log", port, n, args.timeout, profile=prof)
+        prun = daemon_pass("profile", base_cfg, work, bootstrap, topics, run_id, artifact, n, args.timeout,
+                           profile=prof)
         profile = {"path": str(prof), "run": prun, **profile_breakdown(prof, n)}
         spy_bin = find_py_spy(args.py_spy)
         if spy_bin:
             raw = work / "daemon.py-spy.txt"
             raw.unlink(missing_ok=True)
-            port = free_port()
-            scfg = daemon_config(base_cfg, work / "py-spy.yaml", bootstrap, topics, f"bench-e2e-{run_id}-spy",
-                                 artifact, work / f"state-spy-{run_id}.json", port)
             say(f"profile: the throughput run again under py-spy (every thread, 200 Hz) -> {raw}")
-            srun = run_daemon_until_done(scfg, work / "py-spy-daemon.log", port, n, args.timeout,
-                                         py_spy=(spy_bin, raw))
+            srun = daemon_pass("py-spy", base_cfg, work, bootstrap, topics, run_id, artifact, n, args.timeout,
+                               py_spy=(spy_bin, raw))
             if raw.is_file():
                 sampled = sampled_breakdown(raw, n)
                 profile["sampled"] = {"path": str(raw), "run": srun, **sampled,
@@ -185,17 +176,13 @@ def binary_throughput(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: 
                       raw_settings: dict[str, Any]) -> dict[str, Any]:
     """The throughput run again on the same windows in the compact binary encoding (own topics and group), with
     its own bare-consumer peer, so the two encodings compare within one run."""
-    from daemon.bench_io import free_port
 
     topics = make_topics(bootstrap, security, run_id, "-bin", topics_made)
     say(f"binary encoding: producing {args.windows} windows into {topics['input']}")
     rep = produce_up_front(bootstrap, security, topics["input"], plan, args.windows, encoding="binary")
     raw = raw_consume(bootstrap, topics["input"], args.windows, security, args.timeout, raw_settings)
-    port = free_port()
-    dcfg = daemon_config(base_cfg, work / "binary.yaml", bootstrap, topics, f"bench-e2e-{run_id}-bin", artifact,
-                         work / f"state-bin-{run_id}.json", port)
     say("binary encoding: daemon")
-    daemon = run_daemon_until_done(dcfg, work / "binary-daemon.log", port, args.windows, args.timeout)
+    daemon = daemon_pass("binary", base_cfg, work, bootstrap, topics, run_id, artifact, args.windows, args.timeout)
     return {"produced_per_s": round(rep.rate, 1), "raw": raw, "daemon": daemon,
             "ratio_vs_raw": round(daemon["per_s"] / raw["per_s"], 3) if daemon["per_s"] and raw["per_s"] else None}
 

@@ -59,6 +59,20 @@ def daemon_config(base: Path, out: Path, bootstrap: str, topics: dict[str, str],
     return out
 
 
+def daemon_pass(tag: str, base_cfg: Path, work: Path, bootstrap: str, topics: dict[str, str], run_id: str,
+                artifact: Path, n: int, timeout_s: float, sections: dict[str, dict[str, Any]] | None = None,
+                **run_kw: Any) -> dict[str, Any]:
+    """One daemon over the ``n`` windows already in ``topics["input"]``, in a consumer group of its own; its config
+    (work/<tag>.yaml), group, threshold checkpoint and log (work/<tag>-daemon.log) are named by ``tag``.
+    ``run_kw`` goes to run_daemon_until_done (profile=, py_spy=)."""
+    from daemon.bench_io import free_port
+
+    port = free_port()
+    cfg = daemon_config(base_cfg, work / f"{tag}.yaml", bootstrap, topics, f"bench-e2e-{run_id}-{tag}", artifact,
+                        work / f"state-{tag}-{run_id}.json", port, **(sections or {}))
+    return run_daemon_until_done(cfg, work / f"{tag}-daemon.log", port, n, timeout_s, **run_kw)
+
+
 def make_topics(bootstrap: str, security: dict[str, Any], run_id: str, tag: str, topics_made: list[str]) -> dict:
     """A phase's own input (4 partitions), alert and dead-letter topics, remembered for deletion at the end."""
     from daemon.bench_io import ensure_topics

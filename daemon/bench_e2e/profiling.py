@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.bench_e2e.harness import daemon_config, make_topics, produce_up_front, run_daemon_until_done, say
+from daemon.bench_e2e.harness import daemon_pass, make_topics, produce_up_front, say
 from daemon.bench_e2e.latency import ALERT_EVERY_WINDOW, alert_plan
 
 # (label, file suffix, function name): cumulative time of the main thread spent in each; they do not overlap except
@@ -32,21 +32,7 @@ PROFILE_PARTS = (
 
 
 # For the sampler: (label, file suffix, function), the innermost match on a stack wins, so each sample counts once.
-SAMPLE_PARTS = (
-    ("consumer poll (fetch, CRC, record parsing)", "kafka/consumer/group.py", "poll"),
-    ("dead-letter sends", "daemon/steps/decode.py", "submit"),
-    ("decode + validate", "daemon/decode.py", "decode_batch"),
-    ("scoring (OnlineModel.score)", "pipelines/online.py", "score"),
-    ("thresholds (ThresholdBank.process)", "pipelines/threshold/bank.py", "process"),
-    ("alert policy (episodes + alert JSON)", "daemon/steps/alert_policy.py", "_window_alerts"),
-    ("alert policy: watermark sweep", "daemon/steps/alert_policy.py", "_sweep"),
-    ("producer sends (alerts)", "daemon/steps/sink.py", "submit"),
-    ("commit: producer flush", "daemon/steps/commit.py", "_flush"),
-    ("commit: offset commit", "daemon/service.py", "_commit"),
-    ("metrics after commit", "daemon/service.py", "_on_committed"),
-    ("batching (offsets per batch)", "daemon/batch.py", "next_offsets"),
-    ("backpressure", "daemon/service.py", "_backpressure"),
-    ("checkpoint", "daemon/service.py", "save_checkpoint"),
+SAMPLE_PARTS = PROFILE_PARTS + (
     # inside the alert policy
     ("alert policy: episode tracker", "pipelines/alerts/episodes.py", "observe"),
     ("alert policy: episode fields", "pipelines/alerts/episodes.py", "alert_fields"),
@@ -186,7 +172,6 @@ def alert_path_profile(args: argparse.Namespace, base_cfg: Path, work: Path, boo
                        spy_bin: str) -> dict[str, Any] | None:
     """Where the CPU of the alert path goes: up to 30,000 always-alarming windows produced up front, one daemon
     consuming them all under py-spy (as the throughput pass, with the every-window-alerting config)."""
-    from daemon.bench_io import free_port
 
     n = min(args.windows, 30_000)
     run_id = uuid.uuid4().hex[:8]
@@ -194,11 +179,9 @@ def alert_path_profile(args: argparse.Namespace, base_cfg: Path, work: Path, boo
     produce_up_front(bootstrap, security, topics["input"], alert_plan(args, spec), n)
     raw = work / "daemon-alert-path.py-spy.txt"
     raw.unlink(missing_ok=True)
-    port = free_port()
-    cfg = daemon_config(base_cfg, work / "alert-path.yaml", bootstrap, topics, f"bench-e2e-{run_id}-ap", artifact,
-                        work / f"state-ap-{run_id}.json", port, **ALERT_EVERY_WINDOW)
     say(f"profile: {n} always-alarming windows through one daemon under py-spy -> {raw}")
-    run = run_daemon_until_done(cfg, work / "alert-path-daemon.log", port, n, args.timeout, py_spy=(spy_bin, raw))
+    run = daemon_pass("alert-path", base_cfg, work, bootstrap, topics, run_id, artifact, n, args.timeout,
+                      sections=ALERT_EVERY_WINDOW, py_spy=(spy_bin, raw))
     if not raw.is_file():
         return None
     sampled = sampled_breakdown(raw, n)
