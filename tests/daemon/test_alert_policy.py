@@ -69,7 +69,9 @@ def test_replay_gives_identical_alert_ids():
     assert [a["alert_id"] for a in first] == [a["alert_id"] for a in again] and len(first) >= 6
 
 
-def test_watermark_sweep_closes_an_asset_that_went_silent():
+def _alarm_then_quiet(quiet_partition: int, quiet_offset: int, quiet_after_ms: int) -> tuple[Collect, AlertPolicyStep]:
+    """Asset "a" alarms at t = 1,000 s, asset "b" reports a normal window ``quiet_after_ms`` later, one batch, an
+    episode tracker whose only way to close "a" is 30 s of event time without it."""
     tracker = EpisodeTracker(quiet_windows=100, quiet_seconds=30, update_every=0)
     model = StandInModel()
     bank = ThresholdBank("spot", model.calibration, q=1e-3, level=0.9)
@@ -77,11 +79,17 @@ def test_watermark_sweep_closes_an_asset_that_went_silent():
     policy = AlertPolicyStep(lambda: tracker, lambda: bank, out)
     chain = ScoreStep(ThresholdStep(lambda: bank, policy))
     recs = [Rec("w", 0, 0, b"a", window("a", ts=1_000_000, values=[50.0] * 4)),
-            Rec("w", 0, 1, b"b", window("b", ts=1_000_000 + 60_000, values=[0.1] * 4))]
+            Rec("w", quiet_partition, quiet_offset, b"b",
+                window("b", ts=1_000_000 + quiet_after_ms, values=[0.1] * 4))]
     b = Batch(records=recs)
     b.model = model
     b.windows = decode_batch(recs, 4, 1 << 20).windows
     chain.submit(b)
+    return out, policy
+
+
+def test_watermark_sweep_closes_an_asset_that_went_silent():
+    out, _ = _alarm_then_quiet(quiet_partition=0, quiet_offset=1, quiet_after_ms=60_000)
     alerts = [orjson.loads(v) for _, v, _ in out.batches[0].alerts]
     assert [(x["asset"], x["episode"]["event"]) for x in alerts] == [("a", "open"), ("a", "close")]
     assert alerts[1]["source"] is None and alerts[1]["ts_ms"] == 1_060_000
@@ -89,17 +97,6 @@ def test_watermark_sweep_closes_an_asset_that_went_silent():
 
 
 def test_a_lagging_partition_holds_the_watermark_back():
-    tracker = EpisodeTracker(quiet_windows=100, quiet_seconds=30, update_every=0)
-    model = StandInModel()
-    bank = ThresholdBank("spot", model.calibration, q=1e-3, level=0.9)
-    out = Collect()
-    policy = AlertPolicyStep(lambda: tracker, lambda: bank, out)
-    chain = ScoreStep(ThresholdStep(lambda: bank, policy))
-    recs = [Rec("w", 0, 0, b"a", window("a", ts=1_000_000, values=[50.0] * 4)),
-            Rec("w", 1, 0, b"b", window("b", ts=1_000_000 + 600_000, values=[0.1] * 4))]
-    b = Batch(records=recs)
-    b.model = model
-    b.windows = decode_batch(recs, 4, 1 << 20).windows
-    chain.submit(b)
+    out, policy = _alarm_then_quiet(quiet_partition=1, quiet_offset=0, quiet_after_ms=600_000)
     assert [orjson.loads(v)["episode"]["event"] for _, v, _ in out.batches[0].alerts] == ["open"]
     assert np.isclose(min(policy.latest_ts_ms.values()), 1_000_000)
