@@ -109,9 +109,9 @@ def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstr
     latency = latency_commit = None
     if not args.no_latency:
         latency = retry_stalled(lambda: latency_run(args, base_cfg, work, bootstrap, security, artifact, spec,
-                                                     topics_made, mode="alert"))
+                                                    topics_made, mode="alert"))
         latency_commit = retry_stalled(lambda: latency_run(args, base_cfg, work, bootstrap, security, artifact,
-                                                            spec, topics_made, mode="commit"))
+                                                           spec, topics_made, mode="commit"))
 
     # 4. profile
     profile = None

@@ -36,7 +36,7 @@ def resolve_artifact(cfg: Any, args: argparse.Namespace, work: Path) -> Path:
 
     torch.set_num_threads(1)
     say(f"no SKAB artifact under {cfg.artifact.root}: training a 3-epoch one into {work / 'artifacts'} "
-         "(scoring cost depends on the architecture and reference size, not on the epochs)")
+        "(scoring cost depends on the architecture and reference size, not on the epochs)")
     spec = WindowSpec()
     return fit_artifact(normal_windows("skab", args.data_dir, spec), work / "artifacts", TrainSpec(epochs=3),
                         progress=False, extra={"source": "skab", "window": spec.to_dict(), "normal_class": 0})
@@ -214,7 +214,7 @@ def check_stall(samples: list[tuple[float, float, float, float]], d: Any, log: P
     if now - since >= STALL_S:
         h = d.health()
         raise Stalled(f"the daemon stalled: {consumed:.0f} windows consumed and no progress for "
-                           f"{now - since:.0f}s (/healthz: {h}); daemon log: {log}")
+                      f"{now - since:.0f}s (/healthz: {h}); daemon log: {log}")
 
 
 def retry_stalled(phase: Any) -> dict[str, Any]:
@@ -227,7 +227,7 @@ def retry_stalled(phase: Any) -> dict[str, Any]:
         except Stalled as e:
             stalls.append(str(e))
             say(f"{e}; the daemon log is kept as {_keep_log(e)}; retrying the phase with a fresh daemon"
-                 if attempt == 1 else str(e))
+                if attempt == 1 else str(e))
             if attempt == 2:
                 raise
             continue

@@ -21,8 +21,8 @@ each ratio the median of the per-round ratios. Compare ratios, not absolute rate
 
 Reference data: real windows (EOPT normal rows by default; ``--data mi-f`` etc.) drawn with replacement and given
 gaussian noise of ``--noise`` x each feature's std, so a reference of any size holds distinct windows;
-``--data synthetic`` is a stated generator (``pipelines.bench.windows.synthetic_windows``). Queries are drawn the same way from all rows,
-anomalies included (what the daemon sees).
+``--data synthetic`` is a stated generator (``pipelines.bench.windows.synthetic_windows``). Queries are drawn the
+same way from all rows, anomalies included (what the daemon sees).
 
 Modules: config (BenchConfig), windows (the data), peers, measure (one reference size), report.
 """

@@ -1,0 +1,50 @@
+"""`latentwatch demo`: the main job end to end on the embedded default, with a summary a reliability engineer can check.
+
+    latentwatch demo                         # conf/local.yaml, all 34 labelled SKAB runs
+    latentwatch demo --runs 3 --epochs 5     # a quick one (what the test runs)
+
+Steps, each printed as it happens:
+  1. broker: use the one on the config's bootstrap address; if none answers and it is local, start it with
+     ``scripts/kafka.sh start`` (and stop it at the end, only then);
+  2. model: use the config's current artifact if it is a SKAB one; else (or with ``--retrain``) train one into the
+     artifact root: SKAB's normal windows (window 10, stride 1, summary features), ``--epochs`` (default 30) epochs on
+     one torch thread: measured 18 s of CPU for reading SKAB and the fit (73 s wall on a 2-core machine at load 8),
+     so well under a minute idle (the time is printed);
+  3. topics: create the input (4 partitions), alert (2) and dead-letter (1) topics when missing; if the consumer group
+     has a backlog left by an earlier run, move its committed offsets to the end (refused while the group has live
+     members: another daemon would share the partitions and the counts would mean nothing);
+  4. daemon: ``latentwatch run --config <out>/demo/daemon.yaml`` as a child process. That file is ``--config``
+     with two changes, both written into it: the threshold/episode checkpoint goes to ``<out>/demo/state/`` and starts
+     empty (so every demo starts from the calibration fit, and a real daemon's state under var/state is untouched),
+     and ``http.port`` moves to a free port when the configured one is taken;
+  5. replay: one message of each dead-letter class the config allows (``daemon.replay.bad_message``), then the
+     labelled SKAB runs through ``daemon.replay.replay`` (the replay producer), as fast as the producer goes
+     (``--rate`` to pace it);
+  6. wait (at most ``--timeout`` seconds) until the group's committed offsets reach the input topic's end offsets;
+  7. read the daemon's /metrics, the alert topic and the dead-letter topic (from where they ended before the run),
+     SIGTERM the daemon, check it exited 0, read its final checkpoint (episodes still open);
+  8. print the summary and write it as JSON (``--out``, default out/demo.json).
+
+Checks (exit 1 when one fails): consumed = scored + dead-lettered = messages produced; every injected bad message was
+dead-lettered with its reason; the dead-letter topic holds exactly the dead letters the daemon counted; the alert topic
+holds exactly the alerts it counted; committed offsets = end offsets; the daemon exited 0 on SIGTERM.
+Exit 2: it could not run (no broker, no data, the group is in use, the daemon did not start).
+
+Modules: model (the SKAB artifact), prepare (topics, group, the daemon's config), traffic (what is sent and
+waited for), outcome (episodes, detection, checks), report; latentwatch/commands/demo.py runs them in order.
+"""
+from __future__ import annotations
+
+import time
+
+
+class DemoError(RuntimeError):
+    """The demo could not run (exit 2); the message says what to do."""
+
+
+def say(msg: str) -> None:
+    print(f"demo: {msg}", flush=True)
+
+
+def now() -> float:
+    return time.monotonic()

@@ -1,0 +1,62 @@
+"""The demo's set-up on the broker and for the daemon: its three topics, a consumer group with no backlog, and the
+daemon's config (the given one with a fresh checkpoint and a free HTTP port)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from latentwatch.demo import DemoError, say
+
+INPUT_PARTITIONS, ALERT_PARTITIONS, DEAD_LETTER_PARTITIONS = 4, 2, 1
+
+
+def prepare_topics(k: Any, bootstrap: str, security: dict[str, Any]) -> dict[str, dict[int, int]]:
+    """Create the missing topics, refuse a group that has live members, move a backlog left by an earlier run past
+    the end. Returns where each topic ends now: {"input": ..., "alerts": ..., "dead": ...} (partition -> offset)."""
+    from daemon.bench_io import committed, end_offsets, ensure_topics, group_members, set_committed
+
+    created = ensure_topics(bootstrap, {k.input_topic: INPUT_PARTITIONS, k.alert_topic: ALERT_PARTITIONS,
+                                        k.dead_letter_topic: DEAD_LETTER_PARTITIONS}, security)
+    say(f"topics: {', '.join(created) + ' created' if created else 'all three exist'} "
+        f"(input {k.input_topic}, alerts {k.alert_topic}, dead letters {k.dead_letter_topic})")
+    members = group_members(bootstrap, k.group_id, security)
+    if members:
+        raise DemoError(f"consumer group {k.group_id!r} has {members} live member(s): another daemon is consuming "
+                        f"{k.input_topic}. Stop it, or give --config with another kafka.group_id")
+    start = end_offsets(bootstrap, k.input_topic, security)
+    before = committed(bootstrap, k.group_id, k.input_topic, security)
+    skipped = sum(max(0, o - before.get(p, 0)) for p, o in start.items())
+    if any(before.get(p) != o for p, o in start.items()):
+        set_committed(bootstrap, k.group_id, k.input_topic, start, security)
+        if skipped:
+            say(f"topics: group {k.group_id} had {skipped} uncommitted messages from an earlier run on "
+                f"{k.input_topic}; moved its offsets to the end so this run counts only what it sends")
+    return {"input": start, "alerts": end_offsets(bootstrap, k.alert_topic, security),
+            "dead": end_offsets(bootstrap, k.dead_letter_topic, security)}
+
+
+def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int) -> tuple[Path, dict[str, Any]]:
+    """``config`` with the demo's two changes (fresh checkpoint under ``work``, a free HTTP port if needed)."""
+    import yaml
+
+    from daemon.bench_io import free_port, port_free
+
+    doc = yaml.safe_load(config.read_text()) or {}
+    changes: dict[str, Any] = {}
+    state = (work / "state" / "daemon-state.json").absolute()
+    if state.parent.exists():
+        for f in state.parent.iterdir():
+            f.unlink()
+    doc.setdefault("threshold", {})["checkpoint_path"] = str(state)
+    changes["threshold.checkpoint_path"] = str(state)
+    http = doc.setdefault("http", {})
+    if http.get("enabled", True) is False:
+        http["enabled"] = True
+        changes["http.enabled"] = True
+    if not port_free(http_host, http_port):
+        http["port"] = free_port()
+        changes["http.port"] = f"{http['port']} ({http_port} is taken)"
+    path = work / "daemon.yaml"
+    path.write_text(f"# Written by `latentwatch demo` from {config}: the same settings except {', '.join(changes)}.\n"
+                    + yaml.safe_dump(doc, sort_keys=False))
+    return path, {"from": str(config), "changes": changes, "state": str(state), "http_port": int(http["port"])}

@@ -1,0 +1,59 @@
+"""The printed summary of `latentwatch demo`."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _mark(ok: bool) -> str:
+    return "ok" if ok else "FAILED"
+
+
+def render(s: dict[str, Any], out: Path) -> str:
+    c, d, a, r, det = s["checks"], s["daemon"], s["artifact"], s["replay"], s["detection"]
+    trained = (f"trained now: {a['epochs']} epochs, {a['train_wall_s']:.0f} s wall, {a['train_cpu_s']:.0f} s CPU"
+               if a["trained_now"] else "already there")
+    dl = ", ".join(f"{k} {v}" for k, v in d["dead_lettered_by_reason"].items()) or "none"
+    ev = d["alerts_by_event"]
+    lines = [
+        "",
+        f"latentwatch demo: {'every check passed' if s['ok'] else 'SOME CHECKS FAILED'} "
+        f"({s['timings']['total_s']:.0f} s)",
+        f"  broker      {s['broker']['bootstrap']} "
+        f"({'started by the demo, stopped at the end' if s['broker']['started_by_demo'] else 'already running'})",
+        f"  artifact    {a['version']} (SKAB, {trained})",
+        f"  daemon      latentwatch run --config {s['daemon_config']['path']}; SIGTERM -> exit {d['exit_code']} "
+        f"[{_mark(c['daemon_exit_0'])}]",
+        f"  replayed    {r['windows']} windows of {r['runs']} labelled SKAB runs + {len(r['bad_messages'])} bad "
+        f"messages -> {s['topics']['input']} in {r['seconds']:.1f} s ({r['rate']:.0f}/s)",
+        f"  consumed    {d['consumed']} = scored {d['scored']} + dead-lettered {d['dead_lettered']} "
+        f"[{_mark(c['consumed_equals_scored_plus_dead_lettered'] and c['consumed_equals_produced'])}]",
+        f"  dead-letter {dl}; each bad message dead-lettered with its reason "
+        f"[{_mark(c['bad_messages_dead_lettered_with_their_reason'] and c['dead_letter_topic_matches_metrics'])}]"
+        + (f"\n              ({r['bad_kinds_left_out']})" if r.get("bad_kinds_left_out") else ""),
+        f"  offsets     committed = end offsets on all {len(s['offsets']['end'])} partitions, "
+        f"{s['offsets']['messages']} messages this run [{_mark(c['committed_equals_end'])}]; caught up "
+        f"{s['timings'].get('caught_up_after_replay_s', 0):.1f} s after the replay",
+        f"  alarms      {d['alarms']} windows above their threshold -> {sum(ev.values())} alerts (open "
+        f"{ev.get('open', 0)}, update {ev.get('update', 0)}, close {ev.get('close', 0)}) "
+        f"[{_mark(c['alert_topic_matches_metrics'])}]",
+        f"  episodes    {s['episodes']['total']}: {s['episodes']['overlapping_a_labelled_anomaly']} overlap a labelled "
+        f"anomaly, {s['episodes']['in_normal_spans']} lie in normal spans (false); "
+        f"{s['episodes']['open_at_end']} still open at the end",
+        f"  detection   {det['runs_detected']} of {det['runs_with_anomaly']} runs had their anomaly segment detected"
+        + (f" ({100 * det['detection_rate']:.0f}%)" if det["detection_rate"] is not None else "")
+        + f"; {det['false_episodes']} false episodes over {det['normal_windows']} normal windows",
+        "",
+        f"  {'run':<16} {'windows':>7} {'anomalous':>9} {'detected':>8} {'delay_s':>8} {'episodes':>8} "
+        f"{'false':>5}",
+    ]
+    for run_ in s["runs"]:
+        delay = "" if run_["delay_s"] is None else f"{run_['delay_s']:+.0f}"
+        lines.append(f"  {run_['asset']:<16} {run_['windows']:>7} {run_['anomalous_windows']:>9} "
+                     f"{'yes' if run_['detected'] else 'no':>8} {delay:>8} {run_['episodes']:>8} "
+                     f"{run_['false_episodes']:>5}")
+    lines += ["",
+              "  delay_s: first episode overlapping the labelled segment opened this long after the segment's first "
+              "window (negative: before it)",
+              f"  summary JSON: {out}; daemon log: {s['daemon_config']['log']}", ""]
+    return "\n".join(lines)
