@@ -139,22 +139,12 @@ def _table_from(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.table_from is not None:
-        return _table_from(args)
-    import torch
+def _unknown(args: argparse.Namespace, scorers: list[str], baselines: list[str]) -> list[str]:
+    """What is wrong with the names and sizes asked for (empty: nothing)."""
+    from pipelines.data import DATASETS
+    from pipelines.evaluate.baselines import BASELINES
+    from pipelines.scorers import REGISTRY
 
-    from pipelines.data import DATASETS, DataError, load_dataset
-    from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN
-    from pipelines.evaluate.protocol import VAL_FRACTION
-    from pipelines.evaluate.report import SCHEMA_VERSION, git_info, render_markdown, render_text
-    from pipelines.evaluate.runner import EvalConfig, aggregate, plan, run_one
-    from pipelines.evaluate.settings import (DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC,
-                                             OVERRIDES, PROTOCOL_NOTES)
-    from pipelines.scorers import REGISTRY, make_scorer
-
-    scorers = list(DEFAULT_SCORERS) if args.scorers is None else args.scorers
-    baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
     errors = [f"unknown data set {d!r}" for d in args.datasets if d not in DATASETS]
     errors += [f"unknown scorer {s!r}" for s in scorers if s not in REGISTRY]
     errors += [f"unknown baseline {b!r}" for b in baselines if b not in BASELINES]
@@ -165,31 +155,20 @@ def run(args: argparse.Namespace) -> int:
         errors.append("--max-classes must be >= 1")
     if not scorers and not baselines:
         errors.append("nothing to evaluate: no scorers and no baselines")
-    if errors:
-        for e in errors:
-            print(f"latentwatch evaluate: {e}", file=sys.stderr)
-        print(f"  data sets: {', '.join(DATASETS)}; scorers: {', '.join(REGISTRY)}; baselines: "
-              f"{', '.join(BASELINES)}", file=sys.stderr)
-        return 2
+    return errors
 
-    torch.set_num_threads(max(1, args.threads))
-    cfg = EvalConfig(datasets=args.datasets, seeds=args.seeds, scorers=scorers, baselines=baselines,
-                     spec=DEFAULT_SPEC, scaler=args.scaler or DEFAULT_SCALER,
-                     reference=args.reference or DEFAULT_REFERENCE, overrides=not args.no_overrides,
-                     epochs=args.epochs, max_classes=args.max_classes, settings=args.settings,
-                     ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN, data_dir=args.data_dir)
-    try:
-        jobs = plan(cfg, lambda name: load_dataset(name, args.data_dir))
-    except (DataError, KeyError, ValueError) as e:
-        print(f"latentwatch evaluate: {e}", file=sys.stderr)
-        return 1
 
-    methods = [*baselines, *scorers]
-    started = datetime.now(timezone.utc)
-    doc: dict[str, Any] = {
+def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
+    """The JSON record before the first run: the command, the code, the environment and the whole protocol."""
+    from pipelines.evaluate.protocol import VAL_FRACTION
+    from pipelines.evaluate.report import SCHEMA_VERSION, git_info
+    from pipelines.evaluate.settings import DEFAULT_SPEC, OVERRIDES, PROTOCOL_NOTES
+    from pipelines.scorers import make_scorer
+
+    return {
         "schema_version": SCHEMA_VERSION,
         "status": "running",
-        "started_utc": started.isoformat(timespec="seconds"),
+        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "finished_utc": None,
         "seconds": None,
         "command": {"line": canonical_line(args), "argv": list(sys.argv), "cwd": os.getcwd()},
@@ -210,8 +189,8 @@ def run(args: argparse.Namespace) -> int:
             "scaler": cfg.scaler,
             "reference": cfg.reference,
             "overrides": {d: o for d, o in OVERRIDES.items() if d in cfg.datasets} if cfg.overrides else {},
-            "scorers": {s: {**make_scorer(s).params()} for s in scorers},
-            "baselines": list(baselines),
+            "scorers": {s: {**make_scorer(s).params()} for s in cfg.scorers},
+            "baselines": list(cfg.baselines),
             "ocsvm_max_train": cfg.ocsvm_max_train,
             "aggregation": "mean and population std (ddof=0) over all runs of a (data set, setting, method) cell: "
                            "seeds x classes; std_seed: std over seeds of the per-seed mean over classes",
@@ -220,6 +199,52 @@ def run(args: argparse.Namespace) -> int:
         "runs": [],
         "aggregates": [],
     }
+
+
+def _progress(i: int, n: int, seconds: float, arr: Any, seed: int, rec: dict[str, Any]) -> str:
+    m = rec["model"]
+    aucs = " ".join(f"{k}={100 * v['auroc']:.1f}" for k, v in rec["methods"].items())
+    cls = "" if arr.cls is None else f" class {arr.cls} ({arr.cls_name})"
+    return (f"[{i + 1}/{n} {seconds:.0f}s] {arr.dataset} {arr.setting}{cls} seed {seed}: "
+            f"{m['epochs_run']} epochs {m['train_seconds']:.0f}s | {aucs}")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.table_from is not None:
+        return _table_from(args)
+    import torch
+
+    from pipelines.data import DATASETS, DataError, load_dataset
+    from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN
+    from pipelines.evaluate.report import render_markdown, render_text
+    from pipelines.evaluate.runner import EvalConfig, aggregate, plan, run_one
+    from pipelines.evaluate.settings import DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC
+    from pipelines.scorers import REGISTRY
+
+    scorers = list(DEFAULT_SCORERS) if args.scorers is None else args.scorers
+    baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
+    errors = _unknown(args, scorers, baselines)
+    if errors:
+        for e in errors:
+            print(f"latentwatch evaluate: {e}", file=sys.stderr)
+        print(f"  data sets: {', '.join(DATASETS)}; scorers: {', '.join(REGISTRY)}; baselines: "
+              f"{', '.join(BASELINES)}", file=sys.stderr)
+        return 2
+
+    torch.set_num_threads(max(1, args.threads))
+    cfg = EvalConfig(datasets=args.datasets, seeds=args.seeds, scorers=scorers, baselines=baselines,
+                     spec=DEFAULT_SPEC, scaler=args.scaler or DEFAULT_SCALER,
+                     reference=args.reference or DEFAULT_REFERENCE, overrides=not args.no_overrides,
+                     epochs=args.epochs, max_classes=args.max_classes, settings=args.settings,
+                     ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN, data_dir=args.data_dir)
+    try:
+        jobs = plan(cfg, lambda name: load_dataset(name, args.data_dir))
+    except (DataError, KeyError, ValueError) as e:
+        print(f"latentwatch evaluate: {e}", file=sys.stderr)
+        return 1
+
+    methods = [*baselines, *scorers]
+    doc = _record(args, cfg)
     if not args.quiet:
         print(f"latentwatch evaluate: {len(jobs)} runs ({', '.join(cfg.datasets)}; seeds {list(cfg.seeds)}); "
               f"JSON -> {args.out}", file=sys.stderr, flush=True)
@@ -231,11 +256,7 @@ def run(args: argparse.Namespace) -> int:
         doc["seconds"] = round(time.perf_counter() - t0, 1)
         _write_json(args.out, doc)
         if not args.quiet:
-            m = rec["model"]
-            aucs = " ".join(f"{k}={100 * v['auroc']:.1f}" for k, v in rec["methods"].items())
-            cls = "" if arr.cls is None else f" class {arr.cls} ({arr.cls_name})"
-            print(f"[{i + 1}/{len(jobs)} {doc['seconds']:.0f}s] {arr.dataset} {arr.setting}{cls} seed {seed}: "
-                  f"{m['epochs_run']} epochs {m['train_seconds']:.0f}s | {aucs}", file=sys.stderr, flush=True)
+            print(_progress(i, len(jobs), doc["seconds"], arr, seed, rec), file=sys.stderr, flush=True)
 
     doc["status"] = "complete"
     doc["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
