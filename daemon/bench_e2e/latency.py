@@ -140,7 +140,7 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     commits a batch only after its alerts are acknowledged, so this bounds produce-to-alert for every window."""
     from kafka import KafkaProducer
 
-    from daemon.bench_io import DaemonProcess, free_port, metric_by_label, metric_sum, thread_cpu
+    from daemon.bench_io import DaemonProcess, free_port, metric_by_label, thread_cpu
     from daemon.replay import Plan, producer_settings, replay
     from pipelines.sources import streams
 
@@ -180,41 +180,9 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
             producer.close(timeout=30)
         if rep.errors:
             raise RuntimeError(f"the latency replay lost {rep.errors} messages: {rep.first_error}")
-        deadline = time.monotonic() + args.timeout
-
-        last_rows = [0, time.monotonic()]
-
-        def done(m: dict[str, float] | None) -> bool:
-            if len(raw.rows) < n or m is None:
-                return False
-            if mode == "commit":
-                return bool(poller.samples) and sum(poller.samples[-1][1].values()) >= n
-            if len(collector.rows) != last_rows[0]:
-                last_rows[:] = [len(collector.rows), time.monotonic()]
-            finished = metric_sum(m, "latentwatch_windows_scored") + metric_sum(m, "latentwatch_dead_letters") >= n
-            # every window alerts; should some not, stop once the daemon is done and no alert came for 3 s
-            return finished and (len(collector.rows) >= n or time.monotonic() - last_rows[1] > 3)
-
-        progress: list[tuple[float, float, float, float]] = []
-        while True:
-            d.check_alive()
-            for t in threads:
-                if t.error is not None:
-                    raise RuntimeError(f"a bench consumer failed: {t.error!r}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"latency ({mode}): not every window came through within {args.timeout:.0f}s; "
-                                   f"daemon log: {d.log}")
-            try:
-                m = d.metrics()
-            except RuntimeError:
-                m = None
-            if done(m):
-                break
-            if m is not None:  # progress = anything moving: consumed, scored, alerts seen
-                progress.append((time.perf_counter(), metric_sum(m, "latentwatch_windows_consumed")
-                                 + metric_sum(m, "latentwatch_windows_scored") + len(collector.rows), 0, 0))
-            check_stall(progress, d, d.log)
-            time.sleep(0.25)
+        last_alert = [0, time.monotonic()]  # (alerts seen, when that count last changed)
+        _wait_through(d, threads, lambda m: _done(m, n, mode, raw, collector, poller, last_alert), collector,
+                      f"latency ({mode})", args.timeout)
         time.sleep(0.1)
         cpu1 = thread_cpu(d.pid)
         m = d.metrics()
@@ -228,36 +196,86 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     if REJOIN_STALL_EVENT in Path(d.log).read_text(errors="replace"):
         raise Stalled(f"the daemon's group rejoin stalled and it replaced its consumer (no partitions for 15 s, so "
                       f"the latencies measure that); daemon log: {d.log}")
+    lat = _latencies(raw, collector, poller)
+    alerts_by_event = {k: int(v) for k, v in metric_by_label(m, "latentwatch_alerts", "event").items() if v}
+    cpu = {k: round(cpu1.get(k, 0.0) - cpu0.get(k, 0.0), 2) for k in cpu1}
+    measured = lat["publish"] if mode == "alert" else lat["commit"]
+    out = {"mode": mode, "rate": args.rate, "duration_s": args.duration, "windows": n,
+           "achieved_rate": round(rep.rate, 1), "alerts": len(collector.rows), "alerts_by_event": alerts_by_event,
+           "windows_measured": len(measured), "coverage": round(len(measured) / n, 4) if n else None,
+           "latency_ms": _dist(measured), "raw_delivery_ms": _dist(lat["delivered"]),
+           "daemon_cpu_s": cpu, "daemon_cpu_us_per_window": round(1e6 * cpu.get("total", 0) / n, 1) if n else None,
+           "exit_code": rc, "topics": topics}
+    out.update(_over_time(lat["at"], measured))
+    out["batches_committed_within_s"] = metric_by_label(m, "latentwatch_batch_latency_seconds_bucket", "le")
+    if mode == "alert":
+        out["alert_consumed_ms"] = _dist(lat["consumed"])
+    else:
+        out["commit_poll_interval_ms"] = 10
+        out["commit_polls"] = len(poller.samples)
+    return out
+
+
+def _done(m: dict[str, float] | None, n: int, mode: str, raw: Collector, collector: Collector,
+          poller: CommitPoller | None, last_alert: list[float]) -> bool:
+    """Whether every one of the ``n`` windows came through: for ``commit``, committed; for ``alert``, scored and its
+    alert seen (should some window not alert, once the daemon is done and no alert came for 3 s)."""
+    from daemon.bench_io import metric_sum
+
+    if len(raw.rows) < n or m is None:
+        return False
+    if mode == "commit":
+        return bool(poller.samples) and sum(poller.samples[-1][1].values()) >= n
+    if len(collector.rows) != last_alert[0]:
+        last_alert[:] = [len(collector.rows), time.monotonic()]
+    finished = metric_sum(m, "latentwatch_windows_scored") + metric_sum(m, "latentwatch_dead_letters") >= n
+    return finished and (len(collector.rows) >= n or time.monotonic() - last_alert[1] > 3)
+
+
+def _wait_through(d: Any, threads: list[threading.Thread], done: Any, collector: Collector, what: str,
+                  timeout_s: float) -> None:
+    """Poll the daemon's /metrics every 0.25 s until ``done(metrics)``; fail when the daemon or a bench consumer
+    dies, nothing moves for STALL_S, or ``timeout_s`` passes."""
+    from daemon.bench_io import metric_sum
+
+    deadline = time.monotonic() + timeout_s
+    progress: list[tuple[float, float, float, float]] = []
+    while True:
+        d.check_alive()
+        for t in threads:
+            if t.error is not None:
+                raise RuntimeError(f"a bench consumer failed: {t.error!r}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what}: not every window came through within {timeout_s:.0f}s; daemon log: {d.log}")
+        try:
+            m = d.metrics()
+        except RuntimeError:
+            m = None
+        if done(m):
+            return
+        if m is not None:  # progress = anything moving: consumed, scored, alerts seen
+            progress.append((time.perf_counter(), metric_sum(m, "latentwatch_windows_consumed")
+                             + metric_sum(m, "latentwatch_windows_scored") + len(collector.rows), 0, 0))
+        check_stall(progress, d, d.log)
+        time.sleep(0.25)
+
+
+def _latencies(raw: Collector, collector: Collector, poller: CommitPoller | None) -> dict[str, list[float]]:
+    """Per window, in ms from its input timestamp: delivered to the bare consumer, alert published (its record
+    timestamp), alert consumed, offset seen committed; ``at``: the input timestamps of the measured windows."""
     sent = {(p, o): ts for p, o, ts, _ in raw.rows}
-    delivered = [got - ts for _, _, ts, got in raw.rows]
-    publish, consumed, at = [], [], []
+    out: dict[str, list[float]] = {"delivered": [got - ts for _, _, ts, got in raw.rows], "publish": [],
+                                   "consumed": [], "commit": [], "at": []}
     for p, o, alert_ts, got_ms in collector.rows:
         t_in = sent.get((p, o))
         if t_in is not None:
-            publish.append(alert_ts - t_in)
-            consumed.append(got_ms - t_in)
-            at.append(t_in)
-    commit = []
+            out["publish"].append(alert_ts - t_in)
+            out["consumed"].append(got_ms - t_in)
+            out["at"].append(t_in)
     if poller is not None:
         for (p, o), ts in sent.items():
             seen = poller.seen_committed(p, o)
             if seen is not None:
-                commit.append(seen - ts)
-                at.append(ts)
-    alerts_by_event = {k: int(v) for k, v in metric_by_label(m, "latentwatch_alerts", "event").items() if v}
-    cpu = {k: round(cpu1.get(k, 0.0) - cpu0.get(k, 0.0), 2) for k in cpu1}
-    measured = publish if mode == "alert" else commit
-    out = {"mode": mode, "rate": args.rate, "duration_s": args.duration, "windows": n,
-           "achieved_rate": round(rep.rate, 1), "alerts": len(collector.rows), "alerts_by_event": alerts_by_event,
-           "windows_measured": len(measured), "coverage": round(len(measured) / n, 4) if n else None,
-           "latency_ms": _dist(measured), "raw_delivery_ms": _dist(delivered),
-           "daemon_cpu_s": cpu, "daemon_cpu_us_per_window": round(1e6 * cpu.get("total", 0) / n, 1) if n else None,
-           "exit_code": rc, "topics": topics}
-    out.update(_over_time(at, measured))
-    out["batches_committed_within_s"] = metric_by_label(m, "latentwatch_batch_latency_seconds_bucket", "le")
-    if mode == "alert":
-        out["alert_consumed_ms"] = _dist(consumed)
-    else:
-        out["commit_poll_interval_ms"] = 10
-        out["commit_polls"] = len(poller.samples)
+                out["commit"].append(seen - ts)
+                out["at"].append(ts)
     return out
