@@ -123,7 +123,8 @@ ALERT_EVERY_WINDOW = {"threshold": {"method": "spot"},
 
 
 def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
-    """The SKAB windows shifted far out of the normal range: every one alarms (daemon/bench_e2e/__init__.py, "latency")."""
+    """The SKAB windows shifted far out of the normal range: every one alarms (daemon/bench_e2e/__init__.py,
+    "latency")."""
     from daemon.replay import Plan
     from pipelines.sources import WindowStream, streams
 

@@ -29,7 +29,8 @@ def brute_knn(Q: np.ndarray, R, k: int, r_sq=None, block: int = 256) -> tuple[np
 
 
 def fit_pyod_knn(X: np.ndarray, k: int, n_jobs: int):
-    """PyOD KNN fitted as PyOD does it, except the self-scoring pass over the training set (pipelines/bench/scoring.py says why)."""
+    """PyOD KNN fitted as PyOD does it, except the self-scoring pass over the training set (why:
+    pipelines/bench/scoring.py)."""
     from pyod.models.knn import KNN
 
     det = KNN(n_neighbors=k, n_jobs=n_jobs)
