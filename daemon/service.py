@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections import Counter
 from typing import Any, Callable
 
 import structlog
@@ -157,11 +158,8 @@ class Daemon:
             self.metrics.scored.inc(n)
             if b.alarms is not None:
                 self.metrics.alarms.inc(int(b.alarms.sum()))
-            by_event: dict[str, int] = {}
-            for _, _, event in b.alerts:
-                by_event[event] = by_event.get(event, 0) + 1
-            for event, n in by_event.items():  # one labelled increment per event kind, not per alert
-                self.metrics.alerts.labels(event=event).inc(n)
+            for event, count in Counter(event for _, _, event in b.alerts).items():  # one increment per kind
+                self.metrics.alerts.labels(event=event).inc(count)
         self.metrics.commits.inc()
         self.committed.update(offsets)
         for tp, off in offsets.items():

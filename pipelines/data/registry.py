@@ -27,7 +27,8 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     elif os.environ.get(ENV_VAR):
         candidates = [Path(os.environ[ENV_VAR])]
     else:
-        candidates = [_REPO_ROOT / ".." / "shared" / "data", Path.cwd() / ".." / "shared" / "data"]
+        # the same folder twice when run from the repo root: name it once in the error
+        candidates = list(dict.fromkeys([_REPO_ROOT / ".." / "shared" / "data", Path.cwd() / ".." / "shared" / "data"]))
     for c in candidates:
         if c.is_dir():
             return c.resolve()

@@ -10,7 +10,8 @@ SCHEMA_VERSION = 1
 # Column titles as in ARES Table 2 where a method is in it.
 TITLES = {
     "lof": "LOF", "iforest": "IFOREST", "pca": "PCA", "ocsvm": "OC-SVM", "recon": "AE", "ares": "ARES",
-    "ares-cal": "ARES-cal", "ares-rank": "ARES-rank", "ares-knn": "ARES-knn", "nln": "NLN", "knn-latent": "kNN-lat", "lof-latent": "LOF-lat",
+    "ares-cal": "ARES-cal", "ares-rank": "ARES-rank", "ares-knn": "ARES-knn", "nln": "NLN", "knn-latent": "kNN-lat",
+    "lof-latent": "LOF-lat",
 }
 SETTING_TITLES = {"labels": "", "unimodal": "unimodal", "multimodal": "multimodal"}
 
