@@ -125,11 +125,39 @@ def end_offsets(bootstrap: str, topic: str, security: Mapping[str, Any] | None =
         c.close()
 
 
+# The group coordinator of a broker that has just started (its __consumer_offsets topic created on first use) answers
+# "not available" or "load in progress" for a few seconds; every group call below waits through that, bounded.
+COORDINATOR_WAIT_S = 60.0
+
+
+class CoordinatorUnavailable(RuntimeError):
+    """The broker answered but its group coordinator did not become ready within the wait."""
+
+
+def with_coordinator(call: Callable[[], Any], group: str, bootstrap: str,
+                     timeout_s: float = COORDINATOR_WAIT_S) -> Any:
+    """``call()``, retried while the broker says the coordinator of ``group`` is not ready yet (backoff 0.1 s to
+    2 s, ``timeout_s`` in all); then ``CoordinatorUnavailable`` naming the group, the broker and the last error."""
+    from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
+
+    deadline, pause = time.monotonic() + timeout_s, 0.1
+    while True:
+        try:
+            return call()
+        except (CoordinatorNotAvailableError, CoordinatorLoadInProgressError, NotCoordinatorError) as e:
+            if time.monotonic() + pause > deadline:
+                raise CoordinatorUnavailable(
+                    f"the group coordinator for {group!r} on {bootstrap} was not ready within {timeout_s:g}s "
+                    f"(last answer: {type(e).__name__}); is the broker healthy? (scripts/kafka.sh status)") from e
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
+
+
 def committed(bootstrap: str, group: str, topic: str, security: Mapping[str, Any] | None = None,
               admin: Any = None) -> Offsets:
     """The group's committed offsets on ``topic`` (partitions without a commit are left out)."""
     def fetch(a: Any) -> Offsets:
-        got = a.list_group_offsets({group: None}).get(group, {})
+        got = with_coordinator(lambda: a.list_group_offsets({group: None}), group, bootstrap).get(group, {})
         return {tp.partition: om.offset for tp, om in got.items() if tp.topic == topic and om.offset >= 0}
 
     if admin is not None:
@@ -140,7 +168,8 @@ def committed(bootstrap: str, group: str, topic: str, security: Mapping[str, Any
 
 def group_members(bootstrap: str, group: str, security: Mapping[str, Any] | None = None) -> int:
     with admin_client(bootstrap, security) as admin:
-        return len(admin.describe_groups([group]).get(group, {}).get("members") or [])
+        groups = with_coordinator(lambda: admin.describe_groups([group]), group, bootstrap)
+        return len(groups.get(group, {}).get("members") or [])
 
 
 def set_committed(bootstrap: str, group: str, topic: str, offsets: Offsets,
@@ -148,9 +177,18 @@ def set_committed(bootstrap: str, group: str, topic: str, offsets: Offsets,
     """Commit ``offsets`` for a group that has no members (the daemon is not running)."""
     from kafka.structs import OffsetAndMetadata, TopicPartition
 
+    from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
+
+    def attempt() -> dict[Any, Any]:
+        got = admin.alter_group_offsets(group, {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1)
+                                                for p, o in offsets.items()})
+        for err in got.values():  # reported per partition, not raised
+            if err in (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError):
+                raise err()
+        return got
+
     with admin_client(bootstrap, security) as admin:
-        result = admin.alter_group_offsets(group, {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1)
-                                                   for p, o in offsets.items()})
+        result = with_coordinator(attempt, group, bootstrap)
     bad = {str(tp): err for tp, err in result.items() if getattr(err, "__name__", str(err)) != "NoError"}
     if bad:
         raise RuntimeError(f"could not set the committed offsets of group {group}: {bad}")

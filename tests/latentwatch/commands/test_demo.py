@@ -1,12 +1,17 @@
 """`latentwatch demo` end to end on the real broker, reduced: 3 SKAB runs, a 5-epoch model, its own topics and group.
 
-The demo trains into the config's artifact root (a temporary one here), starts the real daemon as a child process,
-replays, waits for the commits and checks its own counts; this test checks the summary it wrote adds up.
+As on a fresh machine: nothing answers on the config's address and the data directory was never used, so the demo
+starts that broker itself (scripts/kafka.sh start formats new storage), creates its topics and asks the group
+coordinator about its group seconds after the broker came up (which once crashed a first run with
+CoordinatorNotAvailableError). It trains into the config's artifact root (a temporary one here), starts the real
+daemon as a child process, replays, waits for the commits and checks its own counts; this test checks the summary it
+wrote adds up and that the broker it started is stopped again.
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -18,6 +23,22 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture
+def never_used_broker(tmp_path):
+    """Where a broker would be: two free ports and a data directory that does not exist yet (nothing started)."""
+    from daemon.bench_io import answers, free_port
+
+    if shutil.which("java") is None:
+        pytest.fail("the demo test needs Java 17+ on PATH to start its own broker", pytrace=False)
+    port, controller = free_port(), free_port()
+    env = {**os.environ, "LATENTWATCH_KAFKA_PORT": str(port), "LATENTWATCH_KAFKA_CONTROLLER_PORT": str(controller),
+           "LATENTWATCH_KAFKA_DATA": str(tmp_path / "kafka-data"), "LATENTWATCH_PYTHON": sys.executable}
+    bootstrap = f"127.0.0.1:{port}"
+    assert not answers(bootstrap) and not (tmp_path / "kafka-data").exists()
+    yield bootstrap, env
+    subprocess.run(["bash", str(REPO / "scripts" / "kafka.sh"), "wipe"], env=env, capture_output=True, timeout=240)
 
 
 def _config(tmp_path: Path, bootstrap: str, topics: dict[str, str]) -> Path:
@@ -33,18 +54,22 @@ def _config(tmp_path: Path, bootstrap: str, topics: dict[str, str]) -> Path:
     return path
 
 
-def test_demo_reduced_counts_add_up(tmp_path, kafka_bootstrap, kafka_topics):
-    topics = {"input": kafka_topics("demo-in", 4), "alerts": kafka_topics("demo-alerts", 2),
-              "dead": kafka_topics("demo-dead", 1)}
-    config = _config(tmp_path, kafka_bootstrap, topics)
+def test_demo_reduced_counts_add_up_on_a_never_used_broker(tmp_path, never_used_broker):
+    from daemon.bench_io import answers
+
+    bootstrap, broker_env = never_used_broker
+    topics = {"input": "demo-in", "alerts": "demo-alerts", "dead": "demo-dead"}  # the demo creates them
+    config = _config(tmp_path, bootstrap, topics)
     out = tmp_path / "out" / "demo.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = {**broker_env, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "latentwatch", "demo", "--config", str(config), "--runs", "3",
                            "--epochs", "5", "--out", str(out), "--timeout", "600"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, f"demo exit {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
     s = json.loads(out.read_text())
     assert "every check passed" in proc.stdout
+    assert s["broker"] == {"bootstrap": bootstrap, "started_by_demo": True}
+    assert not answers(bootstrap), "the demo left the broker it started running"
     assert s["ok"] and all(s["checks"].values()), s["checks"]
 
     d, r = s["daemon"], s["replay"]
