@@ -400,6 +400,9 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(path, None, f"not valid YAML: {e}") from None
+    if raw is None or raw == {}:  # a truncated or wrong file would otherwise run on every default (127.0.0.1:19092)
+        raise ConfigError(path, None, "holds no settings (empty, or only comments); a config names at least its "
+                          "kafka section (see conf/local.yaml)")
     loader = _Loader(path, os.environ if env is None else env)
     cfg = loader.section(Config, raw, "")
     return dataclasses.replace(cfg, source=path.absolute())

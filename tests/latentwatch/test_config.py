@@ -48,9 +48,16 @@ def test_missing_ssl_file_names_the_key(tmp_path):
         load_config(p)
 
 
-def test_empty_file_gives_all_defaults(tmp_path):
-    cfg = load_config(write(tmp_path, ""))
-    assert dataclasses.replace(cfg, source=None) == Config()
+@pytest.mark.parametrize("text", ["", "\n\n", "# kafka:\n#   bootstrap_servers: [broker:9092]\n", "---\n", "{}\n"])
+def test_empty_or_comment_only_file_is_refused_not_run_on_defaults(tmp_path, text):
+    with pytest.raises(ConfigError, match=r"c\.yaml: holds no settings \(empty, or only comments\)"):
+        load_config(write(tmp_path, text))
+
+
+def test_one_section_is_enough_the_rest_are_defaults(tmp_path):
+    cfg = load_config(write(tmp_path, "kafka:\n  group_id: g\n"))
+    assert dataclasses.replace(cfg, source=None) == dataclasses.replace(
+        Config(), kafka=dataclasses.replace(Config().kafka, group_id="g"))
 
 
 @pytest.mark.parametrize("text, key", [
