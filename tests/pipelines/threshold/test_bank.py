@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from pipelines.threshold import DSPOT, SPOT, ThresholdBank
+from pipelines.threshold.bank import METHODS, needed_scores
 from pipelines.threshold.bench import run_synthetic as bench_run
 
 CAL = np.random.default_rng(0).exponential(size=3000)
@@ -82,3 +83,75 @@ def test_unknown_method():
 def test_bench_runs_and_reports():
     r = bench_run("dspot", n_assets=10, n_windows=3000, batch=500, q=1e-3)
     assert r["windows_per_s"] > 0 and 0 <= r["alarm_rate"] < 0.01
+
+
+@pytest.mark.parametrize("method, params", [("spot", {"q": 1e-3}), ("dspot", {"q": 1e-3, "depth": 4})])
+def test_an_asset_with_its_own_calibration_starts_from_it(method, params):
+    own = np.random.default_rng(5).exponential(scale=4.0, size=2000)  # a normal four times the shared one's scale
+    bank = ThresholdBank(method, CAL, {"big": own}, **params)
+    alone = METHODS[method](**params)
+    alone.initialize(own)
+    shared = METHODS[method](**params)
+    shared.initialize(CAL)
+    _, thr = bank.process(["big", "other"], np.zeros(2))
+    assert bank.detector("big").state() != shared.state()
+    assert thr[0] == alone.step(0.0)[1] and bank.detector("big").state() == alone.state()
+    assert bank.detector("other").t == shared.t
+    assert bank.source("big") == "own" and bank.source("other") == "shared"
+    assert bank.detector("big").z > 2 * shared.z  # its own, wider normal: a score normal for it is no alarm
+
+
+def test_too_few_own_scores_fall_back_to_the_shared_fit_and_say_so():
+    need = needed_scores("dspot", 0.98, depth=10)
+    assert need == 510
+    short = np.random.default_rng(6).exponential(size=need - 1)
+    bank = ThresholdBank("dspot", CAL, {"short": short, "tied": np.ones(600)}, q=1e-3, depth=10)
+    shared = DSPOT(q=1e-3, depth=10)
+    shared.initialize(CAL)
+    bank.process(["short", "tied"], np.zeros(2))
+    assert bank.detector("short").t == shared.t and bank.detector("tied").t == shared.t
+    assert bank.source("short") == f"shared (own: {need - 1} scores, need {need})"
+    assert bank.source("tied").startswith("shared (own: calibration gives 0 peaks")
+
+
+def test_bad_own_calibration_is_an_error_naming_the_asset():
+    with pytest.raises(ValueError, match="calibration scores of asset 'p7' has 1 non-finite value"):
+        ThresholdBank("spot", CAL, {"p7": np.array([1.0, np.inf])})
+
+
+def test_sources_survive_a_restore_and_new_assets_use_the_calibration_passed_again():
+    own = {"a": np.random.default_rng(7).exponential(scale=3.0, size=1000),
+           "b": np.random.default_rng(8).exponential(scale=5.0, size=1000)}
+    bank = ThresholdBank("spot", CAL, own, q=1e-3)
+    bank.process(["a", "x"], np.zeros(2))
+    state = json.loads(json.dumps(bank.state()))
+    restored = ThresholdBank.from_state(state, own)
+    assert restored.source("a") == "own" and restored.source("x") == "shared"
+    restored.process(["b"], np.zeros(1))
+    fresh = ThresholdBank("spot", CAL, own, q=1e-3)
+    fresh.process(["b"], np.zeros(1))
+    assert restored.detector("b").state() == fresh.detector("b").state()
+    without = ThresholdBank.from_state(state)  # no calibration passed: an unseen asset gets the shared fit
+    assert without.detector("b").t == bank._proto.t and without.source("b") == "shared"
+
+
+def test_a_bank_state_from_before_per_asset_calibration_loads():
+    assets, scores = traffic(3)
+    bank = ThresholdBank("spot", CAL, q=1e-3)
+    bank.process(assets[:1000], scores[:1000])
+    old = bank.state()
+    del old["sources"]
+    restored = ThresholdBank.from_state(json.loads(json.dumps(old)))
+    assert [restored.source(a) for a in restored.assets] == ["shared"] * len(restored.assets)
+    np.testing.assert_array_equal(restored.process(assets[1000:], scores[1000:])[1],
+                                  bank.process(assets[1000:], scores[1000:])[1])
+
+
+class _Settings:
+    method, q, level, depth, refit_every = "dspot", 1e-3, 0.98, 7, 3
+
+
+def test_from_settings_reads_the_config_section():
+    bank = ThresholdBank.from_settings(_Settings(), CAL)
+    det = bank.detector("a")
+    assert (bank.method, det.q, det.level, det.depth, det.refit_every) == ("dspot", 1e-3, 0.98, 7, 3)
