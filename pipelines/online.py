@@ -1,38 +1,74 @@
-"""The daemon's one entry into computation: load a verified artifact, score a batch."""
+"""The daemon's one entry into computation: load a verified artifact, score a batch.
+
+A batch is encoded once; its windows are then grouped by the reference they are scored against (their asset's own,
+``pipelines.reference.fleet``, else the global one) and each group is searched and scored in one call. Every
+window also gets the sensors that drive its score (``pipelines.explain``).
+"""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pipelines import explain
 from pipelines.artifact import codec
+from pipelines.artifact.assets import is_shard, load_asset_references
 from pipelines.artifact.store import ArtifactError, read_pointer, verify
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.model.frozen import FrozenModel
 from pipelines.reference.build import Reference
+from pipelines.reference.fleet import AssetReferences
 from pipelines.scorers import Encoded, Scorer
+
+GLOBAL = "global"
+MAX_NEIGHBOURS = 10  # neighbour window ids carried per window (alerts show them)
 
 
 @dataclass(frozen=True)
 class ScoredBatch:
     score: np.ndarray  # float64 [B]
     components: dict[str, np.ndarray]  # name -> float64 [B]
-    neighbours: np.ndarray  # int64 [B, k]: reference window ids, nearest first
+    neighbours: np.ndarray  # int64 [B, m]: window ids in the reference used, nearest first (-1 pads)
+    reference: list[str] | None = None  # per window: "global" or "asset:<key>"
+    sensors: np.ndarray | None = None  # int64 [B, TOP]: sensor (group) index, largest share first
+    sensor_shares: np.ndarray | None = None  # float64 [B, TOP]
+    sensor_names: tuple[str, ...] = ()
+
+    def reference_of(self, i: int) -> str:
+        return GLOBAL if self.reference is None else self.reference[i]
+
+    def sensors_of(self, i: int) -> list[dict[str, float | str]]:
+        """Window i's top sensors with a positive share: [{"sensor": name, "share": fraction}, ...]."""
+        if self.sensors is None or self.sensor_shares is None:
+            return []
+        return [{"sensor": self.sensor_names[j], "share": round(float(s), 4)}
+                for j, s in zip(self.sensors[i].tolist(), self.sensor_shares[i].tolist()) if s > 0]
 
 
 class OnlineModel:
     """A verified artifact, ready to score batches: frozen model + reference + scorer + calibration scores."""
 
     def __init__(self, path: Path, manifest: dict, model: FrozenModel, reference: Reference, scorer: Scorer,
-                 calibration: np.ndarray) -> None:
+                 calibration: np.ndarray, assets: AssetReferences | None = None) -> None:
         self.path = path
         self.manifest = manifest
         self.model = model
         self.reference = reference
         self.scorer = scorer
         self.calibration = calibration
+        self.assets = assets
         self.k = neighbours_needed(reference, scorer)
+        names = manifest.get("feature_names") or [f"f{j}" for j in range(model.dim)]
+        if len(names) != model.dim:
+            raise ArtifactError(f"{path}: manifest names {len(names)} features, the model takes {model.dim}")
+        self.sensor_names, self.groups = explain.feature_groups(names)
+
+    @property
+    def asset_calibration(self):
+        """Key -> that key's calibration scores (read shard by shard), or None without per-asset references."""
+        return None if self.assets is None else self.assets.calibrations()
 
     @property
     def version(self) -> str:
@@ -54,19 +90,22 @@ class OnlineModel:
     def close(self) -> None:
         """Release the search threads (a model being replaced); scoring afterwards restarts them."""
         self.reference.index.close()
+        if self.assets is not None:
+            self.assets.close()
 
     @classmethod
     def load(cls, path: Path | str, manifest_sha256: str | None = None, exact_max: int | None = None) -> "OnlineModel":
         """Verify every file's sha256, then load (weights through safetensors: no code runs)."""
         path = Path(path)
-        manifest = verify(path, manifest_sha256)
+        manifest = verify(path, manifest_sha256, deferred=is_shard)
         model = codec.load_model(path)
         reference = codec.load_reference(path, exact_max=exact_max)
         scorer, calibration, _ = codec.load_scorer(path)
         if reference.latents.shape[1] != model.latent_dim:
             raise ArtifactError(f"{path}: reference latent width {reference.latents.shape[1]} != model latent "
                                 f"{model.latent_dim}")
-        return cls(path, manifest, model, reference, scorer, calibration)
+        assets = load_asset_references(path, manifest, exact_max)
+        return cls(path, manifest, model, reference, scorer, calibration, assets)
 
     @classmethod
     def load_current(cls, root: Path | str, exact_max: int | None = None) -> "OnlineModel":
@@ -76,9 +115,43 @@ class OnlineModel:
     def encode(self, X: np.ndarray) -> Encoded:
         return encode_batch(self.model, self.reference, X, self.k)
 
-    def score(self, X: np.ndarray) -> ScoredBatch:
-        enc = self.encode(X)
-        res = self.scorer.score(enc, self.reference, self.model.decode)
-        return ScoredBatch(score=np.asarray(res.score, dtype=np.float64),
-                           components={k: np.asarray(v, dtype=np.float64) for k, v in res.components.items()},
-                           neighbours=self.reference.window_ids[enc.nbr_idx[:, :min(self.k, 10)]])
+    def groups_of(self, assets: Sequence[str] | None, n: int) -> dict[str | None, np.ndarray]:
+        """Rows of a batch per reference key (None: the global reference), keys in first-seen order."""
+        if assets is None or self.assets is None:
+            return {None: np.arange(n)}
+        if len(assets) != n:
+            raise ValueError(f"{len(assets)} assets for {n} windows")
+        key_of = self.assets.key_of
+        rows: dict[str | None, list[int]] = {}
+        for i, a in enumerate(assets):
+            rows.setdefault(key_of(a), []).append(i)
+        return {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}
+
+    def score(self, X: np.ndarray, assets: Sequence[str] | None = None) -> ScoredBatch:
+        """Score windows X [B, d]; with ``assets`` (one name per window) each window against its asset's reference
+        when the artifact has one, else the global one."""
+        Xs, z, xhat, err = self.model.encode(X)
+        B, width = len(err), min(self.k, MAX_NEIGHBOURS)
+        score = np.empty(B, dtype=np.float64)
+        components: dict[str, np.ndarray] = {}
+        neighbours = np.full((B, width), -1, dtype=np.int64)
+        share = np.zeros((B, len(self.sensor_names)), dtype=np.float64)
+        used = np.full(B, GLOBAL, dtype=object)
+        for key, rows in self.groups_of(assets, B).items():
+            ref = self.reference if key is None else self.assets.reference(key)
+            k = neighbours_needed(ref, self.scorer)
+            idx, dist = ref.neighbours(z[rows], k)
+            enc = Encoded(x=Xs[rows], z=z[rows], xhat=xhat[rows], err=err[rows], nbr_idx=idx, nbr_dist=dist)
+            res = self.scorer.score(enc, ref, self.model.decode)
+            score[rows] = res.score
+            for name, v in res.components.items():
+                components.setdefault(name, np.zeros(B, dtype=np.float64))[rows] = v
+            m = min(width, k)
+            neighbours[rows, :m] = ref.window_ids[idx[:, :m]]
+            share[rows] = explain.shares(Xs[rows], xhat[rows], idx, ref, self.groups, ref.k)
+            if key is not None:
+                used[rows] = f"asset:{key}"
+        top_idx, top_share = explain.top(share)
+        return ScoredBatch(score=score, components=components, neighbours=neighbours,
+                           reference=used.tolist(), sensors=top_idx, sensor_shares=top_share,
+                           sensor_names=tuple(self.sensor_names))

@@ -65,7 +65,8 @@ def load_reference(d: Path, exact_max: int | None = None, search_k: int = -1) ->
         index = NeighbourIndex(latents, annoy, search_k=search_k, **kw)
         return Reference(index=index, err=a["err"], kdist=a["kdist"], lrd=a["lrd"], counts=a["counts"],
                          window_ids=a["window_ids"], k=int(a["k"][0]), dist_floor=float(a["dist_floor"][0]),
-                         weighted=bool(a["weighted"][0]) if "weighted" in a else False)
+                         weighted=bool(a["weighted"][0]) if "weighted" in a else False,
+                         group_err=a.get("group_err"), err_groups=a.get("err_groups"))
     except KeyError as e:
         raise ArtifactError(f"{d}/reference.safetensors lacks array {e}") from None
     except SafetensorError as e:

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 MANIFEST = "manifest.json"
 POINTER = "current.json"
@@ -120,8 +120,12 @@ def list_versions(root: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.exists() else []
 
 
-def verify(path: Path, manifest_sha256: str | None = None) -> dict[str, Any]:
-    """Check every file against the manifest before anything is loaded; return the manifest."""
+def verify(path: Path, manifest_sha256: str | None = None,
+           deferred: Callable[[str], bool] | None = None) -> dict[str, Any]:
+    """Check every file against the manifest before anything is loaded; return the manifest.
+
+    Files for which ``deferred(name)`` is true (per-asset reference shards, read only when an asset needs them) are
+    checked for presence here and hashed by ``check_file`` when they are read."""
     path = Path(path)
     mpath = path / MANIFEST
     if not mpath.is_file():
@@ -141,9 +145,14 @@ def verify(path: Path, manifest_sha256: str | None = None) -> dict[str, Any]:
     if extra := sorted(present - set(files)):
         raise ArtifactError(f"artifact {path} holds files its manifest does not list: {extra}")
     for name, digest in files.items():
-        if sha256_file(path / name) != digest:
-            raise ArtifactError(f"artifact file {path / name} fails its sha256 check (corrupt or tampered)")
+        if deferred is None or not deferred(name):
+            check_file(path, name, digest)
     return manifest
+
+
+def check_file(path: Path, name: str, digest: str) -> None:
+    if sha256_file(Path(path) / name) != digest:
+        raise ArtifactError(f"artifact file {Path(path) / name} fails its sha256 check (corrupt or tampered)")
 
 
 def remove_staging(staged: Path) -> None:

@@ -15,6 +15,9 @@
   - ``"split"``: the last ``holdout`` fraction is scored against a reference of the windows before it.
   ``gap``: windows within ``gap`` positions of a held block are left out of its reference too (overlapping
   sliding windows share rows: pass the window length - 1 so no held window has a near copy in its reference).
+- ``n_trees`` 0 (default): no Annoy index; an asset's few hundred windows are searched exactly (k-d tree), and
+  the artifact stores no index file per asset. ``groups``: the explanation group of each feature (see
+  ``build_reference``).
 - ``scorer`` is used as it is: its normalisation (``Scorer.fit``) stays the one fitted on the global validation
   normals. Why global: the score keeps one unit across the fleet (one asset's score can be compared to another's,
   benchmarks and alerts read the same), an asset's level is taken up by its own threshold, which starts from these
@@ -62,9 +65,9 @@ def score_against(model: FrozenModel, reference: Reference, scorer: Scorer, X: n
 
 
 def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer, *, k: int = 10,
-                       n_trees: int = 10, seed: int = 0, exact_max: int = DEFAULT_EXACT_MAX, search_k: int = -1,
+                       n_trees: int = 0, seed: int = 0, exact_max: int = DEFAULT_EXACT_MAX, search_k: int = -1,
                        dedup: bool = True, calibration: str = "crossfit", folds: int = 5, holdout: float = 0.2,
-                       gap: int = 0) -> AssetNormal:
+                       gap: int = 0, groups: np.ndarray | None = None) -> AssetNormal:
     """The asset's reference (all its normal windows) and its out-of-reference calibration scores."""
     X = model.check(np.asarray(X_normal, dtype=np.float64))
     n = len(X)
@@ -72,7 +75,8 @@ def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer,
     if gap < 0:
         raise ValueError(f"gap must be >= 0, got {gap}")
     Xs = model.scaler.transform(X)
-    kw = {"k": k, "n_trees": n_trees, "seed": seed, "exact_max": exact_max, "search_k": search_k, "dedup": dedup}
+    kw = {"k": k, "n_trees": n_trees, "seed": seed, "exact_max": exact_max, "search_k": search_k, "dedup": dedup,
+          "groups": groups}
     scores = []
     for start, stop in blocks:
         keep = np.r_[0:max(0, start - gap), min(n, stop + gap):n]

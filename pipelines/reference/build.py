@@ -39,6 +39,8 @@ class Reference:
     k: int
     dist_floor: float
     weighted: bool = False  # neighbourhoods count windows (each item `counts` times); False only in old artifacts
+    group_err: np.ndarray | None = None  # float32 [n, G] squared error per explanation group (None: old artifacts)
+    err_groups: np.ndarray | None = None  # int64 [d] the group (column of group_err) of each input feature
 
     def __post_init__(self) -> None:
         self._expand = bool(self.weighted and len(self.counts) and int(self.counts.max()) > 1)
@@ -68,7 +70,8 @@ class Reference:
         return {"latents": self.index.latents, "err": self.err, "kdist": self.kdist, "lrd": self.lrd,
                 "counts": self.counts, "window_ids": self.window_ids,
                 "k": np.array([self.k]), "dist_floor": np.array([self.dist_floor]),
-                "weighted": np.array([int(self.weighted)])}
+                "weighted": np.array([int(self.weighted)]),
+                **({} if self.group_err is None else {"group_err": self.group_err, "err_groups": self.err_groups})}
 
 
 def expand_by_counts(idx: np.ndarray, dist: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +115,14 @@ def self_knn(latents: np.ndarray, k: int, index: NeighbourIndex) -> tuple[np.nda
 
 def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: int = 50, seed: int = 0,
                     window_ids: np.ndarray | None = None, exact_max: int = DEFAULT_EXACT_MAX,
-                    search_k: int = -1, floor_frac: float = 1e-3, dedup: bool = True) -> Reference:
+                    search_k: int = -1, floor_frac: float = 1e-3, dedup: bool = True,
+                    groups: np.ndarray | None = None) -> Reference:
     """Build from scaled normal windows Xs [n, d] (the model's scaler already applied).
 
     dedup: collapse identical rows into one item with a count (see the module docstring), else one item per row.
+    groups: int [d], the explanation group (a sensor channel) of each feature; each item keeps its squared
+    reconstruction error summed per group (`group_err`, what alerts compare a window's error with); None: one group
+    per feature.
     """
     Xs = np.asarray(Xs, dtype=np.float32)
     if dedup:
@@ -125,13 +132,17 @@ def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: in
     if len(Xu) <= k:
         raise ValueError(f"reference needs more than k={k} {'distinct ' if dedup else ''}windows, got {len(Xu)}")
     ids = (np.arange(len(Xs)) if window_ids is None else np.asarray(window_ids))[first].astype(np.int64)
-    zs, errs = [], []
+    groups = np.arange(Xs.shape[1], dtype=np.int64) if groups is None else np.asarray(groups, dtype=np.int64)
+    if groups.shape != (Xs.shape[1],) or (len(groups) and groups.min() < 0):
+        raise ValueError(f"groups must be {Xs.shape[1]} non-negative group numbers, got shape {groups.shape}")
+    zs, errs, gerrs = [], [], []
     for s in range(0, len(Xu), 65536):
-        z, _, e = model.encode_scaled(Xu[s:s + 65536])
+        z, xhat, e = model.encode_scaled(Xu[s:s + 65536])
         zs.append(z)
         errs.append(e)
+        gerrs.append(group_sums((xhat - Xu[s:s + 65536]) ** 2, groups))
     latents = np.concatenate(zs)
-    annoy = NeighbourIndex.build_annoy(latents, n_trees, seed)
+    annoy = NeighbourIndex.build_annoy(latents, n_trees, seed) if n_trees > 0 else None  # 0: exact search only
     index = NeighbourIndex(latents, annoy, search_k=search_k, exact_max=exact_max)
     nbr, dist = self_knn(latents, k, index)
     if counts.max() > 1:  # each item's own other copies are its nearest windows, at distance 0
@@ -146,4 +157,12 @@ def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: in
     reach = np.maximum(np.maximum(kdist[nbr], dist), floor)
     lrd = 1.0 / reach.mean(axis=1)
     return Reference(index=index, err=np.concatenate(errs), kdist=kdist, lrd=lrd, counts=counts.astype(np.int64),
-                     window_ids=ids, k=k, dist_floor=floor, weighted=True)
+                     window_ids=ids, k=k, dist_floor=floor, weighted=True, group_err=np.concatenate(gerrs),
+                     err_groups=groups)
+
+
+def group_sums(E: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """float32 [n, G]: the columns of E [n, d] summed per group (groups int [d], G = groups.max() + 1)."""
+    onehot = np.zeros((len(groups), int(groups.max()) + 1 if len(groups) else 0), dtype=np.float32)
+    onehot[np.arange(len(groups)), groups] = 1.0
+    return np.asarray(E, dtype=np.float32) @ onehot

@@ -23,7 +23,7 @@ def test_crossfit_scores_each_fold_against_a_reference_without_it(snsr_bundle, s
     assert normal.reference.counts.sum() == len(X)
     # the middle fold, recomputed by hand: reference from folds 0 and 2 only
     keep = np.r_[0:30, 60:90]
-    ref = build_reference(model, model.scaler.transform(X[keep]), k=10, n_trees=10, seed=0, window_ids=keep)
+    ref = build_reference(model, model.scaler.transform(X[keep]), k=10, n_trees=0, seed=0, window_ids=keep)
     np.testing.assert_allclose(normal.calibration[30:60], score_against(model, ref, scorer, X[30:60]))
     # in-sample scores (each window inside the reference it is scored against) are optimistic
     in_sample = score_against(model, normal.reference, scorer, X)
@@ -34,10 +34,10 @@ def test_split_and_gap(snsr_bundle, snsr_split):
     model, X = snsr_bundle.model, snsr_split[0][:80]
     scorer = make_scorer("ares")
     split = build_asset_normal(model, X, scorer, calibration="split", holdout=0.25)
-    ref = build_reference(model, model.scaler.transform(X[:60]), k=10, n_trees=10, seed=0)
+    ref = build_reference(model, model.scaler.transform(X[:60]), k=10, n_trees=0, seed=0)
     np.testing.assert_allclose(split.calibration, score_against(model, ref, scorer, X[60:]))
     gapped = build_asset_normal(model, X, scorer, calibration="split", holdout=0.25, gap=5)
-    ref = build_reference(model, model.scaler.transform(X[:55]), k=10, n_trees=10, seed=0)
+    ref = build_reference(model, model.scaler.transform(X[:55]), k=10, n_trees=0, seed=0)
     np.testing.assert_allclose(gapped.calibration, score_against(model, ref, scorer, X[60:]))
 
 

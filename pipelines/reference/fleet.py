@@ -1,0 +1,158 @@
+"""Per-asset references in memory: which reference an asset's windows are scored against, loaded shard by shard.
+
+An asset resolves to a reference key: the asset name itself, or with a ``key_pattern`` (a regular expression) the
+part of the name it matches at the start (``^skab/[^/]+`` puts every run of a SKAB folder in one group). A key
+with a reference of its own is scored against it; any other asset against the global reference.
+
+References are stored in shards, shard = Kafka's default partition of the key on ``shards`` partitions
+(``pipelines.reference.partition``). A shard is read, its sha256 checked, only when one of its keys is first asked
+for (or by ``preload``), and each key's ``Reference`` (with its k-d tree) is made on first use; so an instance
+holds the references of the assets its partitions carry, and one whose partitions change on a rebalance reads
+the new shards as their keys arrive.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.reference.build import Reference
+from pipelines.reference.partition import partition_of
+from pipelines.reference.search import DEFAULT_EXACT_MAX, NeighbourIndex
+
+
+@dataclass
+class Shard:
+    """Every asset of one shard, concatenated: item arrays [N, ...], per-key offsets into them [A + 1]."""
+
+    keys: list[str]
+    arrays: dict[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        self.pos = {k: i for i, k in enumerate(self.keys)}
+        off, coff = self.arrays["item_offsets"], self.arrays["cal_offsets"]
+        if len(off) != len(self.keys) + 1 or len(coff) != len(self.keys) + 1:
+            raise ValueError(f"shard offsets hold {len(off) - 1} and {len(coff) - 1} entries for {len(self.keys)} keys")
+
+    def reference(self, key: str, exact_max: int) -> Reference:
+        a, i = self.arrays, self.pos[key]
+        s = slice(int(a["item_offsets"][i]), int(a["item_offsets"][i + 1]))
+        index = NeighbourIndex(a["latents"][s], None, exact_max=exact_max)
+        group_err = a["group_err"][s] if "group_err" in a else None
+        return Reference(index=index, err=a["err"][s], kdist=a["kdist"][s], lrd=a["lrd"][s], counts=a["counts"][s],
+                         window_ids=a["window_ids"][s], k=int(a["k"][i]), dist_floor=float(a["dist_floor"][i]),
+                         weighted=bool(a["weighted"][i]), group_err=group_err,
+                         err_groups=a.get("err_groups") if group_err is not None else None)
+
+    def calibration(self, key: str) -> np.ndarray:
+        a, i = self.arrays, self.pos[key]
+        return a["calibration"][int(a["cal_offsets"][i]):int(a["cal_offsets"][i + 1])]
+
+
+def pack_shard(items: Mapping[str, tuple[Reference, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays of one shard file from {key: (reference, calibration scores)}, keys in the given order."""
+    refs = [r for r, _ in items.values()]
+    cals = [np.asarray(c, dtype=np.float64) for _, c in items.values()]
+    sizes, csizes = [r.size for r in refs], [len(c) for c in cals]
+    out = {"latents": np.concatenate([r.latents for r in refs]).astype(np.float32),
+           "err": np.concatenate([r.err for r in refs]), "kdist": np.concatenate([r.kdist for r in refs]),
+           "lrd": np.concatenate([r.lrd for r in refs]), "counts": np.concatenate([r.counts for r in refs]),
+           "window_ids": np.concatenate([r.window_ids for r in refs]),
+           "item_offsets": np.r_[0, np.cumsum(sizes)].astype(np.int64),
+           "calibration": np.concatenate(cals) if cals else np.zeros(0),
+           "cal_offsets": np.r_[0, np.cumsum(csizes)].astype(np.int64),
+           "k": np.array([r.k for r in refs], dtype=np.int64),
+           "dist_floor": np.array([r.dist_floor for r in refs], dtype=np.float64),
+           "weighted": np.array([int(r.weighted) for r in refs], dtype=np.int64)}
+    if all(r.group_err is not None for r in refs):
+        groups = refs[0].err_groups
+        if any(not np.array_equal(r.err_groups, groups) for r in refs):
+            raise ValueError("references of one shard must share their explanation groups")
+        out["group_err"] = np.concatenate([r.group_err for r in refs]).astype(np.float32)
+        out["err_groups"] = np.asarray(groups, dtype=np.int64)
+    return out
+
+
+class AssetReferences:
+    """The per-asset part of an artifact; ``load_shard(name) -> Shard`` reads (and verifies) one shard file."""
+
+    def __init__(self, shard_keys: Mapping[str, list[str]], shards: int, key_pattern: str | None,
+                 load_shard: Callable[[str], Shard], exact_max: int = DEFAULT_EXACT_MAX) -> None:
+        self.shards = int(shards)
+        self.key_pattern = key_pattern
+        self._re = re.compile(key_pattern) if key_pattern else None
+        self._shard_of = {k: name for name, keys in shard_keys.items() for k in keys}
+        self._shard_keys = {name: list(keys) for name, keys in shard_keys.items()}
+        self._load_shard, self.exact_max = load_shard, exact_max
+        self._loaded: dict[str, Shard] = {}
+        self._refs: dict[str, Reference] = {}
+        self._key_cache: dict[str, str | None] = {}
+
+    @property
+    def keys(self) -> list[str]:
+        return list(self._shard_of)
+
+    @property
+    def loaded_shards(self) -> list[str]:
+        return sorted(self._loaded)
+
+    def __len__(self) -> int:
+        return len(self._shard_of)
+
+    def key_of(self, asset: str) -> str | None:
+        """The reference key an asset is scored against, or None (the global reference)."""
+        if asset not in self._key_cache:
+            key = asset
+            if self._re is not None:
+                m = self._re.match(asset)
+                key = m.group(0) if m else None
+            self._key_cache[asset] = key if key in self._shard_of else None
+        return self._key_cache[asset]
+
+    def _shard(self, key: str) -> Shard:
+        name = self._shard_of[key]
+        if name not in self._loaded:
+            self._loaded[name] = self._load_shard(name)
+        return self._loaded[name]
+
+    def reference(self, key: str) -> Reference:
+        ref = self._refs.get(key)
+        if ref is None:
+            ref = self._refs[key] = self._shard(key).reference(key, self.exact_max)
+        return ref
+
+    def calibration(self, key: str) -> np.ndarray:
+        return self._shard(key).calibration(key)
+
+    def preload(self, partitions: set[int] | None = None) -> None:
+        """Read the shards of these partitions now (all with None), e.g. on an assignment."""
+        for name, keys in self._shard_keys.items():
+            if keys and (partitions is None or partition_of(keys[0], self.shards) in partitions):
+                self._shard(keys[0])
+
+    def calibrations(self) -> "Calibrations":
+        return Calibrations(self)
+
+    def close(self) -> None:
+        for ref in self._refs.values():
+            ref.index.close()
+
+
+class Calibrations(Mapping):
+    """Key -> that key's calibration scores, each shard read when first asked for (what ThresholdBank takes)."""
+
+    def __init__(self, refs: AssetReferences) -> None:
+        self._refs = refs
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._refs._shard_of:
+            raise KeyError(key)
+        return self._refs.calibration(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs.keys)
+
+    def __len__(self) -> int:
+        return len(self._refs)
