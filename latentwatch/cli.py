@@ -12,6 +12,7 @@ import sys
 
 COMMANDS: dict[str, str] = {
     "train": "train an autoencoder on normal windows and publish an artifact",
+    "assets": "publish per-asset references (each asset's own normal) beside the current model, no retraining",
     "evaluate": "run the ARES evaluation protocol on the real data sets and print the AUROC/AUPR table",
     "run": "run the daemon: consume windows from Kafka, score, threshold, alert, commit",
     "replay": "replay a data set from the data directory into the input topic as windows",

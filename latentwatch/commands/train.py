@@ -8,6 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.data import load_dataset
+from pipelines.data.skab import SENSOR_COLUMNS
+from pipelines.data.windowing import window_feature_names
 from pipelines.sources import SOURCES, WindowSpec, normal_windows
 from pipelines.train import TrainSpec, fit_artifact
 
@@ -31,6 +34,13 @@ def load_spec(path: str | None, **overrides) -> TrainSpec:
         return TrainSpec(**values)
     except ValueError as e:
         raise ValueError(f"{path}: {e}" if path else str(e)) from None
+
+
+def feature_names(source: str, window: WindowSpec, data_dir: str | None) -> list[str]:
+    """The names of the model's input features, recorded in the artifact (alerts name sensors by them)."""
+    if source == "skab":
+        return list(window_feature_names(SENSOR_COLUMNS, window.length, window.mode))
+    return [str(n) for n in load_dataset(source, data_dir).feature_names]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -58,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     window = WindowSpec(args.window, args.stride, args.mode)
     X = normal_windows(args.source, args.data_dir, window, args.normal_class)
     extra = {"source": args.source, "window": window.to_dict() if args.source == "skab" else None,
-             "normal_class": args.normal_class}
+             "normal_class": args.normal_class, "feature_names": feature_names(args.source, window, args.data_dir)}
     path = fit_artifact(X, Path(args.out), spec, seed=args.seed, extra=extra)
     manifest = json.loads((path / "manifest.json").read_text())
     print(json.dumps({"artifact": str(path), "version": manifest["version"], "metrics": manifest["metrics"]}))
