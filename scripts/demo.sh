@@ -3,7 +3,8 @@
 #
 #   scripts/demo.sh [latentwatch demo options...]      e.g. scripts/demo.sh --runs 3 --epochs 5
 #
-# Installs uv if missing, creates .venv (Python 3.11) with the package, then runs `latentwatch demo`, which starts
+# Installs uv if missing, creates .venv (Python 3.11) with the package at the versions in uv.lock (`uv sync --locked`;
+# --inexact keeps the test extras scripts/test.sh added), then runs `latentwatch demo`, which starts
 # the local Kafka broker if none answers (and stops it at the end), trains a SKAB model into var/artifacts if there
 # is none, runs the daemon, replays the labelled SKAB runs, and prints and writes (out/demo.json) the summary.
 # Needs Java 17+ and, for the first broker start, Maven (they fetch the broker jars); the data in ../shared/data
@@ -11,11 +12,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+PATH="$HOME/.local/bin:$PATH"  # where uv's own installer and `pip install --user uv` put it
 if ! command -v uv >/dev/null 2>&1; then
     echo "demo.sh: installing uv with pip" >&2
     python3 -m pip install --user uv || python3 -m pip install --user --break-system-packages uv
     PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
-uv venv --allow-existing -p 3.11 .venv >&2
-uv pip install -q --compile-bytecode -p .venv/bin/python -e . >&2  # bytecode for what this installs (a fresh venv: all of it)
+# bytecode for what this installs (a fresh venv: all of it)
+UV_PROJECT_ENVIRONMENT=.venv uv sync -q --locked --inexact --compile-bytecode -p 3.11 >&2
 exec .venv/bin/latentwatch demo "$@"

@@ -4,20 +4,22 @@
 #   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -m "not slow" -x
 #
 # From a clean clone: installs uv if missing, creates .venv (Python 3.11) with the package and its test
-# extras, fetches the Kafka jars, starts the local broker (scripts/kafka.sh), runs pytest, stops the
-# broker on exit if this run started it, and exits with pytest's exit code.
+# extras at the versions in uv.lock (`uv sync --locked`: a lock that no longer matches pyproject.toml is an
+# error, never a silent re-resolve; refresh it with `uv lock`), fetches the Kafka jars, starts the local
+# broker (scripts/kafka.sh), runs pytest, stops the broker on exit if this run started it, and exits with
+# pytest's exit code.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 TEST_CMD=".venv/bin/python -m pytest"
 
+PATH="$HOME/.local/bin:$PATH"  # where uv's own installer and `pip install --user uv` put it
 if ! command -v uv >/dev/null 2>&1; then
     echo "test.sh: installing uv with pip" >&2
     python3 -m pip install --user uv || python3 -m pip install --user --break-system-packages uv
     PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
-uv venv --allow-existing -p 3.11 .venv
-uv pip install -p .venv/bin/python -e '.[test,bench]'
+UV_PROJECT_ENVIRONMENT=.venv uv sync --locked -p 3.11 --extra test --extra bench
 
 # The tests read the real data sets; without them most would fail one by one, so say it once, up front.
 if ! data_dir=$(.venv/bin/python -c '
