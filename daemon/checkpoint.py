@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines import defaults
 from pipelines.artifact.store import atomic_write
 
 FORMAT = 1
@@ -44,3 +45,15 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(f"cannot checkpoint a {type(obj).__name__}")
+
+
+def upgrade_threshold_key(saved: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's ``threshold_config`` in today's keys, so that it equals today's key exactly when the saved
+    thresholds ran today's policy: before ``refit_every`` existed they refitted on every peak (1); before the
+    runaway guard existed they load under its defaults (their state has no guard history, which starts empty);
+    ``absorb_after: null`` was the paper's rule, today's only one, so it is dropped, while any other value stays in
+    the key, which then differs from today's and the checkpoint is refused (thresholds restart from calibration)."""
+    out = {"refit_every": 1, "max_shape": defaults.MAX_SHAPE, "max_peak_ratio": defaults.MAX_PEAK_RATIO, **saved}
+    if "absorb_after" in out and out["absorb_after"] is None:
+        del out["absorb_after"]
+    return out

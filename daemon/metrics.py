@@ -28,6 +28,13 @@ class Metrics:
         self.batch_latency = Histogram(
             "latentwatch_batch_latency_seconds", "From a batch leaving the batcher to its offsets committed",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0), registry=r)
+        self.threshold_guard_trips = Counter(
+            "latentwatch_threshold_guard_trips", "Threshold runaway-guard events: peak_rate (the fit is held, a "
+            "refresh is requested), shape (a refit hit the GPD shape bound)", ["kind"], registry=r)
+        self.thresholds_held = Gauge("latentwatch_thresholds_held",
+                                     "Assets whose threshold fit the runaway guard holds", registry=r)
+        for kind in ("peak_rate", "shape"):
+            self.threshold_guard_trips.labels(kind=kind)
         for reason in Reason.ALL:
             self.dead_letters.labels(reason=reason)
         for event in ("open", "update", "close"):

@@ -35,6 +35,7 @@ from daemon.steps.decode import DecodeStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.sink import SinkStep
 from daemon.steps.threshold import ThresholdStep
+from daemon.threshold_guard import REQUEST_FILE, GuardReporter
 from latentwatch.config import Config, ConfigError, load_config
 
 log = structlog.get_logger("daemon")
@@ -56,12 +57,7 @@ def _parse_offsets(raw: dict[str, Any]) -> dict[tuple[str, int], int]:
 def _default_bank(cfg: Config, calibration: Any) -> Any:
     from pipelines.threshold import ThresholdBank
 
-    params: dict[str, Any] = {"q": cfg.threshold.q, "level": cfg.threshold.level,
-                              "refit_every": cfg.threshold.refit_every}
-    if cfg.threshold.method == "dspot":
-        params["depth"] = cfg.threshold.depth
-        params["absorb_after"] = cfg.threshold.absorb_after
-    return ThresholdBank(cfg.threshold.method, calibration, **params)
+    return ThresholdBank.from_settings(cfg.threshold, calibration)
 
 
 def _default_bank_from_state(state: dict[str, Any]) -> Any:
@@ -73,9 +69,7 @@ def _default_bank_from_state(state: dict[str, Any]) -> Any:
 def _default_tracker(cfg: Config) -> Any:
     from pipelines.alerts.episodes import EpisodeTracker
 
-    e = cfg.episodes
-    return EpisodeTracker(quiet_windows=e.quiet_windows, quiet_seconds=e.quiet_seconds,
-                          max_duration_s=e.max_duration_s, update_every=e.update_every)
+    return EpisodeTracker.from_settings(cfg.episodes)
 
 
 def _default_tracker_from_state(state: dict[str, Any]) -> Any:
@@ -107,6 +101,7 @@ class Daemon:
         self.flags = flags or Flags()
         self.notifier = notifier or Notifier.from_env()
         self.metrics = Metrics()
+        self.guards = GuardReporter(self.metrics, cfg.threshold.checkpoint_path.parent / REQUEST_FILE)
         self._clients = clients
         self._make_bank, self._bank_from_state = make_bank, bank_from_state
         self._make_tracker, self._tracker_from_state = make_tracker, tracker_from_state
@@ -162,6 +157,7 @@ class Daemon:
                 self.metrics.alerts.labels(event=event).inc(count)
         self.metrics.commits.inc()
         self.committed.update(offsets)
+        self.guards.report(self.bank)
         for tp, off in offsets.items():
             hw = self.consumer.highwater(tp)
             if hw is not None:
@@ -180,8 +176,8 @@ class Daemon:
 
     def _threshold_key(self) -> dict[str, Any]:
         t = self.cfg.threshold
-        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth, "absorb_after": t.absorb_after,
-                "refit_every": t.refit_every}
+        return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth, "refit_every": t.refit_every,
+                "max_shape": t.max_shape, "max_peak_ratio": t.max_peak_ratio}
 
     def _restore_state(self) -> None:
         path = self.cfg.threshold.checkpoint_path
@@ -192,7 +188,7 @@ class Daemon:
             state = None
         saved = state.get("threshold_config") if state is not None else None
         if isinstance(saved, dict):
-            saved = {"refit_every": 1, **saved}  # checkpoints from before refit_every was configurable
+            saved = checkpoint.upgrade_threshold_key(saved)
         if state is not None and saved == self._threshold_key():
             self.bank = self._bank_from_state(state["thresholds"])
             self.tracker = self._tracker_from_state(state["episodes"])
@@ -224,7 +220,7 @@ class Daemon:
         stalled = time.monotonic() - self.last_poll
         if stalled > max(30.0, 3 * self.cfg.batching.max_wait_ms / 1000):
             return False, f"no poll for {stalled:.0f}s"
-        return True, f"consuming {len(self.assignment)} partition(s)"
+        return True, f"consuming {len(self.assignment)} partition(s)" + self.guards.health_note()
 
     def _on_assigned(self, assigned: set) -> None:
         """The restored thresholds saw exactly the windows before the checkpoint's offsets; after a kill -9 between

@@ -20,6 +20,8 @@ from typing import Any, Literal, Mapping
 
 import yaml
 
+from pipelines import defaults as D
+
 
 class ConfigError(ValueError):
     """A configuration problem, always naming the file and, where there is one, the dotted key."""
@@ -188,12 +190,13 @@ class ArtifactConfig:
 
 @dataclass(frozen=True)
 class ThresholdConfig:
-    method: Literal["spot", "dspot"] = "dspot"
-    q: float = 1e-4
-    level: float = 0.98
-    depth: int = 10
-    absorb_after: int | None = 30
-    refit_every: int = 10
+    method: Literal["spot", "dspot"] = D.METHOD
+    q: float = D.Q
+    level: float = D.LEVEL
+    depth: int = D.DEPTH
+    refit_every: int = D.REFIT_EVERY
+    max_shape: float = D.MAX_SHAPE
+    max_peak_ratio: float = D.MAX_PEAK_RATIO
     checkpoint_path: Path = Path("var/state/daemon-state.json")
     checkpoint_interval_s: float = 60.0
 
@@ -201,7 +204,9 @@ class ThresholdConfig:
         _require(0.0 < self.q < 1.0, "q", "a risk in (0, 1)")
         _require(0.0 < self.level < 1.0, "level", "an initial quantile level in (0, 1)")
         _require(self.depth > 0, "depth", "a positive integer")
-        _require(self.absorb_after is None or self.absorb_after >= 0, "absorb_after", "null or an integer >= 0")
+        _require(self.max_shape > 0, "max_shape", "a positive bound on the GPD shape")
+        _require(self.max_peak_ratio > D.RELEASE_PEAK_RATIO, "max_peak_ratio",
+                 f"a multiple of 1 - level above {D.RELEASE_PEAK_RATIO}")
         _require(self.refit_every >= 1, "refit_every", "an integer >= 1 (1: refit the GPD on every new peak)")
         _require(self.q < 1.0 - self.level, "q", "a risk below 1 - threshold.level")
         _require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
@@ -213,10 +218,10 @@ class EpisodesConfig:
     one, or ``max_duration_s`` after it opened; null turns the seconds-based rules off. ``update_every: 0`` sends
     no updates."""
 
-    quiet_windows: int = 5
-    quiet_seconds: float | None = 300.0
-    max_duration_s: float | None = 86400.0
-    update_every: int = 10
+    quiet_windows: int = D.QUIET_WINDOWS
+    quiet_seconds: float | None = D.QUIET_SECONDS
+    max_duration_s: float | None = D.MAX_DURATION_S
+    update_every: int = D.UPDATE_EVERY
 
     def check(self) -> None:
         _require(self.quiet_windows > 0, "quiet_windows", "a positive integer")

@@ -3,14 +3,23 @@
 daemon built from an empty config. ``tests/latentwatch/test_defaults.py`` holds the two to each other."""
 from __future__ import annotations
 
+from typing import Literal
+
 # threshold (pipelines/threshold, config section ``threshold``)
-METHOD = "dspot"
+METHOD: Literal["spot", "dspot"] = "dspot"
 Q = 1e-4
 LEVEL = 0.98
 DEPTH = 10
 REFIT_EVERY = 10
 MAX_PEAKS = 500
 MIN_PEAKS = 10
+# the runaway guard (pipelines/threshold/spot.py): the GPD shape is fitted at most MAX_SHAPE; the threshold is held
+# when the last GUARD_PEAKS peaks came at more than MAX_PEAK_RATIO x (1 - level) per window, and released when the
+# last GUARD_PEAKS came at under RELEASE_PEAK_RATIO x (1 - level)
+MAX_SHAPE = 0.5
+MAX_PEAK_RATIO = 5.0
+RELEASE_PEAK_RATIO = 2.0
+GUARD_PEAKS = 50
 
 # episodes (pipelines/alerts/episodes.py, config section ``episodes``)
 QUIET_WINDOWS = 5

@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
+
+from pipelines import defaults as D
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,25 @@ def episode_id(asset: str, key: str) -> str:
     return hashlib.blake2b(f"{asset}\x1f{key}".encode(), digest_size=10).hexdigest()
 
 
-class EpisodeTracker:
-    """``update_every=N`` emits an update on every Nth alarm after the opening one (0 disables updates)."""
+class EpisodeSettings(Protocol):
+    """What ``from_settings`` reads (``latentwatch.config.EpisodesConfig`` has these fields)."""
 
-    def __init__(self, quiet_windows: int | None = 30, quiet_seconds: float | None = None,
-                 max_duration_s: float | None = None, update_every: int = 60) -> None:
+    quiet_windows: int
+    quiet_seconds: float | None
+    max_duration_s: float | None
+    update_every: int
+
+
+class EpisodeTracker:
+    """``update_every=N`` emits an update on every Nth alarm after the opening one (0 disables updates).
+
+    An episode lasts as long as its alarms do: a persistent fault is one open episode with an update every N alarms
+    until ``quiet_windows`` quiet windows (or ``quiet_seconds``) close it; only ``max_duration_s`` (a day by
+    default) cuts it, and the next alarm opens the next. The thresholds never stop alarming on a fault by
+    themselves (``pipelines/threshold/dspot.py``). The defaults are the daemon's (``pipelines/defaults.py``)."""
+
+    def __init__(self, quiet_windows: int | None = D.QUIET_WINDOWS, quiet_seconds: float | None = D.QUIET_SECONDS,
+                 max_duration_s: float | None = D.MAX_DURATION_S, update_every: int = D.UPDATE_EVERY) -> None:
         if quiet_windows is None and quiet_seconds is None:
             raise ValueError("need quiet_windows or quiet_seconds to ever close an episode")
         if quiet_windows is not None and quiet_windows < 1:
@@ -69,6 +85,12 @@ class EpisodeTracker:
         self.quiet_windows, self.quiet_seconds = quiet_windows, quiet_seconds
         self.max_duration_s, self.update_every = max_duration_s, update_every
         self._open: dict[str, _Open] = {}
+
+    @classmethod
+    def from_settings(cls, settings: EpisodeSettings) -> "EpisodeTracker":
+        """The tracker the daemon runs, from the ``episodes`` config section."""
+        return cls(quiet_windows=settings.quiet_windows, quiet_seconds=settings.quiet_seconds,
+                   max_duration_s=settings.max_duration_s, update_every=settings.update_every)
 
     def params(self) -> dict[str, Any]:
         return {"quiet_windows": self.quiet_windows, "quiet_seconds": self.quiet_seconds,

@@ -37,6 +37,8 @@ class ThresholdSettings(Protocol):
     level: float
     depth: int
     refit_every: int
+    max_shape: float
+    max_peak_ratio: float
 
 
 def needed_scores(method: str, level: float, min_peaks: int = defaults.MIN_PEAKS,
@@ -63,7 +65,8 @@ class ThresholdBank:
     def from_settings(cls, settings: ThresholdSettings, calibration: np.ndarray,
                       asset_calibration: Mapping[str, np.ndarray] | None = None) -> "ThresholdBank":
         """The bank the daemon runs, from the ``threshold`` config section."""
-        params: dict[str, Any] = {"q": settings.q, "level": settings.level, "refit_every": settings.refit_every}
+        params: dict[str, Any] = {"q": settings.q, "level": settings.level, "refit_every": settings.refit_every,
+                                  "max_shape": settings.max_shape, "max_peak_ratio": settings.max_peak_ratio}
         if settings.method == "dspot":
             params["depth"] = settings.depth
         return cls(settings.method, calibration, asset_calibration, **params)
@@ -127,6 +130,14 @@ class ThresholdBank:
                 ix = np.asarray(idx)
                 alarms[ix], thresholds[ix] = det._update(scores[ix])
         return alarms, thresholds
+
+    def guarded(self) -> dict[str, str]:
+        """Assets whose fit the runaway guard holds (``SPOT.guard``), with the reason."""
+        return {a: d.guard for a, d in self._detectors.items() if d.guard}
+
+    def take_guard_trips(self) -> list[tuple[str, str, str]]:
+        """(asset, kind, message) for each guard event since the last call (``SPOT.take_trips``)."""
+        return [(a, kind, msg) for a, d in self._detectors.items() for kind, msg in d.take_trips()]
 
     def state(self) -> dict[str, Any]:
         """JSON-serialisable. The per-asset calibration is not in it (it is the artifact's): pass it again to

@@ -2,10 +2,12 @@
 
 Calibration needs the raw calibration sequence in order: the window starts as its first ``depth`` values, then
 slides over the rest, and SPOT is calibrated on the ``len - depth`` residuals (so n starts at ``len - depth``).
-As in the paper an alarm does not enter the window, so a step in the score larger than z_q is never absorbed and
-alarms forever. ``absorb_after=K`` (default ``None``: the paper's rule) lets a persistent shift become the new
-normal: from the (K+1)-th consecutive alarm on, alarmed scores do enter the window (never the peaks, never n),
-so after a level shift the alarms stop within about K + depth windows.
+As in the paper an alarm does not enter the window, so a step in the score larger than z_q alarms for as long as
+it lasts: a persistent fault stays alarmed (one open episode, ``pipelines/alerts/episodes.py``), and so does a
+benign level shift until the reference is refreshed at the new level. An alarm count never moves "normal": the
+``absorb_after`` option that once let the (K+1)-th consecutive alarm into the window is gone, because it silenced
+SKAB's faults (about 400 windows each) after K = 30 (docs/thresholds.md). A shift smaller than z_q is followed by
+the window as the paper intends.
 
 Thresholds returned by ``step``/``update`` and ``threshold`` are in score units: M_i + z_q.
 Window means are summed left to right in both the scalar and the vectorised path so they agree bit for bit.
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines import defaults as D
 from pipelines.threshold.spot import SPOT, _finite
 
 _CHUNK = 4096
@@ -37,20 +40,29 @@ class DSPOT(SPOT):
 
     kind = "dspot"
 
-    def __init__(self, q: float = 1e-4, level: float = 0.98, max_peaks: int | None = 500, refit_every: int = 1,
-                 min_peaks: int = 10, depth: int = 10, absorb_after: int | None = None) -> None:
-        super().__init__(q=q, level=level, max_peaks=max_peaks, refit_every=refit_every, min_peaks=min_peaks)
+    def __init__(self, depth: int = D.DEPTH, **spot: Any) -> None:
+        """``spot``: SPOT's parameters (q, level, max_peaks, refit_every, min_peaks and the guard's)."""
+        super().__init__(**spot)
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
-        if absorb_after is not None and absorb_after < 0:
-            raise ValueError(f"absorb_after must be None or >= 0, got {absorb_after}")
-        self.depth, self.absorb_after = int(depth), absorb_after
+        self.depth = int(depth)
         self._window: deque[float] = deque(maxlen=self.depth)
         self._m = math.nan
-        self._run = 0
 
     def params(self) -> dict[str, Any]:
-        return {**super().params(), "depth": self.depth, "absorb_after": self.absorb_after}
+        return {**super().params(), "depth": self.depth}
+
+    @classmethod
+    def _params_of(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """A state from before absorb_after was removed loads when it ran the paper's rule (None); one that
+        absorbed alarms did not, and continuing it under another policy would change what is alerted."""
+        params = dict(params)
+        absorb = params.pop("absorb_after", None)
+        if absorb is not None:
+            raise ValueError(f"this DSPOT state absorbed alarms into its baseline (absorb_after={absorb}), a policy "
+                             "that was removed (a persistent fault now stays alarmed): start it from the "
+                             "calibration instead")
+        return params
 
     @property
     def threshold(self) -> float:
@@ -69,7 +81,6 @@ class DSPOT(SPOT):
         residuals = x[self.depth:] - _window_means(x[:-1], self.depth)
         self._calibrate(residuals)
         self._set_window(x[-self.depth:])
-        self._run = 0
 
     def _set_window(self, values: np.ndarray) -> None:
         self._window.clear()
@@ -91,14 +102,10 @@ class DSPOT(SPOT):
         m, z = self._m, self.z
         r = x - m
         if r > z:
-            self._run += 1
-            if self.absorb_after is not None and self._run > self.absorb_after:
-                self._push(x)
             return True, z + m
-        self._run = 0
-        self.n += 1
+        self._tick()
         if r > self.t:
-            self._add_peak(r - self.t)
+            self._peak(r - self.t)
         self._push(x)
         return False, z + m
 
@@ -114,20 +121,20 @@ class DSPOT(SPOT):
             seq = np.concatenate([np.fromiter(self._window, np.float64, self.depth), xs[pos:end]])
             means = _window_means(seq[:-1], self.depth)
             r = xs[pos:end] - means
-            n0, start, stop = self.n, 0, end - pos
+            counted, start, stop = 0, 0, end - pos
             for i in np.flatnonzero(r > self.t).tolist():
                 thr[pos + start:pos + i + 1] = self.z + means[start:i + 1]
                 start = i + 1
                 if r[i] > self.z:
                     stop = i
                     break
-                self.n = n0 + i + 1
-                self._add_peak(float(r[i]) - self.t)
+                self._tick(i + 1 - counted)
+                counted = i + 1
+                self._peak(float(r[i]) - self.t)
             else:
                 thr[pos + start:end] = self.z + means[start:]
-            self.n = n0 + stop
+            self._tick(stop - counted)
             if stop:
-                self._run = 0
                 self._set_window(seq[stop:stop + self.depth])
             pos += stop
             while pos < end:
@@ -138,14 +145,13 @@ class DSPOT(SPOT):
         return alarms, thr
 
     def state(self) -> dict[str, Any]:
-        return {**super().state(), "window": list(self._window), "run": self._run}
+        return {**super().state(), "window": list(self._window)}
 
     def _load(self, d: dict[str, Any]) -> None:
         super()._load(d)
         if len(d["window"]) != self.depth:
             raise ValueError(f"window has {len(d['window'])} values, depth is {self.depth}")
         self._set_window(np.asarray(d["window"], dtype=np.float64))
-        self._run = int(d["run"])
 
     def clone(self) -> "DSPOT":
         obj = super().clone()

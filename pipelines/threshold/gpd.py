@@ -60,11 +60,12 @@ def _roots(grid: np.ndarray, y: np.ndarray) -> list[float]:
             for i in sign_change]
 
 
-def grimshaw(peaks: np.ndarray) -> tuple[float, float]:
-    """Maximum-likelihood (gamma, sigma) of a GPD fitted to positive excesses.
+def grimshaw(peaks: np.ndarray, max_shape: float | None = None) -> tuple[float, float]:
+    """Maximum-likelihood (gamma, sigma) of a GPD fitted to positive excesses, with gamma <= ``max_shape`` if given.
 
     The peaks are sorted first so the result depends only on the multiset of peaks (bit-identical refits after a
-    checkpoint restore, whatever order the buffer was stored in).
+    checkpoint restore, whatever order the buffer was stored in). When the free maximum lies above ``max_shape``
+    the bounded one is on the boundary: gamma = max_shape and sigma its profile maximum (``sigma_at_shape``).
     """
     y = np.sort(np.asarray(peaks, dtype=np.float64))
     if y.size == 0 or y[0] <= 0:
@@ -85,7 +86,21 @@ def grimshaw(peaks: np.ndarray) -> tuple[float, float]:
         ll = log_likelihood(y, gamma, sigma)
         if ll > best[2]:
             best = (gamma, sigma, ll)
+    if max_shape is not None and best[0] > max_shape:
+        return float(max_shape), sigma_at_shape(y, float(max_shape))
     return best[0], best[1]
+
+
+def sigma_at_shape(y: np.ndarray, gamma: float) -> float:
+    """The sigma that maximises the GPD likelihood of y > 0 at a fixed gamma > 0: the root of
+    (1 + gamma) mean(y / (sigma + gamma y)) = 1, which falls from 1/gamma (sigma -> 0) to -1 (sigma -> inf)."""
+    def h(s: float) -> float:
+        return float((1.0 + gamma) * np.mean(y / (s + gamma * y)) - 1.0)
+
+    lo, hi = float(y.min()) * 1e-9, float(y.max()) * (1.0 + gamma) * 2.0
+    while h(hi) > 0:
+        hi *= 4.0
+    return float(brentq(h, lo, hi, xtol=1e-14 * hi, rtol=1e-12))
 
 
 def tail_quantile(t: float, gamma: float, sigma: float, q: float, n: int, n_peaks: int) -> float:

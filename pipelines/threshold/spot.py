@@ -17,6 +17,20 @@ A fit on censored peaks only (a plain ring buffer, libspot's ``max_excess``) has
 hence stronger censoring: on i.i.d. Exp(1) scores (q=1e-3, level 0.98) the alarm rate ran away from 1.2q to 10q
 within 200k windows with a 500-peak ring buffer; with the calibration peaks kept it stayed at 1.0-2.6q.
 The unbounded paper algorithm keeps them too, but their weight shrinks as stream peaks accumulate.
+
+The runaway guard (a threshold must never go blind in silence). If the stream's scores settle between t and z_q,
+every window is a peak: N_t/n climbs far above 1 - level, the refitted shape grows and z_q climbs above every score
+(seen on held-out server data: N_t/n 0.35, shape 1.36, z_q from 101 to 32,023). Two guards:
+- the fitted shape is bounded by ``max_shape`` (``gpd.grimshaw``), so a heavy-tailed refit alone cannot put z_q
+  out of reach; the first refit that hits the bound is reported ("shape");
+- the peak rate: when the last ``guard_peaks`` peaks came at more than ``max_peak_ratio`` x (1 - level) per window
+  (under a stationary stream the rate is 1 - level; 50 peaks at 5x it is a p < 1e-18 event), normal has moved and
+  the stream no longer looks like the calibration. The dense peaks are taken back out of the fit (N_t, n and the
+  kept peaks as they were before the first of them), the GPD is refitted, and the fit is **held**: z_q stays, no
+  peak enters the fit, n stops counting, alarms go on against the held z_q. It is released when the last
+  ``guard_peaks`` peaks came at under ``RELEASE_PEAK_RATIO`` x (1 - level) per window. Each trip is reported once
+  (``take_trips``) so the daemon can log it, count it, show it in /healthz and request a refresh (moving "normal"
+  is the refresh's job, docs/thresholds.md).
 """
 from __future__ import annotations
 
@@ -26,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from pipelines import defaults as D
 from pipelines.threshold.gpd import grimshaw, tail_quantile
 
 
@@ -44,8 +59,9 @@ class SPOT:
 
     kind = "spot"
 
-    def __init__(self, q: float = 1e-4, level: float = 0.98, max_peaks: int | None = 500, refit_every: int = 1,
-                 min_peaks: int = 10) -> None:
+    def __init__(self, q: float = D.Q, level: float = D.LEVEL, max_peaks: int | None = D.MAX_PEAKS,
+                 refit_every: int = D.REFIT_EVERY, min_peaks: int = D.MIN_PEAKS, max_shape: float = D.MAX_SHAPE,
+                 max_peak_ratio: float = D.MAX_PEAK_RATIO, guard_peaks: int = D.GUARD_PEAKS) -> None:
         if not 0.0 < level < 1.0:
             raise ValueError(f"level must be in (0, 1), got {level}")
         if not 0.0 < q < 1.0:
@@ -56,16 +72,26 @@ class SPOT:
             raise ValueError(f"max_peaks must be None or >= 0, got {max_peaks}")
         if refit_every < 1 or min_peaks < 2:
             raise ValueError(f"refit_every must be >= 1 and min_peaks >= 2, got {refit_every}, {min_peaks}")
+        if not max_shape > 0 or not max_peak_ratio > D.RELEASE_PEAK_RATIO or guard_peaks < 2:
+            raise ValueError(f"max_shape must be > 0, max_peak_ratio > {D.RELEASE_PEAK_RATIO} and guard_peaks >= 2, "
+                             f"got {max_shape}, {max_peak_ratio}, {guard_peaks}")
         self.q, self.level, self.max_peaks = float(q), float(level), max_peaks
         self.refit_every, self.min_peaks = int(refit_every), int(min_peaks)
+        self.max_shape, self.max_peak_ratio, self.guard_peaks = float(max_shape), float(max_peak_ratio), int(guard_peaks)
         self.t = self.gamma = self.sigma = self.z = math.nan
         self.n = self.n_peaks = self._since_refit = 0
         self._cal_peaks = np.empty(0)
         self._peaks: deque[float] = deque(maxlen=max_peaks)
+        self._clock = 0  # non-alarm windows seen, held or not (n stops while the fit is held)
+        self._peak_clock: deque[int] = deque(maxlen=self.guard_peaks)
+        self.guard = ""  # why the fit is held; "" while it is not
+        self._shape_bound = False
+        self._trips: list[tuple[str, str]] = []
 
     def params(self) -> dict[str, Any]:
         return {"q": self.q, "level": self.level, "max_peaks": self.max_peaks, "refit_every": self.refit_every,
-                "min_peaks": self.min_peaks}
+                "min_peaks": self.min_peaks, "max_shape": self.max_shape, "max_peak_ratio": self.max_peak_ratio,
+                "guard_peaks": self.guard_peaks}
 
     @property
     def threshold(self) -> float:
@@ -91,12 +117,21 @@ class SPOT:
             raise ValueError(f"calibration gives {peaks.size} peaks above t={t:.6g}, need at least "
                              f"{self.min_peaks} (too many ties at the {self.level} quantile?)")
         self.t, self.n, self.n_peaks, self._since_refit = t, int(x.size), int(peaks.size), 0
+        self._clock = self.n
         self._cal_peaks = peaks
         self._peaks.clear()
+        self._peak_clock.clear()
+        self.guard, self._shape_bound = "", False
         self._refit()
+        self._trips.clear()
 
     def _refit(self) -> None:
-        self.gamma, self.sigma = grimshaw(self.peaks)
+        self.gamma, self.sigma = grimshaw(self.peaks, self.max_shape)
+        bound = self.gamma >= self.max_shape
+        if bound and not self._shape_bound:
+            self._trips.append(("shape", f"GPD shape fitted at its bound {self.max_shape:g} (tail heavier than "
+                                         f"the bound allows; z_q = {self.z:.6g} before this refit)"))
+        self._shape_bound = bound
         self._since_refit = 0
         self._requantile()
 
@@ -112,6 +147,43 @@ class SPOT:
             self._refit()
         else:
             self._requantile()
+
+    def _peak(self, excess: float) -> None:
+        """A score in (t, z_q]: a peak for the fit unless the fit is held; the guard's rate is checked on each.
+        ``_clock`` (and n, when not held) must already count it."""
+        self._peak_clock.append(self._clock)
+        full = len(self._peak_clock) == self.guard_peaks
+        rate = self.guard_peaks / (self._clock - self._peak_clock[0] + 1) if full else 0.0
+        expected = 1.0 - self.level
+        if self.guard:
+            if full and rate < D.RELEASE_PEAK_RATIO * expected:
+                self.guard = ""
+                self._peak_clock.clear()
+            return
+        self._add_peak(excess)
+        if full and rate > self.max_peak_ratio * expected:
+            self._hold(rate)
+
+    def _hold(self, rate: float) -> None:
+        """Take the dense peaks back out of the fit and hold it (module docstring)."""
+        z_before = self.z
+        k = min(self.guard_peaks, len(self._peaks))
+        for _ in range(k):
+            self._peaks.pop()
+        self.n_peaks -= self.guard_peaks
+        self.n -= self._clock - self._peak_clock[0] + 1
+        self._refit()
+        self.guard = (f"peak rate {rate:.3g} per window over the last {self.guard_peaks} peaks, "
+                      f"{rate / (1.0 - self.level):.1f}x the {1.0 - self.level:.3g} expected: normal has moved; "
+                      f"fit held at z_q = {self.z:.6g} without those peaks (with them {z_before:.6g})")
+        self._trips.append(("peak_rate", self.guard))
+        self._peak_clock.clear()
+
+    def take_trips(self) -> list[tuple[str, str]]:
+        """(kind, message) for each guard event since the last call: "peak_rate" (the fit is now held) or
+        "shape" (a refit hit ``max_shape``)."""
+        out, self._trips = self._trips, []
+        return out
 
     def _check_ready(self) -> None:
         if math.isnan(self.z):
@@ -130,20 +202,26 @@ class SPOT:
         self._check_ready()
         return self._update(_finite(xs, "scores"))
 
+    def _tick(self, k: int = 1) -> None:
+        """k more non-alarm windows."""
+        self._clock += k
+        if not self.guard:
+            self.n += k
+
     def _step(self, x: float) -> tuple[bool, float]:
         z = self.z
         if x > z:
             return True, z
-        self.n += 1
+        self._tick()
         if x > self.t:
-            self._add_peak(x - self.t)
+            self._peak(x - self.t)
         return False, z
 
     def _update(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Only values above t can change the state, so only those are visited one by one."""
         alarms = np.zeros(xs.size, dtype=bool)
         thr = np.empty(xs.size, dtype=np.float64)
-        n0, n_alarms, start = self.n, 0, 0
+        counted, n_alarms, start = 0, 0, 0  # non-alarm windows of xs already ticked
         for i in np.flatnonzero(xs > self.t).tolist():
             thr[start:i + 1] = self.z
             start = i + 1
@@ -152,10 +230,12 @@ class SPOT:
                 alarms[i] = True
                 n_alarms += 1
             else:
-                self.n = n0 + i + 1 - n_alarms
-                self._add_peak(x - self.t)
+                k = i + 1 - n_alarms
+                self._tick(k - counted)
+                counted = k
+                self._peak(x - self.t)
         thr[start:] = self.z
-        self.n = n0 + xs.size - n_alarms
+        self._tick(xs.size - n_alarms - counted)
         return alarms, thr
 
     def state(self) -> dict[str, Any]:
@@ -163,15 +243,22 @@ class SPOT:
         self._check_ready()
         return {"kind": self.kind, "params": self.params(), "t": self.t, "gamma": self.gamma, "sigma": self.sigma,
                 "z": self.z, "n": self.n, "n_peaks": self.n_peaks, "since_refit": self._since_refit,
-                "calibration_peaks": self._cal_peaks.tolist(), "peaks": list(self._peaks)}
+                "calibration_peaks": self._cal_peaks.tolist(), "peaks": list(self._peaks),
+                "clock": self._clock, "peak_clock": list(self._peak_clock), "guard": self.guard,
+                "shape_bound": self._shape_bound}
 
     @classmethod
     def from_state(cls, d: dict[str, Any]) -> "SPOT":
+        """A state written before the runaway guard existed loads with the default guard, its history empty."""
         if d.get("kind") != cls.kind:
             raise ValueError(f"state is for {d.get('kind')!r}, not {cls.kind!r}")
-        obj = cls(**d["params"])
+        obj = cls(**cls._params_of(d["params"]))
         obj._load(d)
         return obj
+
+    @classmethod
+    def _params_of(cls, params: dict[str, Any]) -> dict[str, Any]:
+        return dict(params)
 
     def _load(self, d: dict[str, Any]) -> None:
         self.t, self.gamma, self.sigma, self.z = (float(d[k]) for k in ("t", "gamma", "sigma", "z"))
@@ -179,10 +266,16 @@ class SPOT:
         self._cal_peaks = np.asarray(d["calibration_peaks"], dtype=np.float64)
         self._peaks.clear()
         self._peaks.extend(float(p) for p in d["peaks"])
+        self._clock = int(d.get("clock", self.n))
+        self._peak_clock.clear()
+        self._peak_clock.extend(int(c) for c in d.get("peak_clock", ()))
+        self.guard, self._shape_bound = str(d.get("guard", "")), bool(d.get("shape_bound", False))
 
     def clone(self) -> "SPOT":
         """An independent copy (cheaper than a state round trip)."""
         obj = object.__new__(type(self))
         obj.__dict__.update(self.__dict__)
         obj._peaks = deque(self._peaks, maxlen=self.max_peaks)
+        obj._peak_clock = deque(self._peak_clock, maxlen=self.guard_peaks)
+        obj._trips = []
         return obj

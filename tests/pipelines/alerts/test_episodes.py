@@ -98,7 +98,7 @@ def test_event_is_frozen_and_errors():
     with pytest.raises(AttributeError):
         ev.kind = "close"  # type: ignore[misc]
     with pytest.raises(ValueError, match="need quiet_windows or quiet_seconds"):
-        EpisodeTracker(quiet_windows=None)
+        EpisodeTracker(quiet_windows=None, quiet_seconds=None)
     with pytest.raises(ValueError, match="lengths differ"):
         EpisodeTracker().observe_batch(["a"], np.zeros(2), np.zeros(2, bool), np.zeros(2), ["k", "l"])
 

@@ -21,7 +21,7 @@ def traffic(seed: int, n: int = 4000) -> tuple[list[str], np.ndarray]:
 @pytest.mark.parametrize("batch", [7, 333])  # few windows per asset take scalar steps, many the vectorised path
 @pytest.mark.parametrize("method, cls, params", [
     ("spot", SPOT, {"q": 1e-3}),
-    ("dspot", DSPOT, {"q": 1e-3, "depth": 4, "absorb_after": 5}),
+    ("dspot", DSPOT, {"q": 1e-3, "depth": 4}),
 ])
 def test_interleaved_assets_are_independent(method, cls, params, batch):
     assets, scores = traffic(1)
@@ -46,7 +46,7 @@ def test_new_asset_starts_from_the_shared_calibration():
     bank = ThresholdBank("spot", CAL, q=1e-3)
     fresh = SPOT(q=1e-3)
     fresh.initialize(CAL)
-    bank.process(["old"] * 50, np.full(50, fresh.t + 0.1))  # 50 peaks move "old"'s threshold
+    bank.process(["old"] * 20, np.full(20, fresh.t + 0.1))  # 20 peaks move "old"'s threshold
     _, thr = bank.process(["old", "new"], np.zeros(2))
     assert thr[1] == fresh.z and thr[0] != fresh.z
 
@@ -148,10 +148,11 @@ def test_a_bank_state_from_before_per_asset_calibration_loads():
 
 
 class _Settings:
-    method, q, level, depth, refit_every = "dspot", 1e-3, 0.98, 7, 3
+    method, q, level, depth, refit_every, max_shape, max_peak_ratio = "dspot", 1e-3, 0.98, 7, 3, 0.3, 4.0
 
 
 def test_from_settings_reads_the_config_section():
     bank = ThresholdBank.from_settings(_Settings(), CAL)
     det = bank.detector("a")
-    assert (bank.method, det.q, det.level, det.depth, det.refit_every) == ("dspot", 1e-3, 0.98, 7, 3)
+    assert (bank.method, det.q, det.level, det.depth, det.refit_every, det.max_shape, det.max_peak_ratio) == (
+        "dspot", 1e-3, 0.98, 7, 3, 0.3, 4.0)

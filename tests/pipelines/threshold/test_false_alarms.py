@@ -42,7 +42,7 @@ def test_refit_every_fits_once_per_that_many_peaks(monkeypatch, every):
 
     sizes = []
     real = spot_mod.grimshaw
-    monkeypatch.setattr(spot_mod, "grimshaw", lambda peaks: sizes.append(len(peaks)) or real(peaks))
+    monkeypatch.setattr(spot_mod, "grimshaw", lambda peaks, *bound: sizes.append(len(peaks)) or real(peaks, *bound))
     run_synthetic("spot", 1, 5_000, 1000, q=1e-4, refit_every=every)
     cal = sizes[0]  # the calibration fit; then one fit per `every` new stream peaks
     assert sizes[1:6] == [cal + every * i for i in range(1, 6)]

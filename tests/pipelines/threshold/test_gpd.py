@@ -76,3 +76,20 @@ def test_grimshaw_rejects_non_positive():
         grimshaw(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="positive excesses"):
         grimshaw(np.array([]))
+
+
+def test_bounded_shape_is_the_profile_maximum_on_the_boundary():
+    from scipy.stats import genpareto
+
+    from pipelines.threshold.gpd import log_likelihood
+
+    y = genpareto.rvs(1.3, scale=2.0, size=2000, random_state=np.random.default_rng(9))
+    free = grimshaw(y)
+    assert free[0] > 1.0
+    gamma, sigma = grimshaw(y, max_shape=0.5)
+    assert gamma == 0.5
+    fixed = genpareto.fit(y, f0=0.5, floc=0.0)  # scipy's MLE of the scale at the same fixed shape
+    assert sigma == pytest.approx(fixed[2], rel=1e-4)
+    ll = log_likelihood(y, gamma, sigma)
+    assert ll >= max(log_likelihood(y, 0.5, sigma * f) for f in (0.99, 1.01))
+    assert grimshaw(y, max_shape=5.0) == free  # a bound above the free maximum changes nothing

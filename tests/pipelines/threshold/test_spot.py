@@ -74,7 +74,7 @@ def test_alarms_do_not_enter_the_peaks():
 
 
 def test_refit_every_and_peak_cap():
-    s = SPOT(q=1e-3, max_peaks=40, refit_every=3)
+    s = SPOT(q=1e-3, max_peaks=40, refit_every=3, guard_peaks=100)  # 53 peaks in a row: not yet a trip
     s.initialize(exp_quantiles(1000))
     g0, z0, n_peaks0 = s.gamma, s.z, s.n_peaks
     mid = (s.t + s.z) / 2
@@ -95,7 +95,9 @@ CONFIGS = [
     (SPOT, {}),
     (SPOT, {"max_peaks": 30, "refit_every": 4}),
     (DSPOT, {"depth": 5}),
-    (DSPOT, {"depth": 3, "absorb_after": 4, "max_peaks": 50}),
+    (DSPOT, {"depth": 3, "max_peaks": 50}),
+    (SPOT, {"guard_peaks": 10, "refit_every": 3}),
+    (DSPOT, {"depth": 3, "guard_peaks": 10}),
 ]
 
 
@@ -104,6 +106,8 @@ def stream(seed: int) -> np.ndarray:
     x = rng.exponential(size=6000)
     x[rng.integers(0, 6000, 40)] += 15.0
     x[3000:3300] += 8.0
+    x[4000:4600] = 4.0 + 2.5 * rng.random(600)  # between t and z_q for SPOT: the runaway guard holds its fit
+    x[4600:5200:2], x[4601:5200:2] = 0.0, 5.0  # a residual between t and z_q for DSPOT
     return x
 
 

@@ -1,0 +1,70 @@
+"""What the daemon does when a threshold's runaway guard trips (``pipelines/threshold/spot.py``): a log line, the
+metrics ``latentwatch_threshold_guard_trips{kind}`` and ``latentwatch_thresholds_held``, the reason in /healthz, and
+a refresh request for the asset.
+
+The refresh request is ``refresh-request.json`` beside the checkpoint (``var/state/`` by default), written
+atomically: ``{"format": 1, "requests": [{"asset", "reason", "source", "time"}, ...]}``, one entry per (asset,
+source), the latest kept. The refresh job (issue 12) reads it, rebuilds those assets' normal and removes the file;
+until then the threshold stays held and alarms go on against its held z_q.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from daemon.metrics import Metrics
+from pipelines.artifact.store import atomic_write
+
+log = structlog.get_logger("daemon")
+REQUEST_FILE = "refresh-request.json"
+FORMAT = 1
+
+
+def request_refresh(path: Path, asset: str, reason: str, source: str = "threshold_guard",
+                    now: float | None = None) -> None:
+    """Add (or renew) the request for ``asset`` from ``source``; a file that does not parse is replaced."""
+    requests: list[dict[str, Any]] = []
+    try:
+        doc = json.loads(path.read_bytes())
+        if isinstance(doc, dict) and doc.get("format") == FORMAT and isinstance(doc.get("requests"), list):
+            requests = [r for r in doc["requests"] if (r.get("asset"), r.get("source")) != (asset, source)]
+    except FileNotFoundError:
+        pass
+    except ValueError as e:
+        log.warning("refresh_request_unreadable_replaced", path=str(path), error=str(e))
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+    requests.append({"asset": asset, "reason": reason, "source": source, "time": stamp})
+    atomic_write(path, json.dumps({"format": FORMAT, "requests": requests}, indent=1).encode())
+
+
+class GuardReporter:
+    """Drains a bank's guard trips after each commit (so a trip is reported for windows whose offsets are
+    committed) and keeps the set of held assets for /healthz."""
+
+    def __init__(self, metrics: Metrics, request_path: Path) -> None:
+        self.metrics, self.request_path = metrics, request_path
+        self.held: dict[str, str] = {}
+
+    def report(self, bank: Any) -> None:
+        take = getattr(bank, "take_guard_trips", None)
+        trips = take() if take is not None else []
+        for asset, kind, message in trips:
+            self.metrics.threshold_guard_trips.labels(kind=kind).inc()
+            log.warning("threshold_guard_tripped", asset=asset, kind=kind, reason=message)
+            if kind == "peak_rate":
+                request_refresh(self.request_path, asset, message)
+        if trips or self.held:
+            self.held = bank.guarded()
+            self.metrics.thresholds_held.set(len(self.held))
+
+    def health_note(self) -> str:
+        """'' when no threshold is held, else what /healthz appends to its reason."""
+        if not self.held:
+            return ""
+        asset, why = next(iter(self.held.items()))
+        return (f"; {len(self.held)} threshold(s) held by the runaway guard, refresh requested in "
+                f"{self.request_path} (e.g. {asset}: {why})")
