@@ -250,6 +250,28 @@ class DeadLetterConfig:
 
 
 @dataclass(frozen=True)
+class InputConfig:
+    """Bounds a decoded window must also keep, or it is dead-lettered (daemon/bounds.py). ``ts`` against the
+    record's broker timestamp: at most ``ts_max_ahead_s`` ahead, at most ``ts_max_behind_s`` behind (null: no bound
+    on that side; the default, since replays and backfills send old windows). ``meta`` is copied whole into the
+    window's alerts, so its nesting depth and its size as JSON are bounded; ``asset`` is a key and a state entry."""
+
+    ts_max_ahead_s: float | None = 86400.0
+    ts_max_behind_s: float | None = None
+    meta_max_depth: int = 16
+    meta_max_bytes: int = 16384
+    asset_max_chars: int = 256
+
+    def check(self) -> None:
+        for name in ("ts_max_ahead_s", "ts_max_behind_s"):
+            value = getattr(self, name)
+            _require(value is None or value >= 0, name, "a number of seconds >= 0, or null (no bound)")
+        _require(1 <= self.meta_max_depth <= 255, "meta_max_depth", "an integer in 1..255 (orjson writes 255)")
+        _require(self.meta_max_bytes > 0, "meta_max_bytes", "a positive integer")
+        _require(self.asset_max_chars > 0, "asset_max_chars", "a positive integer")
+
+
+@dataclass(frozen=True)
 class HttpConfig:
     enabled: bool = True
     host: str = "127.0.0.1"
@@ -274,6 +296,7 @@ class Config:
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     episodes: EpisodesConfig = field(default_factory=EpisodesConfig)
     dead_letter: DeadLetterConfig = field(default_factory=DeadLetterConfig)
+    input: InputConfig = field(default_factory=InputConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     shutdown_timeout_s: float = 30.0
