@@ -6,7 +6,7 @@ Two parts, one run:
    8 sensors), so about 1 - level of the windows are peaks and each peak (``refit_every=1``, the paper's rule)
    costs one Grimshaw fit. Per-CPU-second rates, since the cores are shared; compare the rows of one run.
 2. False alarms on held-out normal windows of the real data sets (protocol in ``false_alarms.py``), for SPOT and
-   DSPOT (the daemon's defaults: depth 10, absorb_after 30), q in {1e-3, 1e-4}, refit_every in {1, 10}.
+   DSPOT (the daemon's defaults, ``pipelines/defaults.py``), q in {1e-3, 1e-4}, refit_every in {1, 10}.
 """
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from pipelines import defaults
 from pipelines.threshold.bank import ThresholdBank
 
-DSPOT_DEFAULTS = {"depth": 10, "absorb_after": 30}
+DSPOT_DEFAULTS = {"depth": defaults.DEPTH}
 
 
 def run_synthetic(method: str, n_assets: int, n_windows: int, batch: int, seed: int = 0, **params: object) -> dict:
