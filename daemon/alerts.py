@@ -50,6 +50,34 @@ def build_alert(*, topic: str, partition: int, offset: int, asset: str, ts_ms: i
     return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
+# What an alert too large for the broker drops, in this order, until it fits; what identifies it (id, asset, time,
+# score, threshold, episode, source) always stays.
+DROPPABLE = ("meta", "neighbours", "sensors", "components")
+
+
+def fit_alert(key: bytes | None, value: bytes, limit: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """(value, headers) of an alert that fits a record limit of ``limit`` bytes. One that does not (``meta`` is
+    bounded at decode, but the bounds are configurable) loses its fields in ``DROPPABLE`` order, gets
+    ``"truncated": {"dropped": [...], "original_bytes": n}``, and the headers ``truncated`` and ``original_bytes``."""
+    from daemon.dead_letter import record_size
+
+    if record_size(key, value, []) <= limit:
+        return value, []
+    doc = orjson.loads(value)
+    dropped: list[str] = []
+    for name in DROPPABLE:
+        if doc.get(name) in (None, [], {}):
+            continue
+        doc[name] = None if name == "meta" else type(doc[name])()
+        dropped.append(name)
+        doc["truncated"] = {"dropped": dropped, "original_bytes": len(value)}
+        out = orjson.dumps(doc)
+        headers = [("truncated", ",".join(dropped).encode()), ("original_bytes", str(len(value)).encode())]
+        if record_size(key, out, headers) <= limit:
+            return out, headers
+    raise ValueError(f"an alert of {len(value)} bytes does not fit {limit} even without {', '.join(DROPPABLE)}")
+
+
 def build_sweep_close(*, asset: str, watermark_ms: int, artifact_version: str, episode: Mapping[str, Any]) -> bytes:
     """The ``close`` of an episode whose asset went quiet without sending a window: no window, so no score."""
     doc = {

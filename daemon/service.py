@@ -19,8 +19,9 @@ from typing import Any, Callable
 import structlog
 
 from daemon import checkpoint
-from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded, dead_letter_headers
+from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded, dead_letter_headers, fit_record
 from daemon.health import HealthServer
+from daemon.kafka_clients import record_limit
 from daemon.logs import configure as configure_logging
 from daemon.metrics import Metrics
 from daemon.model_holder import ModelHolder
@@ -130,17 +131,18 @@ class Daemon:
         cfg = self.cfg
         self.guard = DeadLetterGuard(cfg.dead_letter.window, cfg.dead_letter.max_ratio, cfg.dead_letter.max_consecutive)
         self.commit_step = CommitStep(self.producer, self._commit, on_committed=self._on_committed)
-        sink = SinkStep(self.producer, cfg.kafka.alert_topic, self.commit_step)
+        sink = SinkStep(self.producer, cfg.kafka.alert_topic, self.commit_step, self.record_limit)
         self.policy = AlertPolicyStep(lambda: self.tracker, lambda: self.bank, sink)
         threshold = ThresholdStep(lambda: self.bank, self.policy)
         score = ScoreStep(threshold)
         self.decode_step = DecodeStep(self.model, cfg.dead_letter.max_bytes, self._send_dead_letter, self.guard, score,
-                                      on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc())
+                                      on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc(),
+                                      limits=cfg.input)
         self.batcher = Batcher(cfg.batching.max_records, cfg.batching.max_wait_ms, self.decode_step)
 
     def _send_dead_letter(self, record: Any, err: Any) -> Any:
-        return self.producer.send(self.cfg.kafka.dead_letter_topic, value=record.value, key=record.key,
-                                  headers=dead_letter_headers(record, err))
+        key, value, headers = fit_record(record.key, record.value, dead_letter_headers(record, err), self.record_limit)
+        return self.producer.send(self.cfg.kafka.dead_letter_topic, value=value, key=key, headers=headers)
 
     def _commit(self, offsets: Offsets, timeout_s: float) -> None:
         self.consumer.commit(as_commit(offsets), timeout_ms=int(timeout_s * 1000))
@@ -331,6 +333,7 @@ class Daemon:
         self.metrics.artifact.info({"version": self.model.model.version, "dim": str(self.model.model.dim)})
         self._restore_state()
         self.consumer, self.producer = self._clients(self.cfg)
+        self.record_limit = record_limit(self.cfg.kafka)
         self._build_chain()
         gc.collect()
         gc.freeze()  # what start-up allocated (torch, the model, the reference) is never garbage: keep the

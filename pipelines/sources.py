@@ -15,7 +15,8 @@ from pipelines.data import load_dataset, load_skab_anomaly_free, load_skab_runs
 from pipelines.data.windowing import window_end_index, window_labels, window_vectors
 
 TABULAR = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
-SOURCES = (*TABULAR, "skab")
+TIME_SERIES = ("skab",)  # sources whose normal windows are time-ordered runs (training splits them in time)
+SOURCES = (*TABULAR, *TIME_SERIES)
 EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z, the clock for tabular rows that carry no time of their own
 
 
@@ -66,16 +67,25 @@ def normal_windows(source: str, data_dir: str | Path | None = None, spec: Window
                    normal_class: int = 0) -> np.ndarray:
     """Training windows: the normal rows of a tabular set (for multi-class sets, one class), or for SKAB the
     anomaly-free run plus the leading normal windows (first 400 rows, SKAB's own training span) of each run."""
-    if source == "skab":
-        parts = [_skab_stream(load_skab_anomaly_free(data_dir), spec).X]
-        for run in load_skab_runs(data_dir):
-            head = run.values[:400]
-            if len(head) >= spec.length:
-                w = window_vectors(head, spec.length, spec.stride, spec.mode)
-                parts.append(w[window_labels(run.anomaly[:400], spec.length, spec.stride) == 0])
-        return np.vstack(parts)
+    if source in TIME_SERIES:
+        return np.vstack(normal_window_parts(source, data_dir, spec))
     if source not in TABULAR:
         raise ValueError(f"unknown source {source!r}; choose from {list(SOURCES)}")
     ds = load_dataset(source, data_dir)
     mask = ds.y == 0 if ds.kind == "single" else ds.y == normal_class
     return np.asarray(ds.X[mask], dtype=np.float64)
+
+
+def normal_window_parts(source: str, data_dir: str | Path | None = None,
+                        spec: WindowSpec = WindowSpec()) -> list[np.ndarray]:
+    """A time-series source's training windows as its time-ordered runs (``normal_windows`` stacks them): for SKAB
+    the anomaly-free run, then each run's normal windows among its first 400 rows."""
+    if source != "skab":
+        raise ValueError(f"{source!r} is not a time-series source; those are {list(TIME_SERIES)}")
+    parts = [_skab_stream(load_skab_anomaly_free(data_dir), spec).X]
+    for run in load_skab_runs(data_dir):
+        head = run.values[:400]
+        if len(head) >= spec.length:
+            w = window_vectors(head, spec.length, spec.stride, spec.mode)
+            parts.append(w[window_labels(run.anomaly[:400], spec.length, spec.stride) == 0])
+    return parts

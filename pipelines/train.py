@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ from pipelines.model.train import TrainParams, train_autoencoder
 from pipelines.reference.build import Reference, build_reference
 from pipelines.reference.search import DEFAULT_EXACT_MAX
 from pipelines.scorers import Scorer, make_scorer
+
+
+SPLITS = (None, "seeded", "time")
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,21 @@ class TrainSpec:
     scorer_params: dict[str, Any] = field(default_factory=dict)
     scaler: str = "zscore"  # "zscore" | "minmax" (pipelines/model/scaler.py)
     reference_dedup: bool = True  # False: one reference item per training window (pipelines/reference/build.py)
+    # how validation (calibration) windows are taken from the normal ones: "seeded" (a seeded random permutation,
+    # for tabular sets) or "time" (the last val_fraction of each time-ordered run, after split_gap windows left
+    # out so no row is in both); None: chosen by the source at training (``split_for_source``), "seeded" otherwise
+    split: str | None = None
+    split_gap: int = 0
 
     def __post_init__(self) -> None:
         if self.scaler not in SCALER_METHODS:
             raise ValueError(f"TrainSpec.scaler must be one of {SCALER_METHODS}, got {self.scaler!r}")
         if not isinstance(self.reference_dedup, bool):
             raise ValueError(f"TrainSpec.reference_dedup must be true or false, got {self.reference_dedup!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"TrainSpec.split must be one of {SPLITS}, got {self.split!r}")
+        if not isinstance(self.split_gap, int) or self.split_gap < 0:
+            raise ValueError(f"TrainSpec.split_gap must be an integer >= 0, got {self.split_gap!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -59,7 +72,7 @@ class TrainSpec:
     def from_dict(cls, d: dict[str, Any]) -> "TrainSpec":
         """Inverse of to_dict (an artifact manifest's "spec"); fields it lacks keep their defaults, which are the
         behaviour of artifacts written before the field existed."""
-        d = dict(d)
+        d = {"split": "seeded", **d}  # artifacts from before the field: the seeded split
         if "hidden" in d:
             d["hidden"] = tuple(d["hidden"])
         return cls(**d)
@@ -80,6 +93,37 @@ def split_train_val(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray,
     perm = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(round(n * val_fraction)))
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def split_time_ordered(lengths: Sequence[int], val_fraction: float, gap: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(train, val) row indices of consecutive time-ordered runs of these lengths: each run's last val_fraction
+    (at least one window) is validation, the ``gap`` windows before it are in neither, the rest is training.
+    A run too short for a gap and both parts goes to training whole."""
+    tr, va, start = [], [], 0
+    for n in lengths:
+        n_val = max(1, int(round(n * val_fraction)))
+        if n - n_val - gap < 1:
+            tr.append(np.arange(start, start + n))
+        else:
+            tr.append(np.arange(start, start + n - n_val - gap))
+            va.append(np.arange(start + n - n_val, start + n))
+        start += n
+    if not va:
+        raise ValueError(f"no run of {list(lengths)} is long enough for a time-ordered split with gap {gap}")
+    return np.concatenate(tr), np.concatenate(va)
+
+
+def split_for_source(spec: TrainSpec, source: str, window_length: int = 1) -> TrainSpec:
+    """The spec with ``split`` chosen by the source when unset: "time" for time-series sources (SKAB: calibration
+    windows come after the training windows of their run, as in production, instead of interleaved with them),
+    with a gap of window_length - 1 windows; "seeded" for tabular sets."""
+    from pipelines.sources import TIME_SERIES
+
+    if spec.split is not None:
+        return spec
+    if source in TIME_SERIES:
+        return replace(spec, split="time", split_gap=max(spec.split_gap, window_length - 1))
+    return replace(spec, split="seeded")
 
 
 def fit_bundle(X_train: np.ndarray, X_val: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0,
@@ -111,12 +155,24 @@ def calibrate(bundle: Bundle, scorer: Scorer, X_val: np.ndarray) -> np.ndarray:
 
 
 def fit_artifact(X_normal: np.ndarray, out_root: Path, spec: TrainSpec = TrainSpec(), seed: int = 0,
-                 progress: bool | None = None, extra: dict[str, Any] | None = None) -> Path:
-    """Train on normal windows and publish a new artifact version under out_root; returns its directory."""
+                 progress: bool | None = None, extra: dict[str, Any] | None = None,
+                 segments: Sequence[int] | None = None) -> Path:
+    """Train on normal windows and publish a new artifact version under out_root; returns its directory.
+
+    ``segments``: the lengths of the time-ordered runs X_normal stacks (for ``split: time``; None: one run).
+    The manifest's spec records the split used ("seeded" when the spec left it unset)."""
     X_normal = np.asarray(X_normal, dtype=np.float64)
     if X_normal.ndim != 2 or not np.isfinite(X_normal).all():
         raise ValueError(f"training windows must be a finite 2-d array, got shape {X_normal.shape}")
-    tr, va = split_train_val(len(X_normal), spec.val_fraction, seed)
+    if spec.split is None:
+        spec = replace(spec, split="seeded")
+    if spec.split == "time":
+        lengths = list(segments) if segments is not None else [len(X_normal)]
+        if sum(lengths) != len(X_normal):
+            raise ValueError(f"segments sum to {sum(lengths)} windows, X_normal has {len(X_normal)}")
+        tr, va = split_time_ordered(lengths, spec.val_fraction, spec.split_gap)
+    else:
+        tr, va = split_train_val(len(X_normal), spec.val_fraction, seed)
     bundle = fit_bundle(X_normal[tr], X_normal[va], spec, seed, progress)
     scorer = make_scorer(spec.scorer, **spec.scorer_params)
     calibration = calibrate(bundle, scorer, X_normal[va])

@@ -6,13 +6,14 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from pipelines.data import load_dataset
 from pipelines.data.skab import SENSOR_COLUMNS
 from pipelines.data.windowing import window_feature_names
-from pipelines.sources import SOURCES, WindowSpec, normal_windows
-from pipelines.train import TrainSpec, fit_artifact
+from pipelines.sources import SOURCES, TIME_SERIES, WindowSpec, normal_window_parts, normal_windows
+from pipelines.train import TrainSpec, fit_artifact, split_for_source
 
 
 def load_spec(path: str | None, **overrides) -> TrainSpec:
@@ -66,10 +67,15 @@ def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler,
                      reference_dedup=args.reference_dedup)
     window = WindowSpec(args.window, args.stride, args.mode)
-    X = normal_windows(args.source, args.data_dir, window, args.normal_class)
+    spec = split_for_source(spec, args.source, window.length)
+    if args.source in TIME_SERIES:
+        parts = normal_window_parts(args.source, args.data_dir, window)
+        X, segments = np.vstack(parts), [len(p) for p in parts]
+    else:
+        X, segments = normal_windows(args.source, args.data_dir, window, args.normal_class), None
     extra = {"source": args.source, "window": window.to_dict() if args.source == "skab" else None,
              "normal_class": args.normal_class, "feature_names": feature_names(args.source, window, args.data_dir)}
-    path = fit_artifact(X, Path(args.out), spec, seed=args.seed, extra=extra)
+    path = fit_artifact(X, Path(args.out), spec, seed=args.seed, extra=extra, segments=segments)
     manifest = json.loads((path / "manifest.json").read_text())
     print(json.dumps({"artifact": str(path), "version": manifest["version"], "metrics": manifest["metrics"]}))
     return 0

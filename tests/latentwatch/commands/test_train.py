@@ -25,3 +25,23 @@ def test_unknown_spec_key_names_key_and_file(tmp_path):
     f.write_text("latnet: 4\n")
     with pytest.raises(ValueError, match=r"s\.yaml: unknown training setting 'latnet'"):
         load_spec(str(f))
+
+
+def test_a_time_series_source_trains_with_the_time_ordered_split_a_tabular_one_with_the_seeded(tmp_path, capsys):
+    from pipelines.sources import WindowSpec, normal_window_parts
+    from pipelines.train import split_time_ordered
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("hidden: [8]\nlatent: 2\nn_trees: 3\nk: 5\n")
+    rc = main(["train", "--source", "skab", "--stride", "7", "--out", str(tmp_path / "s"), "--spec", str(spec),
+               "--epochs", "1"])
+    assert rc == 0
+    m = OnlineModel.load_current(tmp_path / "s")
+    assert m.manifest["spec"]["split"] == "time" and m.manifest["spec"]["split_gap"] == 9
+    lengths = [len(p) for p in normal_window_parts("skab", None, WindowSpec(10, 7))]
+    tr, va = split_time_ordered(lengths, 0.2, 9)
+    assert (m.manifest["metrics"]["train_rows"], m.manifest["metrics"]["val_rows"]) == (tr.size, va.size)
+    assert m.calibration.size == va.size
+    main(["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "t"), "--spec", str(spec),
+          "--epochs", "1"])
+    assert OnlineModel.load_current(tmp_path / "t").manifest["spec"]["split"] == "seeded"

@@ -41,13 +41,14 @@ def test_published_artifact_records_the_options_and_the_manifest_spec_round_trip
     X = np.vstack([X_train, X_val, X_train[:25]])
     path = fit_artifact(X, tmp_path, SPEC, seed=0, progress=False)
     m = OnlineModel.load(path)
-    assert TrainSpec.from_dict(m.manifest["spec"]) == SPEC
+    assert TrainSpec.from_dict(m.manifest["spec"]) == TrainSpec(**{**SPEC.__dict__, "split": "seeded"})
     assert m.manifest["metrics"]["reference_items"] == m.manifest["metrics"]["train_rows"]
     tr, _ = split_train_val(len(X), SPEC.val_fraction, 0)
     np.testing.assert_array_equal(m.model.scaler.center, X[tr].min(0))  # min-max, fitted on the training split
     assert np.isfinite(m.score(X_test[:9]).score).all()
     old = {k: v for k, v in m.manifest["spec"].items() if k not in ("scaler", "reference_dedup")}
-    assert TrainSpec.from_dict(old) == TrainSpec(**{**SPEC.__dict__, "scaler": "zscore", "reference_dedup": True})
+    assert TrainSpec.from_dict(old) == TrainSpec(**{**SPEC.__dict__, "scaler": "zscore", "reference_dedup": True,
+                                                    "split": "seeded"})
 
 
 def test_train_command_takes_the_options_and_a_bad_value_names_the_file(tmp_path, capsys):

@@ -1,0 +1,53 @@
+"""Calibration for streams: a time-ordered split for time-series sources, the seeded split for tabular sets."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipelines.train import TrainSpec, fit_artifact, split_for_source, split_time_ordered, split_train_val
+
+
+def test_each_run_keeps_its_last_part_for_validation_after_a_gap():
+    tr, va = split_time_ordered([100, 50, 3], 0.2, gap=9)
+    assert va.tolist() == list(range(80, 100)) + list(range(140, 150))
+    assert tr.tolist() == list(range(0, 71)) + list(range(100, 131)) + [150, 151, 152]  # the 3-window run: train
+    assert not set(tr) & set(va)
+    for run_start, run_end in ((0, 100), (100, 150)):  # every calibration window comes after its run's training
+        assert tr[(tr >= run_start) & (tr < run_end)].max() < va[(va >= run_start) & (va < run_end)].min()
+    with pytest.raises(ValueError, match="long enough"):
+        split_time_ordered([5, 5], 0.2, gap=9)
+
+
+def test_the_source_chooses_the_split_unless_the_spec_does():
+    assert split_for_source(TrainSpec(), "skab", window_length=10).split == "time"
+    assert split_for_source(TrainSpec(), "skab", window_length=10).split_gap == 9
+    assert split_for_source(TrainSpec(), "mi-f").split == "seeded"
+    assert split_for_source(TrainSpec(split="seeded"), "skab").split == "seeded"
+    with pytest.raises(ValueError, match="split must be one of"):
+        TrainSpec(split="random")
+
+
+def test_the_seeded_split_is_unchanged():
+    """The evaluation and the threshold bench call split_train_val directly; its indices must not move."""
+    tr, va = split_train_val(10, 0.3, seed=0)
+    perm = np.random.default_rng(0).permutation(10)
+    assert va.tolist() == sorted(perm[:3].tolist()) and tr.tolist() == sorted(perm[3:].tolist())
+
+
+def test_a_time_series_artifact_calibrates_on_its_later_windows_and_records_the_split(tmp_path):
+    """A drifting series: a seeded split would calibrate on windows interleaved with the training ones; the
+    time-ordered one calibrates on the later part only, and the manifest's spec says which."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 3)) + np.linspace(0.0, 3.0, 600)[:, None]
+    spec = TrainSpec(hidden=(8,), latent=2, epochs=3, n_trees=3, k=5, device="cpu", split="time", split_gap=4)
+    path = fit_artifact(X, tmp_path, spec, seed=0, progress=False, segments=[400, 200])
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["spec"]["split"] == "time" and manifest["spec"]["split_gap"] == 4
+    assert manifest["metrics"]["val_rows"] == 80 + 40 and manifest["metrics"]["train_rows"] == 316 + 156
+    seeded = fit_artifact(X, tmp_path, TrainSpec(hidden=(8,), latent=2, epochs=3, n_trees=3, k=5, device="cpu"),
+                          seed=0, progress=False)
+    assert json.loads((seeded / "manifest.json").read_text())["spec"]["split"] == "seeded"
+    with pytest.raises(ValueError, match="segments sum to 500 windows, X_normal has 600"):
+        fit_artifact(X, tmp_path, spec, seed=0, progress=False, segments=[400, 100])
