@@ -1,5 +1,9 @@
 """Dead letters: the record as it came (bytes and key) plus headers that say why, and the guard that stops a bad
-deploy from quietly dead-lettering everything."""
+deploy from quietly dead-lettering everything.
+
+A dead letter the broker would refuse (the original bytes plus the headers over the producer's or the topic's
+record limit) is cut to fit: ``truncated: value`` (or ``key,value``) and ``original_bytes`` say so, so nothing about
+one message stops the daemon and the record can still be found at its source offset."""
 from __future__ import annotations
 
 from collections import deque
@@ -9,6 +13,31 @@ from typing import Any
 import numpy as np
 
 from daemon.decode import InvalidMessage
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
+    """An upper bound on the bytes one record takes in a batch: what the producer and the broker compare to their
+    limits (kafka-python's own estimate)."""
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+
+    return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+
+
+def fit_record(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]],
+               limit: int) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+    """(key, value, headers) as they are when they fit ``limit``; else the value (and a key too large to leave
+    room) cut to fit, with ``truncated`` and ``original_bytes`` headers."""
+    if record_size(key, value, headers) <= limit:
+        return key, value, headers
+    cut = ["value"]
+    marks = [("truncated", b""), ("original_bytes", str(len(value or b"")).encode())]
+    if key is not None and record_size(key, b"", headers + marks + [("original_key_bytes", b"0" * 20)]) > limit // 2:
+        marks.append(("original_key_bytes", str(len(key)).encode()))
+        key, cut = key[:max(0, limit // 8)], ["key", "value"]
+    marks[0] = ("truncated", ",".join(cut).encode())
+    headers = headers + marks
+    room = limit - record_size(key, b"", headers) - 8  # the value's length varint can grow by a few bytes
+    return key, (value or b"")[:max(0, room)], headers
 
 
 class DeadLetterLimitExceeded(RuntimeError):

@@ -7,7 +7,10 @@ Input, one Kafka message per window, keyed by asset::
 or the compact binary form of the same fields (``daemon/binary.py``); the two mix freely in a batch.
 
 A message that cannot become a window raises (or is collected as) ``InvalidMessage(reason, detail)``, which the
-dead-letter step routes with its original bytes. The structure is checked per message (for JSON a fast path of dict
+dead-letter step routes with its original bytes; no message raises anything else (JSON nested past the parsers'
+recursion limits is ``malformed_json``). ``ts`` is checked the same way as ISO-8601 and as epoch ms (0 <= ms <
+10^14), and with ``daemon/bounds.py``'s other per-window bounds (the config's ``input`` section) against the
+record's broker timestamp. The structure is checked per message (for JSON a fast path of dict
 lookups, the full checks only when it does not match, so the reason is always named); the vectors are checked per
 batch: element types in one C-level pass (per row only when it fails), one numpy conversion, vectorised
 finiteness. Strings are never coerced to numbers (numpy would turn "1.5" into 1.5): a string is non-numeric, or
@@ -29,6 +32,7 @@ import orjson
 
 from daemon.binary import MAGIC, parse_binary
 from daemon.windows import Windows
+from latentwatch.config import InputConfig
 
 SCHEMA_VERSION = 1
 
@@ -80,6 +84,8 @@ def parse_json(value: bytes | None, max_bytes: int) -> Any:
     try:
         return orjson.loads(value)
     except orjson.JSONDecodeError as e:
+        if "depth limit" in str(e):
+            raise InvalidMessage(Reason.MALFORMED_JSON, f"JSON nested deeper than orjson reads: {e}") from None
         try:
             text = value.decode("utf-8")
         except UnicodeDecodeError as u:
@@ -88,6 +94,8 @@ def parse_json(value: bytes | None, max_bytes: int) -> Any:
             obj = json.loads(text)  # accepts NaN/Infinity literals and overflowing numbers, which orjson rejects
         except ValueError:
             raise InvalidMessage(Reason.MALFORMED_JSON, str(e)) from None
+        except RecursionError:
+            raise InvalidMessage(Reason.MALFORMED_JSON, "JSON nested deeper than Python's parser reads") from None
         if _NONFINITE_LITERAL.search(value) or "infinity" in str(e):
             raise InvalidMessage(Reason.NON_FINITE, "NaN or Infinity in the JSON") from None
         return obj
@@ -108,7 +116,13 @@ def parse_ts(ts: Any) -> int:
             raise InvalidMessage(Reason.INVALID_FIELD, f"ts is not ISO-8601: {ts[:64]!r}") from None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=timezone.utc)
-        return int(dt.timestamp() * 1000)
+        try:
+            ms = int(dt.timestamp() * 1000)
+        except (OverflowError, ValueError):
+            ms = -1
+        if not 0 <= ms < _MAX_TS_MS:  # the epoch-ms range: "0001-01-01T00:00:00+23:59" is year 0 in UTC
+            raise InvalidMessage(Reason.INVALID_FIELD, f"ts out of range (1970 to 5138): {ts[:64]!r}")
+        return ms
     raise InvalidMessage(Reason.INVALID_FIELD, f"ts must be ISO-8601 or epoch ms, got {type(ts).__name__}")
 
 
@@ -125,6 +139,10 @@ def parse_window(obj: Any) -> tuple[str, int, list[Any], dict[str, Any] | None]:
     asset = obj["asset"]
     if not isinstance(asset, str) or not asset:
         raise InvalidMessage(Reason.INVALID_FIELD, f"asset must be a non-empty string, got {asset!r:.64}")
+    try:
+        asset.encode("utf-8")  # the standard parser (the slow path) takes lone surrogates, which no key can hold
+    except UnicodeEncodeError as u:
+        raise InvalidMessage(Reason.INVALID_FIELD, f"asset is not valid UTF-8 ({u.reason} at {u.start})") from None
     values = obj["values"]
     if not isinstance(values, list):
         raise InvalidMessage(Reason.NON_NUMERIC, f"values must be a list of numbers, got {type(values).__name__}")
@@ -233,8 +251,11 @@ class _Columns:
         return ok
 
 
-def decode_batch(records: Sequence[Any], dim: int, max_bytes: int) -> Decoded:
-    """Validate a batch of records (JSON or binary messages, mixed) against a model of width ``dim``."""
+def decode_batch(records: Sequence[Any], dim: int, max_bytes: int, limits: InputConfig | None = None) -> Decoded:
+    """Validate a batch of records (JSON or binary messages, mixed) against a model of width ``dim``, and against
+    ``limits`` (``daemon/bounds.py``; the config's defaults when None)."""
+    from daemon.bounds import check_bounds  # it imports this module's InvalidMessage
+
     c = _Columns()
     for i, rec in enumerate(records):
         try:
@@ -248,6 +269,9 @@ def decode_batch(records: Sequence[Any], dim: int, max_bytes: int) -> Decoded:
         c.ts.append(ts_ms)
         c.metas.append(meta)
     bad = _bad_types(c.rows, dim)
+    bad.update((j, e) for j, e in check_bounds(
+        c.assets, c.metas, c.ts, [getattr(records[i], "timestamp", -1) for i in c.keep],
+        limits or InputConfig()).items() if j not in bad)
     if bad:
         c.drop(bad)
     x = _to_float32(c.rows, dim) if c.rows else np.empty((0, dim), dtype=np.float32)

@@ -51,3 +51,9 @@ def make_consumer(cfg: KafkaConfig) -> KafkaConsumer:
 
 def make_producer(cfg: KafkaConfig) -> KafkaProducer:
     return KafkaProducer(**producer_settings(cfg))
+
+
+def record_limit(cfg: KafkaConfig) -> int:
+    """The largest record the producer sends (``max_request_size``); the daemon fits alerts and dead letters to it."""
+    return int({**PRODUCER_DEFAULTS, **cfg.producer}.get("max_request_size",
+                                                         KafkaProducer.DEFAULT_CONFIG["max_request_size"]))

@@ -10,15 +10,18 @@ from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 from daemon.dead_letter import DeadLetterGuard
 from daemon.decode import decode_batch
+from latentwatch.config import InputConfig
 
 log = structlog.get_logger("daemon.decode")
 
 
 class DecodeStep(PassStep):
     def __init__(self, model: Callable[[], Any], max_bytes: int, send_dead_letter: Callable[[Any, Any], Any],
-                 guard: DeadLetterGuard, next_step: Step, on_dead_letter: Callable[[str], None] | None = None) -> None:
+                 guard: DeadLetterGuard, next_step: Step, on_dead_letter: Callable[[str], None] | None = None,
+                 limits: InputConfig | None = None) -> None:
         self.model = model
         self.max_bytes = max_bytes
+        self.limits = limits or InputConfig()
         self.send_dead_letter = send_dead_letter
         self.guard = guard
         self.next_step = next_step
@@ -26,7 +29,7 @@ class DecodeStep(PassStep):
 
     def submit(self, batch: Batch) -> None:
         batch.model = self.model()
-        decoded = decode_batch(batch.records, batch.model.dim, self.max_bytes)
+        decoded = decode_batch(batch.records, batch.model.dim, self.max_bytes, self.limits)
         bad = np.zeros(len(batch.records), dtype=bool)
         for i, err in decoded.rejected:
             rec = batch.records[i]

@@ -1,19 +1,34 @@
-"""Hand every alert of the batch to the producer (keyed by asset); the commit step waits for the acks."""
+"""Hand every alert of the batch to the producer (keyed by asset); the commit step waits for the acks.
+
+An alert over the record limit (the producer's ``max_request_size`` or the alert topic's ``max.message.bytes``,
+whichever is smaller) is cut to fit by ``daemon.alerts.fit_alert`` and says so in its headers; the producer would
+otherwise raise ``MessageSizeTooLargeError`` from ``send`` and stop the daemon on every restart."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from daemon.alerts import fit_alert
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 
+DEFAULT_RECORD_LIMIT = 1_048_576  # kafka-python's max_request_size default
+
 
 class SinkStep(PassStep):
-    def __init__(self, producer: Any, topic: str, next_step: Step) -> None:
+    def __init__(self, producer: Any, topic: str, next_step: Step, record_limit: int = DEFAULT_RECORD_LIMIT,
+                 on_truncated: Callable[[], None] | None = None) -> None:
         self.producer = producer
         self.topic = topic
         self.next_step = next_step
+        self.record_limit = record_limit
+        self.on_truncated = on_truncated or (lambda: None)
 
     def submit(self, batch: Batch) -> None:
         for key, value, _ in batch.alerts:
-            batch.sends.append(self.producer.send(self.topic, key=key, value=value))
+            value, headers = fit_alert(key, value, self.record_limit)
+            if headers:
+                self.on_truncated()
+                batch.sends.append(self.producer.send(self.topic, key=key, value=value, headers=headers))
+            else:
+                batch.sends.append(self.producer.send(self.topic, key=key, value=value))
         self.next_step.submit(batch)

@@ -46,3 +46,25 @@ def test_close_alert_id_comes_from_the_episode_whatever_window_closes_it():
                                            episode={"episode_id": "e9", "event": "close"}))
     assert one["alert_id"] == two["alert_id"] == swept["alert_id"] == close_alert_id("e9")
     assert swept["score"] is None and swept["source"] is None
+
+
+def test_an_alert_over_the_record_limit_drops_meta_first_and_says_so():
+    from daemon.alerts import fit_alert
+    from daemon.dead_letter import record_size
+
+    raw = build_alert(topic="w", partition=1, offset=9, asset="pump-1", ts_ms=1_714_564_800_000, score=3.5,
+                      components={"recon": 1.25}, threshold={"value": 2.0}, artifact_version="v1",
+                      neighbours=list(range(50)), episode={"episode_id": "e1", "event": "open"},
+                      meta={"blob": "x" * 5000})
+    assert fit_alert(b"pump-1", raw, 1_048_576) == (raw, [])
+    value, headers = fit_alert(b"pump-1", raw, 2000)
+    doc = orjson.loads(value)
+    assert record_size(b"pump-1", value, headers) <= 2000
+    assert doc["meta"] is None and doc["neighbours"] == list(range(50))  # only what was needed went
+    assert doc["truncated"] == {"dropped": ["meta"], "original_bytes": len(raw)}
+    assert dict(headers) == {"truncated": b"meta", "original_bytes": str(len(raw)).encode()}
+    assert doc["alert_id"] == alert_id("w", 1, 9, "open") and doc["score"] == 3.5
+    value, headers = fit_alert(b"pump-1", raw, 600)  # meta is not enough: the neighbours go next
+    doc = orjson.loads(value)
+    assert doc["truncated"]["dropped"][:2] == ["meta", "neighbours"] and doc["neighbours"] == []
+    assert record_size(b"pump-1", value, headers) <= 600

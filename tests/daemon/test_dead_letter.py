@@ -62,3 +62,17 @@ def test_reconfigure_keeps_history():
     g.configure(window=10, max_ratio=0.5, max_consecutive=100)
     with pytest.raises(DeadLetterLimitExceeded):
         g.observe(np.array([False]))  # 6 of the last 10 > 0.5 * 10
+
+
+def test_a_dead_letter_over_the_record_limit_is_cut_to_fit_and_says_so():
+    from daemon.dead_letter import fit_record, record_size
+
+    headers = [("reason", b"malformed_json"), ("detail", b"d" * 1024)]
+    value = b"{" + b"x" * 1_048_388
+    key, cut, h = fit_record(b"k", value, headers, 1_048_576)
+    assert record_size(key, cut, h) <= 1_048_576 and value.startswith(cut) and len(cut) > 1_040_000
+    assert h[:2] == headers and dict(h)["truncated"] == b"value" and dict(h)["original_bytes"] == b"1048389"
+    key, cut, h = fit_record(b"K" * 900_000, value, headers, 1_048_576)  # a key too large to leave room
+    assert record_size(key, cut, h) <= 1_048_576 and dict(h)["truncated"] == b"key,value"
+    assert dict(h)["original_key_bytes"] == b"900000" and key == b"K" * len(key)
+    assert fit_record(b"k", b"small", headers, 1_048_576) == (b"k", b"small", headers)
