@@ -29,8 +29,12 @@ def ts_iso(ts_ms: int) -> str:
 
 def build_alert(*, topic: str, partition: int, offset: int, asset: str, ts_ms: int, score: float,
                 components: Mapping[str, float], threshold: Mapping[str, Any], artifact_version: str,
-                neighbours: list[int], episode: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> bytes:
-    """The alert for a window: an ``open``/``update`` on an alarm, or the ``close`` a quiet window triggered."""
+                neighbours: list[int], episode: Mapping[str, Any], meta: Mapping[str, Any] | None = None,
+                reference: str = "global", sensors: list[Mapping[str, Any]] | None = None) -> bytes:
+    """The alert for a window: an ``open``/``update`` on an alarm, or the ``close`` a quiet window triggered.
+
+    ``reference``: what the window was scored against ("global" or "asset:<key>"); ``sensors``: the sensors that
+    drive its score, largest share first ([{"sensor", "share"}], ``pipelines.explain``)."""
     event = str(episode["event"])
     doc = {
         "alert_id": close_alert_id(str(episode["episode_id"])) if event == "close"
@@ -43,6 +47,8 @@ def build_alert(*, topic: str, partition: int, offset: int, asset: str, ts_ms: i
         "threshold": dict(threshold),
         "artifact_version": artifact_version,
         "neighbours": [int(n) for n in neighbours],
+        "reference": reference,
+        "sensors": [dict(s) for s in sensors or ()],
         "episode": dict(episode),
         "source": {"topic": topic, "partition": int(partition), "offset": int(offset)},
         "meta": dict(meta) if meta else None,

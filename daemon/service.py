@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from typing import Any, Callable
 
+import numpy as np
 import structlog
 
 from daemon import checkpoint
@@ -55,16 +56,21 @@ def _parse_offsets(raw: dict[str, Any]) -> dict[tuple[str, int], int]:
     return out
 
 
-def _default_bank(cfg: Config, calibration: Any) -> Any:
+def _default_bank(cfg: Config, calibration: Any, asset_calibration: Any = None) -> Any:
     from pipelines.threshold import ThresholdBank
 
-    return ThresholdBank.from_settings(cfg.threshold, calibration)
+    return ThresholdBank.from_settings(cfg.threshold, calibration, asset_calibration)
 
 
-def _default_bank_from_state(state: dict[str, Any]) -> Any:
+def _default_bank_from_state(state: dict[str, Any], asset_calibration: Any = None) -> Any:
     from pipelines.threshold import ThresholdBank
 
-    return ThresholdBank.from_state(state)
+    return ThresholdBank.from_state(state, asset_calibration)
+
+
+def _asset_calibration(model: Any) -> Any:
+    """The model's per-asset calibration scores (a mapping), None when it has none (or is a stand-in)."""
+    return getattr(model, "asset_calibration", None)
 
 
 def _default_tracker(cfg: Config) -> Any:
@@ -94,8 +100,8 @@ class Daemon:
     def __init__(self, cfg: Config, *, flags: Flags | None = None, notifier: Notifier | None = None,
                  clients: Callable[[Config], tuple[Any, Any]] = _default_clients,
                  model_loader: Callable | None = None, resolver: Callable | None = None,
-                 make_bank: Callable[[Config, Any], Any] = _default_bank,
-                 bank_from_state: Callable[[dict], Any] = _default_bank_from_state,
+                 make_bank: Callable[[Config, Any, Any], Any] = _default_bank,
+                 bank_from_state: Callable[[dict, Any], Any] = _default_bank_from_state,
                  make_tracker: Callable[[Config], Any] = _default_tracker,
                  tracker_from_state: Callable[[dict], Any] = _default_tracker_from_state) -> None:
         self.cfg = cfg
@@ -171,8 +177,27 @@ class Daemon:
             return
         self.metrics.model_swaps.labels(outcome="swapped").inc()
         self.metrics.artifact.info({"version": new.version, "dim": str(new.dim)})
+        if self.bank is not None:
+            self.bank = self._rebase_bank(old, new)
         if hasattr(old, "close"):  # batches are scored within one turn, so no batch still searches the old index
             old.close()
+
+    def _rebase_bank(self, old: Any, new: Any) -> Any:
+        """A new version can bring per-asset calibration (``latentwatch assets add``, a refresh): the assets whose own
+        calibration changed restart from it (their scores now come from another reference); every other asset keeps
+        its threshold state, and assets not seen yet start from the new version's."""
+        old_cal, new_cal = _asset_calibration(old) or {}, _asset_calibration(new) or {}
+        if not old_cal and not new_cal:
+            return self.bank
+        state = self.bank.state()
+        stale = [a for a in state.get("assets", {})
+                 if (a in new_cal) != (a in old_cal) or (a in new_cal and not np.array_equal(new_cal[a], old_cal[a]))]
+        for a in stale:
+            state["assets"].pop(a, None)
+            state.get("sources", {}).pop(a, None)
+        if stale:
+            log.info("thresholds_restarted_for_new_asset_normals", assets=len(stale), version=new.version)
+        return self._bank_from_state(state, new_cal)
 
     # -- state ----------------------------------------------------------------------------------------------------
 
@@ -192,7 +217,14 @@ class Daemon:
         if isinstance(saved, dict):
             saved = checkpoint.upgrade_threshold_key(saved)
         if state is not None and saved == self._threshold_key():
-            self.bank = self._bank_from_state(state["thresholds"])
+            thresholds = state["thresholds"]
+            own = _asset_calibration(self.model.model) or {}
+            if own and state.get("artifact_version") != self.model.model.version:
+                # saved under another version: assets with their own normal now restart from it (their scores
+                # come from that reference); the rest keep their state
+                thresholds = {**thresholds, "assets": {a: s for a, s in thresholds.get("assets", {}).items()
+                                                       if a not in own}}
+            self.bank = self._bank_from_state(thresholds, own or None)
             self.tracker = self._tracker_from_state(state["episodes"])
             self._resume_at = _parse_offsets(state.get("committed", {}))
             log.info("checkpoint_restored", path=str(path), assets=len(state["thresholds"].get("assets", {})),
@@ -201,7 +233,7 @@ class Daemon:
         if state is not None:
             log.warning("checkpoint_ignored_threshold_config_changed", path=str(path),
                         saved=state.get("threshold_config"), now=self._threshold_key())
-        self.bank = self._make_bank(self.cfg, self.model.model.calibration)
+        self.bank = self._make_bank(self.cfg, self.model.model.calibration, _asset_calibration(self.model.model))
         self.tracker = self._make_tracker(self.cfg)
 
     def save_checkpoint(self) -> None:

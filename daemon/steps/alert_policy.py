@@ -64,7 +64,7 @@ class AlertPolicyStep(PassStep):
                 topic=w.topic[i], partition=partitions[i], offset=offsets[i], asset=asset, ts_ms=ts[i],
                 score=scores[i], components={k: v[i] for k, v in scored.components.items()}, threshold=threshold,
                 artifact_version=batch.model.version, neighbours=scored.neighbours[i].tolist(), episode=episode,
-                meta=w.meta[i])
+                meta=w.meta[i], reference=scored.reference_of(i), sensors=scored.sensors_of(i))
             batch.alerts.append((asset.encode(), value, episode["event"]))
             if episode["event"] != "update":  # opens and closes are rare; updates can come per window in a storm
                 log.info("alert", asset=asset, kind=episode["event"], episode_id=episode["episode_id"],

@@ -1,4 +1,5 @@
-"""Score the valid windows with the batch's model (``OnlineModel.score``); the daemon never computes a score."""
+"""Score the valid windows with the batch's model (``OnlineModel.score``, each window against its asset's own
+reference when the artifact has one); the daemon never computes a score."""
 from __future__ import annotations
 
 from daemon.batch import Batch
@@ -11,5 +12,5 @@ class ScoreStep(PassStep):
 
     def submit(self, batch: Batch) -> None:
         if batch.windows is not None and len(batch.windows):
-            batch.scored = batch.model.score(batch.windows.values)
+            batch.scored = batch.model.score(batch.windows.values, assets=batch.windows.asset)
         self.next_step.submit(batch)

@@ -87,6 +87,7 @@ class AssetReferences:
         self._shard_keys = {name: list(keys) for name, keys in shard_keys.items()}
         self._load_shard, self.exact_max = load_shard, exact_max
         self._loaded: dict[str, Shard] = {}
+        self._cal: dict[str, np.ndarray] = {}  # key -> calibration, kept without the shard's reference arrays
         self._refs: dict[str, Reference] = {}
         self._key_cache: dict[str, str | None] = {}
 
@@ -124,7 +125,15 @@ class AssetReferences:
         return ref
 
     def calibration(self, key: str) -> np.ndarray:
-        return self._shard(key).calibration(key)
+        """The key's calibration scores. A shard read only for these keeps just its calibration arrays (a bank
+        takes every asset's at start; the references wait until their assets send)."""
+        if key in self._cal:
+            return self._cal[key]
+        name = self._shard_of[key]
+        shard = self._loaded.get(name) or self._load_shard(name)
+        for k in shard.keys:
+            self._cal[k] = shard.calibration(k).copy()
+        return self._cal[key]
 
     def preload(self, partitions: set[int] | None = None) -> None:
         """Read the shards of these partitions now (all with None), e.g. on an assignment."""
@@ -150,6 +159,9 @@ class Calibrations(Mapping):
         if key not in self._refs._shard_of:
             raise KeyError(key)
         return self._refs.calibration(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._refs._shard_of
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._refs.keys)

@@ -24,7 +24,7 @@ def recs(values: list[bytes | None], topic: str = "t", partition: int = 0, start
 
 
 class StandInModel:
-    """Same surface as OnlineModel: version, dim, calibration, score(X) -> ScoredBatch. Score = max |x|."""
+    """Same surface as OnlineModel: version, dim, calibration, score(X, assets) -> ScoredBatch. Score = max |x|."""
 
     def __init__(self, dim: int = 4, version: str = "v-test", seed: int = 0) -> None:
         self.dim = dim
@@ -32,7 +32,7 @@ class StandInModel:
         self.calibration = np.abs(np.random.default_rng(seed).normal(size=2000))
         self.calls = 0
 
-    def score(self, X: np.ndarray) -> ScoredBatch:
+    def score(self, X: np.ndarray, assets=None) -> ScoredBatch:
         if X.ndim != 2 or X.shape[1] != self.dim or not np.isfinite(X).all():
             raise ValueError("bad batch")
         self.calls += 1
