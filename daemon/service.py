@@ -404,6 +404,22 @@ class Daemon:
         self._revoked_at = time.monotonic()
         self._subscribe()
 
+    def _commit_processed(self, code: int) -> int:
+        """Before an exit that needs a person (the dead-letter guard): commit the batches that went through the chain
+        and checkpoint the state that saw them, so a restart neither re-publishes their dead letters nor re-scores
+        their windows. Records still in the batcher were never decoded and stay uncommitted."""
+        try:
+            if self.commit_step.join(min(10.0, self.cfg.shutdown_timeout_s)):
+                self.save_checkpoint()
+            else:
+                log.error("commit_before_exit_timed_out", in_flight=self.commit_step.in_flight())
+        except DeliveryFailed as e:
+            log.critical("delivery_failed_stopping", error=str(e))
+            return EXIT_DELIVERY
+        except Exception:
+            log.exception("commit_before_exit_failed")
+        return code
+
     def _stop(self, clean: bool) -> bool:
         """Drain (when clean), checkpoint, close. True when everything in flight was committed."""
         self.phase = "stopping"
@@ -454,8 +470,8 @@ class Daemon:
                 self._turn()
         except DeadLetterLimitExceeded as e:
             log.critical("dead_letter_limit_exceeded_stopping", error=str(e),
-                         hint="the input or the model is wrong; nothing past the last commit was committed")
-            code = EXIT_DEAD_LETTER_LIMIT
+                         hint="the input or the model is wrong; what was processed is committed, the rest waits")
+            code = self._commit_processed(EXIT_DEAD_LETTER_LIMIT)
         except DeliveryFailed as e:
             log.critical("delivery_failed_stopping", error=str(e))
             code = EXIT_DELIVERY

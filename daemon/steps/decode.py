@@ -1,4 +1,5 @@
-"""Decode and validate a batch; route every rejected record to the dead-letter topic, then check the guard."""
+"""Decode and validate a batch; route every rejected record to the dead-letter topic, then check the guard (a batch
+that trips it still goes down the chain, so the daemon can commit it before it stops)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -8,7 +9,7 @@ import structlog
 
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
-from daemon.dead_letter import DeadLetterGuard
+from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded
 from daemon.decode import decode_batch
 from latentwatch.config import InputConfig
 
@@ -40,5 +41,11 @@ class DecodeStep(PassStep):
             bad[i] = True
         batch.dead_letters = len(decoded.rejected)
         batch.windows = decoded.windows
-        self.guard.observe(bad)
+        try:
+            self.guard.observe(bad)
+        except DeadLetterLimitExceeded:
+            # finish the batch before the daemon stops (exit 3) and commits it: its dead letters are sent already,
+            # and a restart at the last commit would publish them again and never commit its good windows
+            self.next_step.submit(batch)
+            raise
         self.next_step.submit(batch)

@@ -130,19 +130,41 @@ def test_restart_continues_from_the_committed_offsets_and_the_checkpoint(make_co
     assert all_committed(committed, end) and sum(end.values()) == 550
 
 
-def test_dead_letter_limit_stops_the_daemon_loudly(make_config, start_daemon, kafka_bootstrap):
+def test_dead_letter_limit_stops_the_daemon_loudly_after_committing_what_it_processed(make_config, start_daemon,
+                                                                                     kafka_bootstrap):
+    """Exit 3, with the batch that tripped the guard (and every one before it) committed and checkpointed: a restart
+    goes on from there, so no dead letter is published twice (under Restart=on-failure each restart re-published
+    the whole batch's, 600 -> 1,200 -> 1,800, and its good windows were never committed)."""
     from daemon.service import EXIT_DEAD_LETTER_LIMIT
 
-    path = make_config("dlqlimit", dead_letter={"max_bytes": 4096, "window": 100, "max_ratio": 0.5,
-                                                "max_consecutive": 30})
+    path = make_config("dlqlimit", batching={"max_records": 100, "max_wait_ms": 50, "max_in_flight": 2000},
+                       dead_letter={"max_bytes": 4096, "window": 100, "max_ratio": 0.5, "max_consecutive": 30})
     cfg = load_config(path)
     produce(kafka_bootstrap, cfg.kafka.input_topic,
-            good_windows(50, DIM, anomaly_every=0) + [(b"k", b"garbage")] * 200)
-    run = start_daemon(path)
-    run.thread.join(60)
-    assert run.rc == EXIT_DEAD_LETTER_LIMIT
+            good_windows(50, DIM, anomaly_every=0) + [(b"k", b"garbage")] * 400)
+
+    def run_until_the_guard_trips() -> tuple[dict[int, int], float]:
+        run = start_daemon(path)
+        run.thread.join(60)
+        assert run.rc == EXIT_DEAD_LETTER_LIMIT
+        d = run.daemon
+        processed = d.metrics.scored._value.get() + d.metrics.dead_letters.labels(reason="malformed_json")._value.get()
+        return {tp.partition: o for tp, o in d.committed.items()}, processed
+
+    first, processed_1 = run_until_the_guard_trips()
     committed, end = committed_and_end(kafka_bootstrap, cfg.kafka.group_id, cfg.kafka.input_topic)
-    assert sum(v or 0 for v in committed.values()) < sum(end.values())
+    assert {p: o for p, o in committed.items() if o} == first and sum(first.values()) == processed_1 > 0
+    assert sum(first.values()) < sum(end.values())  # it stopped: the rest waits for a person
+    dead_1 = read_all(kafka_bootstrap, cfg.kafka.dead_letter_topic)
+    assert all(int(dict(m.headers)["source_offset"]) < first[int(dict(m.headers)["source_partition"])]
+               for m in dead_1)  # a dead letter only for what was committed
+
+    second, processed_2 = run_until_the_guard_trips()  # what systemd would do without RestartPreventExitStatus
+    committed, _ = committed_and_end(kafka_bootstrap, cfg.kafka.group_id, cfg.kafka.input_topic)
+    assert sum(v or 0 for v in committed.values()) == sum(second.values()) == processed_1 + processed_2
+    dead = read_all(kafka_bootstrap, cfg.kafka.dead_letter_topic)
+    sources = [(dict(m.headers)["source_partition"], dict(m.headers)["source_offset"]) for m in dead]
+    assert len(dead) > len(dead_1) and len(set(sources)) == len(sources), "a dead letter was published twice"
 
 
 def test_sighup_reload_applies_live_settings_and_keeps_the_old_config_on_error(make_config, start_daemon,
