@@ -197,6 +197,9 @@ class ThresholdConfig:
     refit_every: int = D.REFIT_EVERY
     max_shape: float = D.MAX_SHAPE
     max_peak_ratio: float = D.MAX_PEAK_RATIO
+    persist_m: int = D.PERSIST_M
+    persist_n: int = D.PERSIST_N
+    release_windows: int = D.RELEASE_WINDOWS
     checkpoint_path: Path = Path("var/state/daemon-state.json")
     checkpoint_interval_s: float = 60.0
 
@@ -210,6 +213,9 @@ class ThresholdConfig:
         _require(self.refit_every >= 1, "refit_every", "an integer >= 1 (1: refit the GPD on every new peak)")
         _require(self.q < 1.0 - self.level, "q", "a risk below 1 - threshold.level")
         _require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
+        _require(self.persist_n >= 1, "persist_n", "an integer >= 1 (windows looked back on)")
+        _require(1 <= self.persist_m <= self.persist_n, "persist_m", "an integer in [1, threshold.persist_n]")
+        _require(self.release_windows >= 1, "release_windows", "an integer >= 1 (quiet windows that end an alarm)")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,11 @@ MAX_SHAPE = 0.5
 MAX_PEAK_RATIO = 5.0
 RELEASE_PEAK_RATIO = 2.0
 GUARD_PEAKS = 50
+# decisions on top of the threshold (pipelines/threshold/persistence.py): an alarm opens when PERSIST_M of the last
+# PERSIST_N windows pass the threshold and holds until RELEASE_WINDOWS in a row stay below it (1, 1, 1: raw alarms)
+PERSIST_M = 1
+PERSIST_N = 1
+RELEASE_WINDOWS = 1
 
 # episodes (pipelines/alerts/episodes.py, config section ``episodes``)
 QUIET_WINDOWS = 5

@@ -74,6 +74,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--table-from", type=Path, default=None, metavar="JSON",
                    help="run nothing: print the table of an existing JSON record (and write --markdown)")
     p.add_argument("--quiet", action="store_true", help="no per-run progress lines; the final table still prints")
+    p.add_argument("--protocol", choices=("ares", "skab"), default="ares",
+                   help="ares: the AUROC protocol above (default); skab: SKAB's leaderboard protocol through the "
+                        "daemon's decision path (docs/evaluation.md, SKAB section)")
+    p.add_argument("--skab-rows", type=_csv, default=["leaderboard", "deployment"], metavar="A,B",
+                   help="skab: leaderboard = (a) a model per file; deployment = (b) one anomaly-free model")
+    p.add_argument("--skab-subsets", type=_csv, default=["valve1", "valve2", "other"], metavar="A,B",
+                   help="skab: the subsets streamed (default: all three)")
 
 
 def canonical_line(args: argparse.Namespace) -> str:
@@ -209,7 +216,46 @@ def _progress(i: int, n: int, seconds: float, arr: Any, seed: int, rec: dict[str
             f"{m['epochs_run']} epochs {m['train_seconds']:.0f}s | {aucs}")
 
 
+def _skab(args: argparse.Namespace) -> int:
+    """SKAB's protocol with the settings of pipelines/evaluate/skab/settings.py (chosen on valve1 only)."""
+    import torch
+
+    from pipelines.evaluate.report import git_info
+    from pipelines.evaluate.skab.report import PROTOCOL, render, run_rows, write_markdown
+    from pipelines.evaluate.skab.runner import ROWS
+    from pipelines.evaluate.skab.settings import SkabSettings
+
+    unknown = [r for r in args.skab_rows if r not in ROWS]
+    if unknown:
+        print(f"latentwatch evaluate: unknown --skab-rows {unknown}; choose from {list(ROWS)}", file=sys.stderr)
+        return 2
+    torch.set_num_threads(max(1, args.threads))
+    out = Path("out/skab.json") if args.out == Path("out/evaluation.json") else args.out
+    line = shlex.join(["latentwatch", "evaluate", "--protocol", "skab", "--skab-rows", ",".join(args.skab_rows),
+                       "--skab-subsets", ",".join(args.skab_subsets), "--out", str(out)]
+                      + (["--markdown", str(args.markdown)] if args.markdown else []))
+    t0 = time.perf_counter()
+    say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    try:
+        rows = run_rows(args.skab_rows, SkabSettings(), args.skab_subsets, args.data_dir, say)
+    except ValueError as e:
+        print(f"latentwatch evaluate: {e}", file=sys.stderr)
+        return 2
+    text = render(rows, args.data_dir)
+    _write_json(out, {"command": {"line": line, "argv": list(sys.argv)}, "git": git_info(REPO),
+                      "environment": _environment(max(1, args.threads)), "protocol": PROTOCOL,
+                      "settings": SkabSettings().to_dict(), "seconds": round(time.perf_counter() - t0, 1),
+                      "rows": rows, "markdown": text})
+    print(text)
+    if args.markdown:
+        write_markdown(args.markdown, text)
+    print(f"wrote {out} in {time.perf_counter() - t0:.0f}s; command: {line}", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.protocol == "skab":
+        return _skab(args)
     if args.table_from is not None:
         return _table_from(args)
     import torch

@@ -1,0 +1,50 @@
+"""The daemon's threshold step decides through ``pipelines.threshold.persistence.decide``: a spike alone opens no
+episode, a fault that dips under its threshold stays one episode (real bank, real tracker, no Kafka)."""
+from __future__ import annotations
+
+import orjson
+
+from daemon.batch import Batch
+from daemon.decode import decode_batch
+from daemon.steps.alert_policy import AlertPolicyStep
+from daemon.steps.score import ScoreStep
+from daemon.steps.threshold import ThresholdStep
+from pipelines.alerts import EpisodeTracker
+from pipelines.threshold import ThresholdBank
+from pipelines.threshold.persistence import Persistence
+from tests.daemon.helpers import Rec, StandInModel, window
+from tests.daemon.test_alert_policy import Collect
+
+LOW, HIGH = [0.1] * 4, [50.0] * 4
+
+
+def _events(levels, persistence):
+    model = StandInModel()
+    bank = ThresholdBank("spot", model.calibration, q=1e-3, level=0.9)
+    tracker = EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=0)
+    out = Collect()
+    chain = ScoreStep(ThresholdStep(lambda: bank, AlertPolicyStep(lambda: tracker, lambda: bank, out),
+                                    lambda: persistence))
+    recs = [Rec("w", 0, i, b"a", window("a", ts=1_714_564_800_000 + i * 1000, values=v))
+            for i, v in enumerate(levels)]
+    b = Batch(records=recs)
+    b.model = model
+    b.windows = decode_batch(recs, 4, 1 << 20).windows
+    chain.submit(b)
+    return [(orjson.loads(v)["source"]["offset"], kind) for _, v, kind in out.batches[0].alerts], b
+
+
+def test_a_spike_alone_opens_nothing_with_persistence_and_an_episode_without():
+    levels = [LOW] * 3 + [HIGH] + [LOW] * 6
+    assert _events(levels, None)[0] == [(3, "open"), (5, "close")]
+    assert _events(levels, Persistence(m=3, n=5, release=3))[0] == []
+
+
+def test_a_fault_that_dips_stays_one_episode_and_the_batch_carries_the_decisions():
+    fault = [HIGH] * 4 + [LOW] * 2 + [HIGH] * 4  # dips under the threshold for 2 windows
+    levels = [LOW] * 3 + fault + [LOW] * 6
+    raw, _ = _events(levels, None)
+    assert [k for _, k in raw] == ["open", "close", "open", "close"]  # quiet_windows=2 splits it without hysteresis
+    held, batch = _events(levels, Persistence(m=2, n=3, release=3))
+    assert held == [(4, "open"), (16, "close")]
+    assert batch.alarms.tolist() == [False] * 4 + [True] * 11 + [False] * 4
