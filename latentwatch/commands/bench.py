@@ -15,6 +15,10 @@ BENCHES: dict[str, tuple[str, str]] = {
                 "windows/s of every scorer on 20k/100k/1M references vs the raw Annoy loop and PyOD, with recall"),
     "thresholds": ("pipelines.threshold.bench",
                    "SPOT/DSPOT: CPU per window by refit policy, and false alarms on held-out real normal windows"),
+    "explain": ("pipelines.bench.explain",
+                "how often an alert's first sensor is the one with an injected fault (real SKAB normal data)"),
+    "assets": ("pipelines.bench.assets",
+               "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only"),
     "e2e": ("daemon.bench_e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -91,9 +92,24 @@ def publish(root: Path, staged: Path, fields: dict[str, Any], make_current: bool
     return final
 
 
+_VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
+
+
+def version_dir(root: Path, version: str) -> Path:
+    """``root/versions/<version>`` for a plain version name; anything that could leave that folder (``..``, a
+    separator, an absolute path, a NUL) is refused before a path is built from it."""
+    if not isinstance(version, str) or not _VERSION_NAME.fullmatch(version) or version.strip(".") == "":
+        raise ArtifactError(f"{version!r} is not a plain version name (letters, digits, '.', '_', '+', '-'; no path)")
+    versions = Path(root) / "versions"
+    path = versions / version
+    if path.resolve().parent != versions.resolve():  # a symlinked version folder pointing elsewhere
+        raise ArtifactError(f"version {version!r} resolves outside {versions}")
+    return path
+
+
 def set_current(root: Path, version: str) -> Path:
     """Point `current` at an existing, verified version (publish and rollback both end here)."""
-    path = Path(root) / "versions" / version
+    path = version_dir(root, version)
     verify(path)
     pointer = {"version": version, "manifest_sha256": sha256_file(path / MANIFEST)}
     atomic_write(Path(root) / POINTER, json.dumps(pointer, sort_keys=True).encode())
@@ -104,15 +120,29 @@ def read_pointer(root: Path) -> dict[str, str]:
     p = Path(root) / POINTER
     try:
         pointer = json.loads(p.read_text())
-        return {"version": str(pointer["version"]), "manifest_sha256": str(pointer["manifest_sha256"])}
+        out = {"version": str(pointer["version"]), "manifest_sha256": str(pointer["manifest_sha256"])}
     except FileNotFoundError:
         raise ArtifactError(f"no current artifact: {p} does not exist (train or publish one first)") from None
     except (ValueError, KeyError, TypeError) as e:
         raise ArtifactError(f"current pointer {p} is malformed: {e}") from None
+    version_dir(root, out["version"])
+    return out
 
 
 def resolve_current(root: Path) -> Path:
-    return Path(root) / "versions" / read_pointer(root)["version"]
+    """The version folder the pointer names, once its name is plain and its manifest hashes to the pointer's
+    ``manifest_sha256`` (a file edited together with its manifest entry changes the manifest's hash); the files
+    are checked against the manifest when they are loaded (``verify``)."""
+    pointer = read_pointer(root)
+    path = version_dir(root, pointer["version"])
+    mpath = path / MANIFEST
+    try:
+        digest = sha256_file(mpath)
+    except OSError as e:
+        raise ArtifactError(f"current points to {pointer['version']!r}, but {mpath} cannot be read: {e}") from None
+    if digest != pointer["manifest_sha256"]:
+        raise ArtifactError(f"{mpath} does not match the sha256 recorded in the current pointer (tampered?)")
+    return path
 
 
 def list_versions(root: Path) -> list[str]:
