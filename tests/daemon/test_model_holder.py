@@ -128,3 +128,57 @@ def test_the_real_artifact_store_swaps_and_refuses_a_tampered_version(artifact_r
     victim.write_bytes(victim.read_bytes() + b"tampered")
     assert not h.maybe_swap(force=True)
     assert h().version == "v2-copy" and first.version != "v2-copy"
+
+
+def _copy_version(root, src, name):
+    import json
+    import shutil
+
+    dst = root / "versions" / name
+    shutil.copytree(src, dst)
+    manifest = json.loads((dst / "manifest.json").read_text())
+    manifest["version"] = name
+    (dst / "manifest.json").write_text(json.dumps(manifest))
+    return dst, manifest
+
+
+def test_a_file_edited_together_with_its_manifest_entry_is_refused_by_the_pointer_hash(artifact_root, tmp_path):
+    """Every file matches the (edited) manifest; only current.json's manifest_sha256 tells it was swapped."""
+    import hashlib
+    import json
+    import shutil
+
+    from pipelines.artifact.store import ArtifactError, resolve_current, set_current
+
+    root = tmp_path / "artifacts"
+    shutil.copytree(artifact_root, root)
+    v2, manifest = _copy_version(root, resolve_current(root), "v2")
+    set_current(root, "v2")
+    h = ModelHolder(root, None, 0.001)
+    assert h.load_initial().version == "v2"
+    v3, manifest = _copy_version(root, v2, "v3")
+    set_current(root, "v3")
+    victim = next(p for p in sorted(v3.iterdir()) if p.name.startswith("calibration"))
+    victim.write_bytes(victim.read_bytes() + b"x")
+    manifest["files"][victim.name] = hashlib.sha256(victim.read_bytes()).hexdigest()
+    (v3 / "manifest.json").write_text(json.dumps(manifest))  # after set_current: the pointer's hash is stale
+    assert not h.maybe_swap(force=True) and h().version == "v2"
+    with pytest.raises(ArtifactError, match="sha256 recorded in the current pointer"):
+        ModelHolder(root, None, 0.001).load_initial()  # and a daemon starting now refuses it (exit 2)
+
+
+@pytest.mark.parametrize("version", ["../../outside_version", "..", ".", "a/b", "/abs", "", "v1\x00"])
+def test_a_pointer_to_a_version_outside_the_root_is_refused(artifact_root, tmp_path, version):
+    import json
+    import shutil
+
+    from pipelines.artifact.store import ArtifactError, resolve_current, sha256_file
+
+    root = tmp_path / "root" / "artifacts"
+    shutil.copytree(artifact_root, root)
+    outside = tmp_path / "outside_version"  # a valid artifact, but not one of the root's versions
+    shutil.copytree(resolve_current(root), outside)
+    (root / "current.json").write_text(json.dumps({"version": version,
+                                                   "manifest_sha256": sha256_file(outside / "manifest.json")}))
+    with pytest.raises(ArtifactError, match="not a plain version name"):
+        ModelHolder(root, None, 0.001).load_initial()

@@ -126,3 +126,24 @@ def test_warm_up_does_the_one_time_search_work_before_the_first_batch(published)
     assert m.reference.index.method == "exact" and m.k not in m.reference.index._far_radius
     m.warm_up()
     assert m.k in m.reference.index._far_radius
+
+
+@pytest.mark.parametrize("version", ["../../outside_version", "../x", "..", ".", "a/b", "a\\b", "/etc", "", "\x00"])
+def test_pointer_and_set_current_refuse_a_version_that_is_not_a_plain_name(tmp_path, version):
+    (tmp_path / "current.json").write_text(json.dumps({"version": version, "manifest_sha256": "0" * 64}))
+    with pytest.raises(ArtifactError, match="not a plain version name"):
+        store.resolve_current(tmp_path)
+    with pytest.raises(ArtifactError, match="not a plain version name"):
+        store.set_current(tmp_path, version)
+
+
+def test_resolve_current_checks_the_manifest_against_the_pointer(published, tmp_path):
+    root, path = _copy(published, tmp_path)
+    assert store.resolve_current(root) == path
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["metrics"] = {"edited": True}
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="does not match the sha256 recorded in the current pointer"):
+        store.resolve_current(root)
+    with pytest.raises(ArtifactError, match="does not match the sha256 recorded in the current pointer"):
+        OnlineModel.load_current(root)
