@@ -53,7 +53,8 @@ def upgrade_threshold_key(saved: dict[str, Any]) -> dict[str, Any]:
     runaway guard existed they load under its defaults (their state has no guard history, which starts empty);
     ``absorb_after: null`` was the paper's rule, today's only one, so it is dropped, while any other value stays in
     the key, which then differs from today's and the checkpoint is refused (thresholds restart from calibration)."""
-    out = {"refit_every": 1, "max_shape": defaults.MAX_SHAPE, "max_peak_ratio": defaults.MAX_PEAK_RATIO, **saved}
+    out = {"refit_every": 1, "max_shape": defaults.MAX_SHAPE, "max_peak_ratio": defaults.MAX_PEAK_RATIO,
+           "persist_m": 1, "persist_n": 1, "release_windows": 1, **saved}  # before persistence: the raw alarm
     if "absorb_after" in out and out["absorb_after"] is None:
         del out["absorb_after"]
     return out

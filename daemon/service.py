@@ -73,6 +73,13 @@ def _asset_calibration(model: Any) -> Any:
     return getattr(model, "asset_calibration", None)
 
 
+def _persistence(cfg: Config, state: dict[str, Any] | None = None) -> Any:
+    """The decisions' persistence and hysteresis: restored from a checkpoint's state, else fresh from the config."""
+    from pipelines.threshold.persistence import Persistence
+
+    return Persistence.from_state(state) if state else Persistence.from_settings(cfg.threshold)
+
+
 def _default_tracker(cfg: Config) -> Any:
     from pipelines.alerts.episodes import EpisodeTracker
 
@@ -116,6 +123,7 @@ class Daemon:
         self.model = ModelHolder(cfg.artifact.root, cfg.artifact.path, cfg.artifact.check_interval_s,
                                  on_swap=self._on_swap, **holder_kw)
         self.bank: Any = None
+        self.persistence: Any = None
         self.tracker: Any = None
         self.consumer: Any = None
         self.producer: Any = None
@@ -139,7 +147,7 @@ class Daemon:
         self.commit_step = CommitStep(self.producer, self._commit, on_committed=self._on_committed)
         sink = SinkStep(self.producer, cfg.kafka.alert_topic, self.commit_step, self.record_limit)
         self.policy = AlertPolicyStep(lambda: self.tracker, lambda: self.bank, sink)
-        threshold = ThresholdStep(lambda: self.bank, self.policy)
+        threshold = ThresholdStep(lambda: self.bank, self.policy, lambda: self.persistence)
         score = ScoreStep(threshold)
         self.decode_step = DecodeStep(self.model, cfg.dead_letter.max_bytes, self._send_dead_letter, self.guard, score,
                                       on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc(),
@@ -204,7 +212,8 @@ class Daemon:
     def _threshold_key(self) -> dict[str, Any]:
         t = self.cfg.threshold
         return {"method": t.method, "q": t.q, "level": t.level, "depth": t.depth, "refit_every": t.refit_every,
-                "max_shape": t.max_shape, "max_peak_ratio": t.max_peak_ratio}
+                "max_shape": t.max_shape, "max_peak_ratio": t.max_peak_ratio, "persist_m": t.persist_m,
+                "persist_n": t.persist_n, "release_windows": t.release_windows}
 
     def _restore_state(self) -> None:
         path = self.cfg.threshold.checkpoint_path
@@ -226,6 +235,7 @@ class Daemon:
                                                        if a not in own}}
             self.bank = self._bank_from_state(thresholds, own or None)
             self.tracker = self._tracker_from_state(state["episodes"])
+            self.persistence = _persistence(self.cfg, state.get("persistence"))
             self._resume_at = _parse_offsets(state.get("committed", {}))
             log.info("checkpoint_restored", path=str(path), assets=len(state["thresholds"].get("assets", {})),
                      saved_at=state.get("saved_at"))
@@ -235,12 +245,14 @@ class Daemon:
                         saved=state.get("threshold_config"), now=self._threshold_key())
         self.bank = self._make_bank(self.cfg, self.model.model.calibration, _asset_calibration(self.model.model))
         self.tracker = self._make_tracker(self.cfg)
+        self.persistence = _persistence(self.cfg)
 
     def save_checkpoint(self) -> None:
         state = {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "artifact_version": self.model.model.version, "threshold_config": self._threshold_key(),
                  "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
-                 "thresholds": self.bank.state(), "episodes": self.tracker.state()}
+                 "thresholds": self.bank.state(), "episodes": self.tracker.state(),
+                 "persistence": self.persistence.state()}
         checkpoint.save(self.cfg.threshold.checkpoint_path, state)
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
 

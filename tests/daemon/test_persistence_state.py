@@ -1,0 +1,53 @@
+"""The daemon decides with its config's persistence and keeps that state in its checkpoint, so a restart decides
+the next windows exactly as an uninterrupted run would."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from daemon.service import Daemon
+from latentwatch.config import Config, ThresholdConfig
+from tests.daemon.helpers import StandInModel, StandInTracker
+from tests.daemon.test_service import RecordingConsumer, RecordingProducer
+
+
+def _daemon(tmp_path, **persist):
+    cfg = Config(threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "s.json",
+                                           **persist))
+    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
+               model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
+               make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
+    d.model.load_initial()
+    d._restore_state()
+    return d
+
+
+def test_the_persistence_state_survives_a_restart(tmp_path):
+    from pipelines.threshold.persistence import decide
+
+    kw = {"persist_m": 2, "persist_n": 3, "release_windows": 3}
+    scores = np.r_[np.full(5, 0.1), np.full(4, 50.0), np.full(2, 0.1), np.full(2, 50.0), np.full(6, 0.1)]
+    whole = _daemon(tmp_path / "w", **kw)
+    expected, _ = decide(whole.bank, whole.persistence, ["a"] * scores.size, scores)
+    first = _daemon(tmp_path, **kw)
+    head, _ = decide(first.bank, first.persistence, ["a"] * 10, scores[:10])
+    first.save_checkpoint()
+    assert json.loads((tmp_path / "s.json").read_text())["persistence"]["params"] == {"m": 2, "n": 3, "release": 3}
+    again = _daemon(tmp_path, **kw)
+    tail, _ = decide(again.bank, again.persistence, ["a"] * 9, scores[10:])
+    assert np.array_equal(np.r_[head, tail], expected) and expected.sum() == 9
+
+
+def test_a_checkpoint_from_before_persistence_restores_only_under_the_raw_alarm(tmp_path):
+    old = _daemon(tmp_path)
+    old.bank.process(["a"] * 50, np.linspace(0.0, 1.0, 50))
+    old.save_checkpoint()
+    state = json.loads((tmp_path / "s.json").read_text())
+    for key in ("persist_m", "persist_n", "release_windows"):
+        del state["threshold_config"][key]
+    del state["persistence"]
+    (tmp_path / "s.json").write_text(json.dumps(state))
+    assert _daemon(tmp_path).bank.assets == ["a"]
+    assert _daemon(tmp_path, persist_m=3, persist_n=5).bank.assets == []
