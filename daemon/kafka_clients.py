@@ -12,7 +12,14 @@ from latentwatch.config import KafkaConfig
 # and kafka-python leaves partitions that still have buffered records out of its next fetch, so records can sit
 # behind a parked request. At 2,000 windows/s that was the daemon's whole latency tail: produce-to-commit p99 601 ms
 # with 500 while every batch committed within 100 ms of leaving the batcher; 143 ms with 50 (bench e2e, same day).
-CONSUMER_DEFAULTS: dict[str, Any] = {"fetch_max_wait_ms": 50}
+#
+# A member that dies (kill -9) keeps its partitions until the broker's session timeout passes: kafka-python 3's default
+# session_timeout_ms is 45,000, so after every crash the group sat 45 s without a consumer. 10,000 (heartbeats every
+# 3,000, the broker's floor group.min.session.timeout.ms is 6,000) bounds that at 10 s; a daemon stalled past it (a
+# long GC, a frozen broker) is taken out of the group and rejoins. bootstrap_timeout_ms bounds each connection attempt
+# at start-up, so the retry loop (daemon/startup.py) reports and feeds the watchdog every few seconds.
+CONSUMER_DEFAULTS: dict[str, Any] = {"fetch_max_wait_ms": 50, "session_timeout_ms": 10_000,
+                                     "heartbeat_interval_ms": 3_000, "bootstrap_timeout_ms": 5_000}
 
 
 def consumer_settings(cfg: KafkaConfig) -> dict[str, Any]:
@@ -30,7 +37,7 @@ def consumer_settings(cfg: KafkaConfig) -> dict[str, Any]:
 
 # A micro-batch's alerts are flushed together, so the producer's own batches are as large as those; 256 KiB batches
 # (kafka-python's default is 16 KiB) halved the producer's CPU per alert in a burst of 800-byte alerts.
-PRODUCER_DEFAULTS: dict[str, Any] = {"batch_size": 262_144}
+PRODUCER_DEFAULTS: dict[str, Any] = {"batch_size": 262_144, "bootstrap_timeout_ms": 5_000}
 
 
 def producer_settings(cfg: KafkaConfig) -> dict[str, Any]:

@@ -5,8 +5,9 @@ batch keeps the model it was decoded with), pause or resume for backpressure, po
 chain, checkpoint if due. On SIGTERM/SIGINT it stops polling, pushes what it holds through the chain (flush alerts,
 flush the producer, commit), checkpoints, closes the clients and returns 0, all within ``shutdown_timeout_s``.
 
-Exit codes: 0 clean stop; 1 unexpected error or unfinished drain; 2 no model could be loaded; 3 the dead-letter
-guard tripped; 4 an alert or dead letter could not be delivered.
+Exit codes: 0 clean stop; 1 unexpected error, unfinished drain or no broker within kafka.connect_timeout_s; 2 no model
+could be loaded or an output topic is missing; 3 the dead-letter guard tripped (what was processed is committed);
+4 an alert or dead letter could not be delivered. systemd restarts 1 and 4, not 2 and 3 (a person must look).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from daemon.notify import Notifier
 from daemon.reload import merge_live
 from daemon.rebalance import Rebalance
 from daemon.signals import Flags, install, restore
+from daemon.startup import StopRequested, TopicMissing, check_topics, connect
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.batcher import Batcher
 from daemon.steps.commit import CommitStep, DeliveryFailed, Offsets, as_commit
@@ -376,15 +378,17 @@ class Daemon:
         self.model.load_initial()
         self.metrics.artifact.info({"version": self.model.model.version, "dim": str(self.model.model.dim)})
         self._restore_state()
-        self.consumer, self.producer = self._clients(self.cfg)
+        if self.cfg.http.enabled:  # before Kafka: while the broker is away /healthz says so (503 and why)
+            self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
+            log.info("http_listening", host=self.cfg.http.host, port=self.http.port)
+        self.consumer, self.producer = connect(lambda: self._clients(self.cfg), self.cfg.kafka,
+                                               self._waiting_for_kafka, self.flags.stop.wait)
+        check_topics(self.consumer, self.cfg.kafka)
         self.record_limit = record_limit(self.cfg.kafka)
         self._build_chain()
         gc.collect()
         gc.freeze()  # what start-up allocated (torch, the model, the reference) is never garbage: keep the
         # collector from walking it again in every full collection, a pause of tens of ms on the loop
-        if self.cfg.http.enabled:
-            self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
-            log.info("http_listening", host=self.cfg.http.host, port=self.http.port)
         # Metadata for the input topic before the first join: a group leader that joins without it assigns nothing
         # and may not notice the partitions later (seen with kafka-python 3 on a freshly created topic).
         partitions = self.consumer.partitions_for_topic(self.cfg.kafka.input_topic)
@@ -394,6 +398,11 @@ class Daemon:
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
         self.phase = "joining"
         self.started.set()
+
+    def _waiting_for_kafka(self, why: str) -> None:
+        self.phase = why
+        self.notifier.watchdog(time.monotonic())
+        log.warning("kafka_unavailable_retrying", reason=why)
 
     def _subscribe(self) -> None:
         self.rebalance = Rebalance(self.consumer, self._drain_for_revoke, self._discard, self._on_assigned)
@@ -472,10 +481,13 @@ class Daemon:
     def _run(self) -> int:
         try:
             self._start()
-        except Exception as e:
-            log.critical("start_failed", error=str(e), exc_info=True)
+        except StopRequested:
             self._stop(clean=False)
-            return EXIT_NO_MODEL if self.model.model is None else EXIT_ERROR
+            return EXIT_OK
+        except Exception as e:
+            log.critical("start_failed", error=str(e), exc_info=not isinstance(e, TopicMissing))
+            self._stop(clean=False)
+            return EXIT_NO_MODEL if self.model.model is None or isinstance(e, TopicMissing) else EXIT_ERROR
         code = EXIT_OK
         try:
             while not self.flags.stop.is_set():

@@ -143,9 +143,11 @@ class KafkaConfig:
     security: SecurityConfig = field(default_factory=SecurityConfig)
     consumer: dict[str, Any] = field(default_factory=dict)
     producer: dict[str, Any] = field(default_factory=dict)
+    connect_timeout_s: float = 120.0  # broker down at start: retry this long (under systemd's TimeoutStartSec 180)
 
     def check(self) -> None:
         _require(len(self.bootstrap_servers) > 0, "bootstrap_servers", "at least one host:port")
+        _require(self.connect_timeout_s >= 0, "connect_timeout_s", "a number of seconds >= 0")
         for s in self.bootstrap_servers:
             _require(bool(re.fullmatch(r"[^\s:]+:\d{1,5}", s)), "bootstrap_servers", f"host:port entries, got {s!r}")
         for name in ("input_topic", "alert_topic", "dead_letter_topic", "group_id", "client_id"):

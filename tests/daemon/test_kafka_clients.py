@@ -29,3 +29,16 @@ def test_consumer_fetch_wait_is_short_unless_the_config_says_otherwise(tmp_path)
     path.write_text("kafka:\n  bootstrap_servers: ['127.0.0.1:1']\n  group_id: g\n  consumer: {fetch_max_wait_ms: 200}\n")
     assert consumer_settings(write(tmp_path, "{}"))["fetch_max_wait_ms"] == 50
     assert consumer_settings(load_config(path).kafka)["fetch_max_wait_ms"] == 200
+
+
+def test_a_dead_member_leaves_the_group_in_10_s_not_kafka_pythons_45_unless_configured(tmp_path):
+    s = consumer_settings(write(tmp_path, "{}"))
+    assert (s["session_timeout_ms"], s["heartbeat_interval_ms"]) == (10_000, 3_000)
+    path = tmp_path / "long.yaml"
+    path.write_text("kafka:\n  bootstrap_servers: ['127.0.0.1:1']\n  consumer: {session_timeout_ms: 45000}\n")
+    assert consumer_settings(load_config(path).kafka)["session_timeout_ms"] == 45_000
+
+
+def test_each_connection_attempt_is_short_so_start_up_can_report_between_them(tmp_path):
+    assert consumer_settings(write(tmp_path, "{}"))["bootstrap_timeout_ms"] == 5_000
+    assert producer_settings(write(tmp_path, "{}"))["bootstrap_timeout_ms"] == 5_000

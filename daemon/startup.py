@@ -1,0 +1,68 @@
+"""Start-up against Kafka: connect with backoff while /healthz says why, then check the output topics exist.
+
+A broker that is down when the daemon starts is usually coming back (a reboot of both, a rolling restart): the
+clients are made again with backoff (0.5 s doubling to 5 s) for ``kafka.connect_timeout_s``, each attempt bounded by
+the clients' ``bootstrap_timeout_ms`` (5 s by default, ``daemon/kafka_clients.py``), while /healthz answers 503 with
+the attempt count and the last error and the systemd watchdog keeps being fed. A missing alert or dead-letter topic
+would otherwise block the first ``send`` for ``max_block_ms`` (60 s) and end in exit 1; it is a configuration error
+that a restart does not fix, so the daemon stops with exit 2 naming the topic.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, TypeVar
+
+from kafka.errors import KafkaError
+
+from latentwatch.config import KafkaConfig
+
+T = TypeVar("T")
+
+
+class BrokerUnavailable(RuntimeError):
+    """No broker answered within ``kafka.connect_timeout_s``."""
+
+
+class TopicMissing(RuntimeError):
+    """An output topic the config names does not exist (exit 2: a person must create it or fix the config)."""
+
+
+class StopRequested(Exception):
+    """SIGTERM while still connecting."""
+
+
+def connect(make: Callable[[], T], cfg: KafkaConfig, on_wait: Callable[[str], None],
+            wait: Callable[[float], bool], clock: Callable[[], float] = time.monotonic) -> T:
+    """``make()``, retried on Kafka errors with backoff until ``cfg.connect_timeout_s`` has passed. ``on_wait(why)``
+    runs before each pause; ``wait(seconds)`` pauses and returns True when the daemon was asked to stop."""
+    deadline, pause, attempts = clock() + cfg.connect_timeout_s, 0.5, 0
+    while True:
+        attempts += 1
+        try:
+            return make()
+        except KafkaError as e:
+            left = deadline - clock()
+            servers = ",".join(cfg.bootstrap_servers)
+            if left <= 0:
+                raise BrokerUnavailable(f"no Kafka broker answered on {servers} within kafka.connect_timeout_s "
+                                        f"{cfg.connect_timeout_s:g} ({attempts} attempts; last: {e})") from e
+            on_wait(f"connecting to Kafka on {servers}: attempt {attempts} failed ({e}); "
+                    f"retrying for {left:.0f} s more")
+            if wait(min(pause, left)):
+                raise StopRequested() from None
+            pause = min(2 * pause, 5.0)
+
+
+def check_topics(consumer: Any, cfg: KafkaConfig) -> None:
+    """Raise ``TopicMissing`` naming every output topic the broker does not have (one metadata request). A consumer
+    that lists no topics (the offline replay's in-memory one) is not checked."""
+    if not hasattr(consumer, "topics"):
+        return
+    existing = consumer.topics()
+    missing = [f"kafka.{key} {name!r}" for key, name in (("alert_topic", cfg.alert_topic),
+                                                         ("dead_letter_topic", cfg.dead_letter_topic))
+               if name not in existing]
+    if missing:
+        raise TopicMissing(f"{' and '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist on "
+                           f"{','.join(cfg.bootstrap_servers)}: create {'it' if len(missing) == 1 else 'them'} "
+                           "(the daemon does not create topics) or fix the config")
