@@ -19,7 +19,7 @@ from pipelines.artifact.store import ArtifactError, read_pointer, verify
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.model.frozen import FrozenModel
 from pipelines.reference.build import Reference
-from pipelines.reference.fleet import AssetReferences
+from pipelines.reference.fleet import AssetReferences, gather
 from pipelines.scorers import Encoded, Scorer
 
 GLOBAL = "global"
@@ -132,25 +132,34 @@ class OnlineModel:
         when the artifact has one, else the global one."""
         Xs, z, xhat, err = self.model.encode(X)
         B, width = len(err), min(self.k, MAX_NEIGHBOURS)
-        score = np.empty(B, dtype=np.float64)
-        components: dict[str, np.ndarray] = {}
-        neighbours = np.full((B, width), -1, dtype=np.int64)
-        share = np.zeros((B, len(self.sensor_names)), dtype=np.float64)
+        groups = self.groups_of(assets, B)
         used = np.full(B, GLOBAL, dtype=object)
-        for key, rows in self.groups_of(assets, B).items():
+        if len(groups) == 1:  # one reference for the whole batch: score against it directly
+            key = next(iter(groups))
             ref = self.reference if key is None else self.assets.reference(key)
             k = neighbours_needed(ref, self.scorer)
-            idx, dist = ref.neighbours(z[rows], k)
-            enc = Encoded(x=Xs[rows], z=z[rows], xhat=xhat[rows], err=err[rows], nbr_idx=idx, nbr_dist=dist)
-            res = self.scorer.score(enc, ref, self.model.decode)
-            score[rows] = res.score
-            for name, v in res.components.items():
-                components.setdefault(name, np.zeros(B, dtype=np.float64))[rows] = v
-            m = min(width, k)
-            neighbours[rows, :m] = ref.window_ids[idx[:, :m]]
-            share[rows] = explain.shares(Xs[rows], xhat[rows], idx, ref, self.groups, ref.k)
+            idx, dist = ref.neighbours(z, k)
+            ids = ref.window_ids
+        else:  # one neighbour search per reference (a C call each), then one scorer call for the batch
+            parts, rows = [], []
+            for key, r in groups.items():
+                ref = self.reference if key is None else self.assets.reference(key)
+                parts.append((ref, ref.neighbours(z[r], neighbours_needed(ref, self.scorer))))
+                rows.append(r)
+            k = neighbours_needed(parts[0][0], self.scorer)
+            ref, idx, dist = gather(parts, rows, B, self.groups, k)
+            ids = ref.window_ids
+        for key, r in groups.items():
             if key is not None:
-                used[rows] = f"asset:{key}"
+                used[r] = f"asset:{key}"
+        enc = Encoded(x=Xs, z=z, xhat=xhat, err=err, nbr_idx=idx, nbr_dist=dist)
+        res = self.scorer.score(enc, ref, self.model.decode)
+        score = np.asarray(res.score, dtype=np.float64)
+        components = {name: np.asarray(v, dtype=np.float64) for name, v in res.components.items()}
+        neighbours = np.full((B, width), -1, dtype=np.int64)
+        m = min(width, k)
+        neighbours[:, :m] = ids[idx[:, :m]]
+        share = explain.shares(Xs, xhat, idx, ref, self.groups, ref.k)
         top_idx, top_share = explain.top(share)
         return ScoredBatch(score=score, components=components, neighbours=neighbours,
                            reference=used.tolist(), sensors=top_idx, sensor_shares=top_share,

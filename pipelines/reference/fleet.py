@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.reference.build import Reference
+from pipelines.reference.build import Reference, group_sums
 from pipelines.reference.partition import partition_of
 from pipelines.reference.search import DEFAULT_EXACT_MAX, NeighbourIndex
 
@@ -168,3 +168,60 @@ class Calibrations(Mapping):
 
     def __len__(self) -> int:
         return len(self._refs)
+
+
+@dataclass
+class Gathered:
+    """The neighbours of a batch's windows, gathered from several references into one reference-like object.
+
+    Window i's neighbours are items i*k .. i*k + k - 1 (``nbr_idx``); every per-item array the scorers and the
+    explanation read (err, kdist, lrd, latents, group_err, window_ids) holds those items' values, and
+    ``dist_floor`` is per window [B, 1], so one scorer call serves a batch whose windows use different references.
+    ``group_err`` is per explanation group (``err_groups`` = the feature -> group map of the batch)."""
+
+    err: np.ndarray
+    kdist: np.ndarray
+    lrd: np.ndarray
+    latents: np.ndarray
+    group_err: np.ndarray
+    err_groups: np.ndarray
+    window_ids: np.ndarray
+    dist_floor: np.ndarray
+    k: int
+
+    def reach(self, nbr_idx: np.ndarray, nbr_dist: np.ndarray) -> np.ndarray:
+        return np.maximum(np.maximum(self.kdist[nbr_idx], nbr_dist), self.dist_floor)
+
+
+def gather(parts: list[tuple[Reference, np.ndarray]], rows: list[np.ndarray], B: int, groups: np.ndarray,
+           k: int) -> tuple[Gathered, np.ndarray, np.ndarray]:
+    """(Gathered over every part, nbr_idx [B, k] into it, nbr_dist [B, k]) from (reference, neighbours (idx, dist))
+    per group of rows; every reference must give at least k neighbours and share the reference k."""
+    G = int(groups.max()) + 1
+    n = B * k
+    err, kdist, lrd = np.empty(n), np.empty(n), np.empty(n)
+    latents, group_err = None, np.zeros((n, G), dtype=np.float32)
+    window_ids = np.empty(n, dtype=np.int64)
+    floor = np.empty((B, 1))
+    dist_all = np.empty((B, k))
+    ref_k = {ref.k for ref, _ in parts}
+    if len(ref_k) != 1:
+        raise ValueError(f"references of one batch must share k, got {sorted(ref_k)}")
+    for (ref, (idx, dist)), r in zip(parts, rows):
+        idx = idx[:, :k]
+        pos = (r[:, None] * k + np.arange(k)[None, :]).ravel()
+        flat = idx.ravel()
+        err[pos], kdist[pos], lrd[pos] = ref.err[flat], ref.kdist[flat], ref.lrd[flat]
+        if latents is None:
+            latents = np.empty((n, ref.latents.shape[1]), dtype=np.float32)
+        latents[pos] = ref.latents[flat]
+        window_ids[pos] = ref.window_ids[flat]
+        if ref.group_err is not None:
+            cols = np.zeros(ref.group_err.shape[1], dtype=np.int64)
+            cols[ref.err_groups] = groups
+            group_err[pos] = group_sums(ref.group_err[flat], cols)
+        floor[r] = ref.dist_floor
+        dist_all[r] = dist[:, :k]
+    g = Gathered(err=err, kdist=kdist, lrd=lrd, latents=latents, group_err=group_err, err_groups=groups,
+                 window_ids=window_ids, dist_floor=floor, k=ref_k.pop())
+    return g, np.arange(n, dtype=np.int64).reshape(B, k), dist_all
