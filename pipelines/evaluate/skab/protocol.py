@@ -31,21 +31,27 @@ class FileStream:
     name: str
     fit_rows: np.ndarray  # the raw rows 0..399 [400, channels]
     X_fit: np.ndarray  # windows ending on rows < 400
-    X_test: np.ndarray  # windows ending on rows 400 ... n-1, in order
-    ts: np.ndarray  # int64 seconds of the test rows
+    X_test: np.ndarray  # the streamed windows, in order: ending on rows 400 ... n-1 (or on every row, whole=True)
+    ts: np.ndarray  # int64 seconds of the decided rows: `lead` rows without a window, then one row per window
     anomaly: np.ndarray
     changepoint: np.ndarray
+    lead: int = 0  # leading decided rows no window ends on (whole=True: the first L - 1 rows), never flagged
 
 
-def file_stream(run: SkabRun, s: SkabSettings) -> FileStream:
+def file_stream(run: SkabRun, s: SkabSettings, whole: bool = False) -> FileStream:
+    """The file's fit windows and what is streamed: its test windows, or (``whole``, the convention of SKAB's own
+    notebooks, whose leaderboard FAR counts every row of a file) every window from its first row on, the fit
+    windows scored in-sample like theirs, rows before the first full window decided 0."""
     if s.length > FIT_ROWS:
         raise ValueError(f"window length {s.length} exceeds the {FIT_ROWS} fit rows")
     W = window_vectors(run.values, s.length, 1, s.mode)
     ends = window_end_index(len(run), s.length, 1)
     fit, test = ends < FIT_ROWS, ends >= FIT_ROWS
-    rows = ends[test]
-    return FileStream(run.name, np.asarray(run.values[:FIT_ROWS]), W[fit], W[test], run.timestamps[rows].astype(np.int64),
-                      np.asarray(run.anomaly[rows]), np.asarray(run.changepoint[rows]))
+    streamed, lead = (np.ones(len(ends), dtype=bool), s.length - 1) if whole else (test, 0)
+    rows = np.r_[np.arange(lead), ends[streamed]]
+    return FileStream(run.name, np.asarray(run.values[:FIT_ROWS]), W[fit], W[streamed],
+                      run.timestamps[rows].astype(np.int64), np.asarray(run.anomaly[rows]),
+                      np.asarray(run.changepoint[rows]), lead)
 
 
 def make_bank(calibration: np.ndarray, s: SkabSettings) -> ThresholdBank:
@@ -89,6 +95,7 @@ def run_stream(scores: np.ndarray, bank: ThresholdBank, persistence: Persistence
 
 def decisions(stream: FileStream, result: StreamResult, flagged: str) -> FileDecisions:
     flags = {"alarmed": result.alarmed, "episode": result.in_episode}[flagged]
+    flags = np.r_[np.zeros(stream.lead, dtype=bool), flags]
     return FileDecisions(stream.name, stream.ts, stream.anomaly, stream.changepoint, flags)
 
 
@@ -98,4 +105,4 @@ def stream_file(calibration: np.ndarray, scores: np.ndarray, stream: FileStream,
     persistence = Persistence(s.m, s.n, s.release)
     tracker = EpisodeTracker(quiet_windows=s.quiet_windows, quiet_seconds=None, max_duration_s=None,
                              update_every=0)
-    return run_stream(scores, bank, persistence, tracker, f"skab/{stream.name}", stream.ts)
+    return run_stream(scores, bank, persistence, tracker, f"skab/{stream.name}", stream.ts[stream.lead:])

@@ -26,11 +26,11 @@ PROTOCOL = {
 
 
 def run_rows(rows: Sequence[str], s: SkabSettings, subsets: Sequence[str] = SUBSETS, data_dir: str | None = None,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[str], None] | None = None, whole: bool = False) -> dict[str, Any]:
     runs = select_runs(data_dir, subsets)
     out: dict[str, Any] = {}
     for row in rows:
-        results = stream_all(prepare(row, s, runs, data_dir, progress), s)
+        results = stream_all(prepare(row, s, runs, data_dir, progress, whole), s)
         out[row] = {fl: report(results, fl) for fl in FLAGGED}
         out[row]["per_file"] = per_file(results)
     return out

@@ -35,7 +35,7 @@ def select_runs(data_dir: str | None, subsets: Sequence[str]) -> list[SkabRun]:
 
 
 def prepare(row: str, s: SkabSettings, runs: Sequence[SkabRun], data_dir: str | None = None,
-            progress: Callable[[str], None] | None = None) -> list[Prepared]:
+            progress: Callable[[str], None] | None = None, whole: bool = False) -> list[Prepared]:
     """Each file's stream and OnlineModel for row "leaderboard" (a) or "deployment" (b)."""
     if row not in ROWS:
         raise ValueError(f"unknown row {row!r}; choose from {list(ROWS)}")
@@ -46,7 +46,7 @@ def prepare(row: str, s: SkabSettings, runs: Sequence[SkabRun], data_dir: str | 
     out = []
     for r in runs:
         t0 = time.perf_counter()
-        stream = file_stream(r, s)
+        stream = file_stream(r, s, whole)
         if base is None:
             online = leaderboard_model(stream.X_fit, s, r.name, stream.fit_rows)
         else:
@@ -76,8 +76,8 @@ def report(results: Sequence[tuple[FileStream, StreamResult]], flagged: str) -> 
 def per_file(results: Sequence[tuple[FileStream, StreamResult]]) -> list[dict]:
     out = []
     for st, res in results:
-        a = st.anomaly != 0
-        out.append({"file": st.name, "test_rows": int(len(st.ts)), "anomalous": int(a.sum()),
+        a = st.anomaly[st.lead:] != 0
+        out.append({"file": st.name, "rows": int(len(st.ts)), "anomalous": int(a.sum()),
                     "alarmed": int(res.alarmed.sum()), "in_episode": int(res.in_episode.sum()),
                     "episodes": res.episodes, "alarmed_in_fault": int((res.alarmed & a).sum()),
                     "score_median_normal": float(np.median(res.scores[~a])) if (~a).any() else None,
