@@ -10,6 +10,7 @@ from pipelines.data import resolve_data_dir
 from pipelines.evaluate.skab.runner import FLAGGED, per_file, prepare, report, select_runs, stream_all
 from pipelines.evaluate.skab.settings import FIT_ROWS, SUBSETS, SkabSettings
 
+ROW_LETTER = {"leaderboard": "(a)", "deployment": "(b)"}
 ROW_TITLES = {"leaderboard": "latentwatch (a) per-file model", "deployment": "latentwatch (b) anomaly-free model"}
 PROTOCOL = {
     "files": "the 34 labelled files of valve1, valve2, other; anomaly-free.csv is not a test file",
@@ -88,7 +89,7 @@ def detail_table(rows: dict[str, Any]) -> str:
                 r = res[fl][part]
                 b, f = r["binary"], r["faults"]
                 delay = "-" if f["median_delay_s"] is None else f"{f['median_delay_s']:.0f}"
-                head.append(f"| {row[0]} | {fl} | {part} | {b['f1']:.3f} | {b['far']:.2f} | {b['mar']:.2f} | "
+                head.append(f"| {ROW_LETTER[row]} | {fl} | {part} | {b['f1']:.3f} | {b['far']:.2f} | {b['mar']:.2f} | "
                             f"{r['nab']['standard']:.2f} | {f['detected']}/{f['of']} | {delay} | "
                             f"{f['false_episodes_per_1000_normal']:.2f}")
     return "\n".join(head)
