@@ -1,4 +1,4 @@
-"""`latentwatch evaluate --protocol skab`: run the rows, keep the JSON record, render SKAB's tables with ours in them."""
+"""`latentwatch evaluate --protocol skab`: run the rows, keep the record, render SKAB's tables with ours in them."""
 from __future__ import annotations
 
 import re
