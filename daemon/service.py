@@ -134,6 +134,7 @@ class Daemon:
         self.phase = "starting"
         self.last_poll = 0.0
         self.committed: Offsets = {}
+        self.record_limit = record_limit(cfg.kafka)  # alerts and dead letters are cut to fit it
         self._resume_at: dict[tuple[str, int], int] = {}
         self._revoked_at: float | None = None
         self.paused = False
@@ -265,9 +266,14 @@ class Daemon:
             return False, self.phase
         if self.assignment is None:
             return False, "waiting for a partition assignment"
-        stalled = time.monotonic() - self.last_poll
-        if stalled > max(30.0, 3 * self.cfg.batching.max_wait_ms / 1000):
+        now = time.monotonic()
+        stalled = now - self.last_poll
+        if stalled > max(self.cfg.http.unhealthy_after_s, 3 * self.cfg.batching.max_wait_ms / 1000):
             return False, f"no poll for {stalled:.0f}s"
+        waiting = self.commit_step.waiting_s(now)
+        if waiting > self.cfg.http.unhealthy_after_s:
+            return False, (f"{self.commit_step.in_flight()} windows waiting {waiting:.0f}s to be committed: "
+                           f"{self.commit_step.last_failure or 'flushing'}")
         return True, f"consuming {len(self.assignment)} partition(s)" + self.guards.health_note()
 
     def _on_assigned(self, assigned: set) -> None:
@@ -379,12 +385,13 @@ class Daemon:
         self.metrics.artifact.info({"version": self.model.model.version, "dim": str(self.model.model.dim)})
         self._restore_state()
         if self.cfg.http.enabled:  # before Kafka: while the broker is away /healthz says so (503 and why)
-            self.http = HealthServer(self.cfg.http.host, self.cfg.http.port, self.health, self.metrics.render).start()
+            h = self.cfg.http
+            self.http = HealthServer(h.host, h.port, self.health, self.metrics.render, max_connections=h.max_connections,
+                                     request_timeout_s=h.request_timeout_s).start()
             log.info("http_listening", host=self.cfg.http.host, port=self.http.port)
         self.consumer, self.producer = connect(lambda: self._clients(self.cfg), self.cfg.kafka,
                                                self._waiting_for_kafka, self.flags.stop.wait)
         check_topics(self.consumer, self.cfg.kafka)
-        self.record_limit = record_limit(self.cfg.kafka)
         self._build_chain()
         gc.collect()
         gc.freeze()  # what start-up allocated (torch, the model, the reference) is never garbage: keep the

@@ -281,11 +281,21 @@ class InputConfig:
 
 @dataclass(frozen=True)
 class HttpConfig:
+    """/healthz and /metrics. /healthz turns 503 once the loop has not polled, or the oldest uncommitted batch has
+    waited, for ``unhealthy_after_s``; at most ``max_connections`` requests are served at once, each given up after
+    ``request_timeout_s``."""
+
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = 9464
+    unhealthy_after_s: float = 30.0
+    max_connections: int = 8
+    request_timeout_s: float = 5.0
 
     def check(self) -> None:
+        _require(self.unhealthy_after_s > 0, "unhealthy_after_s", "a positive number of seconds")
+        _require(self.max_connections > 0, "max_connections", "a positive integer")
+        _require(self.request_timeout_s > 0, "request_timeout_s", "a positive number of seconds")
         _require(0 <= self.port <= 65535, "port", "a TCP port in 0..65535 (0 picks a free one)")
         _require(bool(self.host), "host", "a host name or address")
 

@@ -9,6 +9,9 @@ The order, every time:
 A flush that does not finish within ``flush_timeout_s`` (broker away) leaves the batches pending; the loop keeps
 polling (paused past ``max_in_flight``) and retries in ``poll``. A send that failed is fatal: the daemon stops
 without committing, and a restart reprocesses from the last commit (at-least-once; alert ids repeat).
+
+``waiting_s`` (how long the oldest uncommitted batch has waited) and ``last_failure`` are what /healthz reports: a
+frozen broker shows as commits that keep failing, not as a daemon that stopped polling.
 """
 from __future__ import annotations
 
@@ -53,10 +56,15 @@ class CommitStep:
         self.flush_timeout_s = flush_timeout_s
         self.on_committed = on_committed or (lambda batches, offsets: None)
         self.pending: list[Batch] = []
+        self.last_failure: str | None = None  # why the last attempt did not commit; None after a commit
         self.defer = False  # set while draining on the consumer's IO thread, where only take_flushed may commit
 
     def in_flight(self) -> int:
         return sum(len(b) for b in self.pending)
+
+    def waiting_s(self, now: float | None = None) -> float:
+        """Seconds the oldest uncommitted batch has waited since it left the batcher (0 with nothing pending)."""
+        return ((time.monotonic() if now is None else now) - self.pending[0].started) if self.pending else 0.0
 
     def submit(self, batch: Batch) -> None:
         self.pending.append(batch)
@@ -109,12 +117,14 @@ class CommitStep:
     def _complete(self, timeout_s: float) -> bool:
         start = time.monotonic()
         if not self._flush(timeout_s):
+            self.last_failure = "the producer did not flush in time (broker away or slow)"
             return False
         offsets = merge_offsets(self.pending)
         try:
             self.commit(offsets, max(0.5, timeout_s - (time.monotonic() - start)))
         except KafkaTimeoutError:
             log.warning("commit_timed_out", partitions=len(offsets))
+            self.last_failure = "the offset commit timed out"
             return False
         except CommitFailedError as e:
             log.warning("commit_rejected_after_rebalance", error=str(e), partitions=len(offsets))
@@ -122,7 +132,9 @@ class CommitStep:
             if not e.retriable:
                 raise
             log.warning("commit_failed_retrying", error=repr(e), partitions=len(offsets))
+            self.last_failure = f"the offset commit failed: {e!r}"
             return False
         done, self.pending = self.pending, []
+        self.last_failure = None
         self.on_committed(done, offsets)
         return True

@@ -63,3 +63,41 @@ def test_a_missing_output_topic_stops_the_start_with_exit_2_naming_it(make_confi
             check_topics(consumer, cfg.kafka)
     finally:
         consumer.close()
+
+
+def _broker_pid() -> int:
+    import os
+    from pathlib import Path
+
+    data = Path(os.environ.get("LATENTWATCH_KAFKA_DATA", Path(__file__).resolve().parents[2] / "var" / "kafka"))
+    return int((data / "kafka.pid").read_text())
+
+
+def test_healthz_turns_503_while_commits_fail_on_a_frozen_broker_and_200_after(make_config, start_daemon,
+                                                                               kafka_bootstrap):
+    """The broker frozen (SIGSTOP) under load: /healthz stayed 200 while 50 commits timed out."""
+    import os
+    import signal
+
+    path = make_config("frozen", http={"enabled": True, "port": 0, "unhealthy_after_s": 3})
+    cfg = load_config(path)
+    produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(20_000, DIM, anomaly_every=0))
+    run = start_daemon(path)
+    d = run.daemon
+    run.wait_for(lambda: d.metrics.scored._value.get() >= 500, what="scoring under way")
+    assert _healthz(d.http.port)[0] == 200
+    pid = _broker_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        seen: list = []
+
+        def unhealthy() -> bool:
+            h = _healthz(d.http.port)
+            seen.append(h)
+            return h is not None and h[0] == 503
+        run.wait_for(unhealthy, timeout=30, what="503 while the broker is frozen")
+        assert "to be committed" in seen[-1][1], seen[-1]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    run.wait_for(lambda: (_healthz(d.http.port) or (0,))[0] == 200, timeout=90, what="healthy again")
+    assert run.stop() == 0
