@@ -76,6 +76,16 @@ class ThresholdBank:
         return list(self._detectors)
 
     @property
+    def calibration_shape(self) -> float:
+        """The GPD shape of the shared calibration fit (at most ``max_shape``)."""
+        return self._proto.gamma
+
+    @property
+    def calibration_peaks(self) -> np.ndarray:
+        """The shared calibration's excesses over t (what ``calibration_shape`` was fitted to)."""
+        return self._proto.peaks
+
+    @property
     def calibrated_assets(self) -> list[str]:
         """Assets that have calibration scores of their own (whether or not they were enough)."""
         return list(self._asset_cal)

@@ -48,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--windows", type=int, default=200_000, help="windows in the synthetic speed part")
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--refit-every", default="1,10", help="refit policies to compare (default 1,10)")
+    p.add_argument("--skab-split", default="time", choices=("time", "seeded"),
+                   help="SKAB calibration split: time (each run's last 20 %%, as `latentwatch train`) or seeded")
     p.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
     p.add_argument("--out", default="out/bench-thresholds.json", metavar="FILE")
 
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {method:5s} refit_every={rf:<3d} {r['us_per_window']:6.2f} us CPU/window "
                   f"({r['windows_per_cpu_s']:,.0f} per CPU s), alarm rate {r['alarm_rate']:.1e}")
     for name in [d for d in args.datasets.split(",") if d]:
-        stream = load_stream(name, args.data_dir, seed=args.seed)
+        stream = load_stream(name, args.data_dir, seed=args.seed, skab_split=args.skab_split)
         result["fits"][name] = {"calibration": len(stream.calibration), "windows": len(stream.scores),
                                 "assets": len(set(stream.assets)), "fit_seconds": round(stream.fit_seconds, 1)}
         print(f"false alarms on {name}: {len(stream.scores)} held-out normal windows, {len(set(stream.assets))} "
@@ -85,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
                     result["false_alarms"].append(r)
                     print(f"  {method:5s} q={q:.0e} refit_every={rf:<3d} {r['alarms']:6d} alarms  rate "
                           f"{r['rate']:.2e} = {r['rate_over_q']:7.2f} q  (95% {r['ci95'][0]:.1e}-"
-                          f"{r['ci95'][1]:.1e})  {r['us_per_window']:.2f} us/window")
+                          f"{r['ci95'][1]:.1e})  {r['us_per_window']:.2f} us/window  calibration shape "
+                          f"{r['calibration_shape']:.3f} (unbounded {r['calibration_shape_unbounded']:.3f}), "
+                          f"guard trips {r['guard_trips']}, held {r['held_at_end']}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str) + "\n")

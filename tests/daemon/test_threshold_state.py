@@ -3,6 +3,7 @@ logged, counted, shown in /healthz and written as a refresh request."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from kafka.structs import TopicPartition
 
 from daemon.service import Daemon
 from daemon.threshold_guard import REQUEST_FILE
-from latentwatch.config import Config, ThresholdConfig
-from tests.daemon.helpers import StandInModel, StandInTracker
+from latentwatch.config import Config, HttpConfig, ThresholdConfig
+from tests.daemon.helpers import Rec, StandInModel, StandInTracker, window
 from tests.daemon.test_service import RecordingConsumer, RecordingProducer
 
 
@@ -66,23 +67,34 @@ def test_a_checkpoint_of_the_papers_rule_loads_one_that_absorbed_alarms_is_refus
     assert warning["saved"]["absorb_after"] == 30 and "absorb_after" not in warning["now"]
 
 
-def test_a_tripped_guard_is_logged_counted_in_health_and_requests_a_refresh(tmp_path):
-    d = daemon(tmp_path, method="spot", q=1e-3)
-    t, z = d.bank.detector("pump").t, d.bank.detector("pump").z
-    d.bank.process(["pump"] * 60, np.full(60, (t + z) / 2))  # every window a peak: normal has moved
-    d.consumer = RecordingConsumer([])
-    d.phase, d.assignment, d.last_poll = "consuming", {TopicPartition("in", 0)}, time.monotonic()
-    with structlog.testing.capture_logs() as logs:
-        d._on_committed([], {})
-    (line,) = [e for e in logs if e["event"] == "threshold_guard_tripped"]
-    assert line["asset"] == "pump" and line["kind"] == "peak_rate" and "normal has moved" in line["reason"]
-    assert d.metrics.threshold_guard_trips.labels(kind="peak_rate")._value.get() == 1
-    assert d.metrics.thresholds_held._value.get() == 1
+def test_a_tripped_guard_is_logged_counted_in_health_and_requests_a_refresh(tmp_path, capsys):
+    """The whole loop with recording clients: 80 windows whose score (max |x|, StandInModel) sits between t and
+    z_q, so every window is a peak and SPOT's guard trips; after the commit the daemon reports it."""
+    probe = daemon(tmp_path, method="spot", q=1e-3).bank.detector("pump")
+    mid = (probe.t + probe.z) / 2
+    recs = [Rec("in", 0, i, b"pump", window("pump", ts=1_000_000 + i, values=[mid] * 4)) for i in range(80)]
+    consumer, producer = RecordingConsumer(recs), RecordingProducer()
+    cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(
+        method="spot", q=1e-3, checkpoint_path=tmp_path / "state" / "daemon-state.json"))
+    d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
+               resolver=lambda root: Path("/a/versions/v"), make_tracker=lambda c: StandInTracker(),
+               tracker_from_state=StandInTracker.from_state)
+    t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
+    t.start()
+    deadline = time.monotonic() + 20
+    while not (d.committed.get(TopicPartition("in", 0)) == 80 and d.guards.held) and time.monotonic() < deadline:
+        time.sleep(0.01)
     ok, reason = d.health()
+    d.flags.request_stop("test")
+    t.join(10)
+    out = capsys.readouterr()
+    logs = [json.loads(x) for x in (out.err + out.out).splitlines() if x.startswith("{")]
+    (line,) = [e for e in logs if e["event"] == "threshold_guard_tripped" and e["kind"] == "peak_rate"]
+    assert line["asset"] == "pump" and "normal has moved" in line["reason"]
+    assert d.metrics.threshold_guard_trips.labels(kind="peak_rate")._value.get() == 1  # reported once
+    assert d.metrics.thresholds_held._value.get() == 1
+    assert b"latentwatch_thresholds_held 1.0" in d.metrics.render()
     assert ok and "1 threshold(s) held by the runaway guard" in reason and "pump: peak rate" in reason
     req = json.loads((tmp_path / "state" / REQUEST_FILE).read_text())
     assert req["format"] == 1 and [(r["asset"], r["source"]) for r in req["requests"]] == [("pump", "threshold_guard")]
     assert "normal has moved" in req["requests"][0]["reason"] and req["requests"][0]["time"].endswith("Z")
-    d._on_committed([], {})  # reported once: no second line, no second count
-    assert d.metrics.threshold_guard_trips.labels(kind="peak_rate")._value.get() == 1
-    assert b"latentwatch_thresholds_held 1.0" in d.metrics.render()
