@@ -77,7 +77,8 @@ class SPOT:
                              f"got {max_shape}, {max_peak_ratio}, {guard_peaks}")
         self.q, self.level, self.max_peaks = float(q), float(level), max_peaks
         self.refit_every, self.min_peaks = int(refit_every), int(min_peaks)
-        self.max_shape, self.max_peak_ratio, self.guard_peaks = float(max_shape), float(max_peak_ratio), int(guard_peaks)
+        self.max_shape, self.max_peak_ratio = float(max_shape), float(max_peak_ratio)
+        self.guard_peaks = int(guard_peaks)
         self.t = self.gamma = self.sigma = self.z = math.nan
         self.n = self.n_peaks = self._since_refit = 0
         self._cal_peaks = np.empty(0)

@@ -59,7 +59,6 @@ def test_a_level_step_above_z_q_stays_alarmed_for_as_long_as_it_lasts():
     x[5000:7000] += 50.0
     d = DSPOT(q=1e-3, depth=10)
     d.initialize(x[:3000])
-    window = d.window.copy()
     alarms, _ = d.update(x[3000:])
     assert alarms[2000:4000].all()
     assert alarms[4000:].mean() < 5e-3 and not alarms[4000:4010].any()
