@@ -39,7 +39,7 @@ class Shard:
     def reference(self, key: str, exact_max: int) -> Reference:
         a, i = self.arrays, self.pos[key]
         s = slice(int(a["item_offsets"][i]), int(a["item_offsets"][i + 1]))
-        index = NeighbourIndex(a["latents"][s], None, exact_max=exact_max)
+        index = NeighbourIndex(a["latents"][s], None, exact_max=exact_max, far_eps=0.0)  # small: exact always
         group_err = a["group_err"][s] if "group_err" in a else None
         return Reference(index=index, err=a["err"][s], kdist=a["kdist"][s], lrd=a["lrd"][s], counts=a["counts"][s],
                          window_ids=a["window_ids"][s], k=int(a["k"][i]), dist_floor=float(a["dist_floor"][i]),
