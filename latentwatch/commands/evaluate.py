@@ -81,6 +81,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skab: leaderboard = (a) a model per file; deployment = (b) one anomaly-free model")
     p.add_argument("--skab-subsets", type=_csv, default=["valve1", "valve2", "other"], metavar="A,B",
                    help="skab: the subsets streamed (default: all three)")
+    p.add_argument("--skab-seed", type=int, default=0, help="skab: the seed of every model (default: %(default)s)")
     p.add_argument("--skab-whole-files", action="store_true",
                    help="skab: decide and count every row of each file, the fit rows scored in-sample, as SKAB's "
                         "own notebooks do (the leaderboard's FAR counts them); default: test rows only")
@@ -237,12 +238,13 @@ def _skab(args: argparse.Namespace) -> int:
     line = shlex.join(["latentwatch", "evaluate", "--protocol", "skab", "--skab-rows", ",".join(args.skab_rows),
                        "--skab-subsets", ",".join(args.skab_subsets), "--out", str(out)]
                       + (["--skab-whole-files"] if args.skab_whole_files else [])
+                      + (["--skab-seed", str(args.skab_seed)] if args.skab_seed else [])
                       + (["--markdown", str(args.markdown)] if args.markdown else []))
     t0 = time.perf_counter()
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     try:
-        rows = run_rows(args.skab_rows, SkabSettings(), args.skab_subsets, args.data_dir, say,
-                        args.skab_whole_files)
+        settings = SkabSettings().with_(seed=args.skab_seed)
+        rows = run_rows(args.skab_rows, settings, args.skab_subsets, args.data_dir, say, args.skab_whole_files)
     except ValueError as e:
         print(f"latentwatch evaluate: {e}", file=sys.stderr)
         return 2
@@ -250,7 +252,7 @@ def _skab(args: argparse.Namespace) -> int:
     _write_json(out, {"command": {"line": line, "argv": list(sys.argv)}, "git": git_info(REPO),
                       "environment": _environment(max(1, args.threads)),
                       "protocol": {**PROTOCOL, "whole_files": args.skab_whole_files},
-                      "settings": SkabSettings().to_dict(), "seconds": round(time.perf_counter() - t0, 1),
+                      "settings": settings.to_dict(), "seconds": round(time.perf_counter() - t0, 1),
                       "rows": rows, "markdown": text})
     print(text)
     if args.markdown:
