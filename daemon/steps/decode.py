@@ -6,11 +6,13 @@ from typing import Any, Callable
 
 import numpy as np
 import structlog
+from kafka.errors import KafkaError
 
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded
 from daemon.decode import decode_batch
+from daemon.steps.commit import DeliveryFailed
 from latentwatch.config import InputConfig
 
 log = structlog.get_logger("daemon.decode")
@@ -36,7 +38,10 @@ class DecodeStep(PassStep):
             rec = batch.records[i]
             log.warning("dead_letter", reason=err.reason, detail=err.detail, topic=rec.topic,
                         partition=rec.partition, offset=rec.offset)
-            batch.sends.append(self.send_dead_letter(rec, err))
+            try:
+                batch.sends.append(self.send_dead_letter(rec, err))
+            except KafkaError as e:  # raised by send at once (no metadata within max_block_ms): exit 4, not 1
+                raise DeliveryFailed(f"a dead letter could not be sent: {e!r}") from e
             self.on_dead_letter(err.reason)
             bad[i] = True
         batch.dead_letters = len(decoded.rejected)

@@ -2,14 +2,19 @@
 
 An alert over the record limit (the producer's ``max_request_size`` or the alert topic's ``max.message.bytes``,
 whichever is smaller) is cut to fit by ``daemon.alerts.fit_alert`` and says so in its headers; the producer would
-otherwise raise ``MessageSizeTooLargeError`` from ``send`` and stop the daemon on every restart."""
+otherwise raise ``MessageSizeTooLargeError`` from ``send`` and stop the daemon on every restart. Any other error
+``send`` raises at once (metadata for the topic not available within ``max_block_ms``) is a failed delivery: exit 4,
+as for a send that fails later."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from kafka.errors import KafkaError
+
 from daemon.alerts import fit_alert
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
+from daemon.steps.commit import DeliveryFailed
 
 DEFAULT_RECORD_LIMIT = 1_048_576  # kafka-python's max_request_size default
 
@@ -28,7 +33,8 @@ class SinkStep(PassStep):
             value, headers = fit_alert(key, value, self.record_limit)
             if headers:
                 self.on_truncated()
-                batch.sends.append(self.producer.send(self.topic, key=key, value=value, headers=headers))
-            else:
-                batch.sends.append(self.producer.send(self.topic, key=key, value=value))
+            try:
+                batch.sends.append(self.producer.send(self.topic, key=key, value=value, headers=headers or None))
+            except KafkaError as e:
+                raise DeliveryFailed(f"an alert could not be sent to {self.topic}: {e!r}") from e
         self.next_step.submit(batch)
