@@ -3,6 +3,7 @@ episode, a fault that dips under its threshold stays one episode (real bank, rea
 from __future__ import annotations
 
 import orjson
+import pytest
 
 from daemon.batch import Batch
 from daemon.decode import decode_batch
@@ -16,6 +17,15 @@ from tests.daemon.helpers import Rec, StandInModel, window
 from tests.daemon.test_alert_policy import Collect
 
 LOW, HIGH = [0.1] * 4, [50.0] * 4
+
+
+@pytest.fixture(autouse=True)
+def _logs_to_this_tests_stderr():
+    """The alert policy logs opens and closes; a daemon test run earlier may have bound the logger to a stream that
+    pytest has closed since, so bind it to this test's."""
+    from daemon.logs import configure
+
+    configure()
 
 
 def _events(levels, persistence):
