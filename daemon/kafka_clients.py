@@ -64,3 +64,21 @@ def record_limit(cfg: KafkaConfig) -> int:
     """The largest record the producer sends (``max_request_size``); the daemon fits alerts and dead letters to it."""
     return int({**PRODUCER_DEFAULTS, **cfg.producer}.get("max_request_size",
                                                          KafkaProducer.DEFAULT_CONFIG["max_request_size"]))
+
+
+def topics_record_limit(cfg: KafkaConfig, topics: list[str]) -> int | None:
+    """The smallest ``max.message.bytes`` of ``topics`` as the broker reports it (a topic's own setting, or the
+    broker's ``message.max.bytes``), or None when it cannot say; the broker refuses a larger record batch."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import ConfigResource, ConfigResourceType
+
+    admin = KafkaAdminClient(bootstrap_servers=list(cfg.bootstrap_servers), client_id=f"{cfg.client_id}-admin",
+                             request_timeout_ms=10_000, bootstrap_timeout_ms=5_000, **cfg.security.client_kwargs())
+    try:
+        got = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t, {"max.message.bytes": None})
+                                      for t in topics], config_filter="all")
+    finally:
+        admin.close()
+    values = [int(c["max.message.bytes"]["value"]) for c in got.get("topic", {}).values()
+              if c.get("max.message.bytes", {}).get("value") is not None]
+    return min(values) if values else None

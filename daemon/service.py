@@ -31,7 +31,7 @@ from daemon.notify import Notifier
 from daemon.reload import merge_live
 from daemon.rebalance import Rebalance
 from daemon.signals import Flags, install, restore
-from daemon.startup import StopRequested, TopicMissing, check_topics, connect
+from daemon.startup import StopRequested, TopicMissing, check_topics, connect, output_record_limit
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.batcher import Batcher
 from daemon.steps.commit import CommitStep, DeliveryFailed, Offsets, as_commit
@@ -392,6 +392,7 @@ class Daemon:
         self.consumer, self.producer = connect(lambda: self._clients(self.cfg), self.cfg.kafka,
                                                self._waiting_for_kafka, self.flags.stop.wait)
         check_topics(self.consumer, self.cfg.kafka)
+        self.record_limit = output_record_limit(self.cfg.kafka, self.record_limit)
         self._build_chain()
         gc.collect()
         gc.freeze()  # what start-up allocated (torch, the model, the reference) is never garbage: keep the

@@ -66,3 +66,20 @@ def check_topics(consumer: Any, cfg: KafkaConfig) -> None:
         raise TopicMissing(f"{' and '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist on "
                            f"{','.join(cfg.bootstrap_servers)}: create {'it' if len(missing) == 1 else 'them'} "
                            "(the daemon does not create topics) or fix the config")
+
+
+def output_record_limit(cfg: KafkaConfig, producer_limit: int,
+                        topics_limit: Callable[[KafkaConfig, list[str]], int | None] | None = None) -> int:
+    """The record limit alerts and dead letters are cut to: the producer's, or the output topics'
+    ``max.message.bytes`` where that is smaller (a larger record would fail after the send, exit 4 on every restart).
+    A broker that does not answer the question leaves the producer's limit (logged)."""
+    if topics_limit is None:
+        from daemon.kafka_clients import topics_record_limit as topics_limit
+    try:
+        limit = topics_limit(cfg, [cfg.alert_topic, cfg.dead_letter_topic])
+    except Exception as e:  # no permission to describe configs, an old broker: not a reason to stop
+        import structlog
+
+        structlog.get_logger("daemon.startup").warning("topic_record_limit_unknown", error=repr(e))
+        return producer_limit
+    return producer_limit if limit is None else min(producer_limit, limit)

@@ -122,3 +122,25 @@ def test_an_alert_over_the_broker_limit_is_truncated_to_fit_and_says_so(make_con
     assert doc["meta"] is None and doc["truncated"]["dropped"] == ["meta"]
     assert h["truncated"] == b"meta" and int(h["original_bytes"]) == doc["truncated"]["original_bytes"] > BROKER_LIMIT
     assert doc["asset"] == "big" and doc["score"] > doc["threshold"]["value"]
+
+
+def test_a_dead_letter_is_cut_to_the_output_topics_own_limit(make_config, start_daemon, kafka_bootstrap,
+                                                             kafka_topics):
+    """A dead-letter topic with max.message.bytes 200,000: a 500 kB dead letter fits the producer but not the topic,
+    so the broker would refuse it after the send (exit 4, on every restart)."""
+    small = kafka_topics("small-dl", partitions=1, configs={"max.message.bytes": "200000"})
+    path = make_config("smalldl", kafka={"dead_letter_topic": small},
+                       dead_letter={"max_bytes": 1_048_576, "window": 1000, "max_ratio": 0.5, "max_consecutive": 200})
+    cfg = load_config(path)
+    value = b"{not json" + b"x" * 500_000
+    produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(50, DIM, anomaly_every=0) + [(b"big", value)])
+    run = start_daemon(path)
+    d = run.daemon
+    run.wait_for(lambda: d.metrics.scored._value.get() >= 50
+                 and d.metrics.dead_letters.labels(reason=Reason.MALFORMED_JSON)._value.get() >= 1,
+                 timeout=90, what="the windows scored and the big one dead-lettered")
+    assert d.record_limit == 200_000
+    assert run.stop() == 0
+    (dead,) = read_all(kafka_bootstrap, small, expect=1)
+    h = dict(dead.headers)
+    assert h["truncated"] == b"value" and int(h["original_bytes"]) == len(value) and len(dead.value) < 200_000

@@ -63,3 +63,18 @@ def test_a_stop_request_while_connecting_ends_the_loop():
     with pytest.raises(StopRequested):
         connect(make, KafkaConfig(), lambda why: None, lambda s: True, clock)
     assert len(calls) == 1
+
+
+def test_the_record_limit_is_the_smaller_of_producer_and_topics_and_survives_a_broker_that_will_not_say():
+    from daemon.startup import output_record_limit
+
+    cfg = KafkaConfig()
+    asked = []
+    assert output_record_limit(cfg, 1_048_576, lambda c, t: asked.append(t) or 200_000) == 200_000
+    assert asked == [[cfg.alert_topic, cfg.dead_letter_topic]]
+    assert output_record_limit(cfg, 1_048_576, lambda c, t: 5_000_000) == 1_048_576
+    assert output_record_limit(cfg, 1_048_576, lambda c, t: None) == 1_048_576
+
+    def refused(c, t):
+        raise PermissionError("TopicAuthorizationFailed")
+    assert output_record_limit(cfg, 1_048_576, refused) == 1_048_576
