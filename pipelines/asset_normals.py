@@ -3,7 +3,8 @@
 ``head_windows`` picks each asset's normal span: for SKAB (the leaderboard protocol) the windows ending within the
 first ``first_rows`` rows of each run, whatever their labels (those rows are the file's only fitting data); for a
 tabular set the first ``first_rows`` windows of each group that are labelled normal. ``publish_asset_normals``
-builds them with the artifact's own frozen model, scorer and reference settings (``build_asset_normal``) and
+builds them with the artifact's own frozen model (optionally behind each asset's own input scaler), scorer and
+reference settings (``build_asset_normal``) and
 publishes a new version (``publish_assets``): no retraining; the model files are the base version's.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.artifact.assets import publish_assets
+from pipelines.model.scaler import Scaler
 from pipelines.online import OnlineModel
 from pipelines.reference.assets import AssetNormal, build_asset_normal
 from pipelines.sources import WindowSpec, streams
@@ -50,12 +52,17 @@ def pool_by_key(windows: Mapping[str, np.ndarray], key_pattern: str | None) -> d
     return {k: np.vstack(v) for k, v in parts.items()}
 
 
-def build_normals(model: OnlineModel, windows: Mapping[str, np.ndarray], **kw: Any) -> dict[str, AssetNormal]:
-    """{key: AssetNormal} with the artifact's frozen model, scorer, k, dedup and explanation groups."""
+def build_normals(model: OnlineModel, windows: Mapping[str, np.ndarray], own_scaler: bool = False,
+                  **kw: Any) -> dict[str, AssetNormal]:
+    """{key: AssetNormal} with the artifact's frozen model, scorer, k, dedup and explanation groups; with
+    ``own_scaler`` each asset reads its windows through a scaler fitted on them (the model's method and clip)."""
     spec = model.manifest.get("spec", {})
     base = {"k": model.reference.k, "seed": int(model.manifest.get("seed", 0)),
             "dedup": bool(spec.get("reference_dedup", True)), "groups": model.groups}
-    return {key: build_asset_normal(model.model, X, model.scorer, **{**base, **kw}) for key, X in windows.items()}
+    method, clip = spec.get("scaler", "zscore"), float(spec.get("clip", model.model.scaler.clip))
+    return {key: build_asset_normal(model.model, X, model.scorer, **{**base, **kw},
+                                    scaler=Scaler.fit(X, clip=clip, method=method) if own_scaler else None)
+            for key, X in windows.items()}
 
 
 def publish_asset_normals(root: Path, base: Path, windows: Mapping[str, np.ndarray], *, key_pattern: str | None = None,

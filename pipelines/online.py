@@ -127,12 +127,24 @@ class OnlineModel:
             rows.setdefault(key_of(a), []).append(i)
         return {k: np.asarray(v, dtype=np.int64) for k, v in rows.items()}
 
+    def _encode(self, X: np.ndarray, groups: dict[str | None, np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Scale each window with its asset's own scaler when it has one (else the model's), then encode once."""
+        own = {} if self.assets is None else {k: s for k in groups if k is not None
+                                              and (s := self.assets.scaler(k)) is not None}
+        if not own:
+            return self.model.encode(X)
+        X = self.model.check(X)
+        Xs = self.model.scaler.transform(X)
+        for key, scaler in own.items():
+            Xs[groups[key]] = scaler.transform(X[groups[key]])
+        return (Xs, *self.model.encode_scaled(Xs))
+
     def score(self, X: np.ndarray, assets: Sequence[str] | None = None) -> ScoredBatch:
         """Score windows X [B, d]; with ``assets`` (one name per window) each window against its asset's reference
         when the artifact has one, else the global one."""
-        Xs, z, xhat, err = self.model.encode(X)
-        B, width = len(err), min(self.k, MAX_NEIGHBOURS)
+        B, width = len(X), min(self.k, MAX_NEIGHBOURS)
         groups = self.groups_of(assets, B)
+        Xs, z, xhat, err = self._encode(X, groups)
         used = np.full(B, GLOBAL, dtype=object)
         if len(groups) == 1:  # one reference for the whole batch: score against it directly
             key = next(iter(groups))

@@ -29,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="how each asset's calibration scores avoid their own reference (default crossfit)")
     add.add_argument("--folds", type=int, default=5, help="crossfit folds, in time order (default 5)")
     add.add_argument("--gap", type=int, help="windows left out next to each held fold (default: window length - 1)")
+    add.add_argument("--own-scaler", action="store_true",
+                     help="each asset reads its windows through an input scaler fitted on its own normal windows "
+                          "(assets far from the training data's range, e.g. SKAB's valve runs)")
     add.add_argument("--replace-all", action="store_true", help="drop the base's per-asset references first")
     add.add_argument("--no-current", action="store_true", help="publish without moving the current pointer")
 
@@ -46,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     path = publish_asset_normals(root, base, windows, key_pattern=args.key_pattern, shards=args.shards,
                                  replace_all=args.replace_all, make_current=not args.no_current,
                                  calibration=args.calibration, folds=args.folds, gap=gap,
+                                 own_scaler=args.own_scaler,
                                  fields={"asset_normals": {"source": args.source, "first_rows": args.first_rows,
                                                            "calibration": args.calibration, "folds": args.folds,
-                                                           "gap": gap}})
+                                                           "gap": gap, "own_scaler": args.own_scaler}})
     out = json.loads((path / "manifest.json").read_text())
     print(json.dumps({"artifact": str(path), "version": out["version"], "base_version": out["base_version"],
                       "assets": out["assets"], "windows": int(sum(len(x) for x in windows.values())),

@@ -99,7 +99,7 @@ def _existing(base: Path, index: dict[str, Any] | None, names: set[str]) -> dict
     refs = load_asset_references(base, manifest)
     out: dict[str, dict[str, tuple]] = {}
     for name in names & set(index["files"]):
-        out[name] = {k: (refs.reference(k), refs.calibration(k)) for k in index["files"][name]}
+        out[name] = {k: (refs.reference(k), refs.calibration(k), refs.scaler(k)) for k in index["files"][name]}
     return out
 
 
@@ -120,7 +120,8 @@ def publish_assets(root: Path, base: Path, normals: Mapping[str, AssetNormal], *
     old_files = {} if (index is None or replace_all) else dict(index["files"])
     changed: dict[str, dict[str, tuple]] = {}
     for key, normal in normals.items():
-        changed.setdefault(shard_name(partition_of(key, n_shards)), {})[key] = (normal.reference, normal.calibration)
+        changed.setdefault(shard_name(partition_of(key, n_shards)), {})[key] = (normal.reference, normal.calibration,
+                                                                                normal.scaler)
     merged = _existing(base, None if replace_all else index, set(changed))
     for name, items in changed.items():
         merged.setdefault(name, {}).update(items)

@@ -18,6 +18,9 @@
 - ``n_trees`` 0 (default): no Annoy index; an asset's few hundred windows are searched exactly (k-d tree), and
   the artifact stores no index file per asset. ``groups``: the explanation group of each feature (see
   ``build_reference``).
+- ``scaler``: the asset's own input scaler. Assets whose operating point lies far from the training data (SKAB's
+  valve runs sit 40-60 anomaly-free standard deviations away on four channels) clip through the model's scaler, and
+  no score separates their faults; their own scaler, fitted on their normal windows, keeps them in range.
 - ``scorer`` is used as it is: its normalisation (``Scorer.fit``) stays the one fitted on the global validation
   normals. Why global: the score keeps one unit across the fleet (one asset's score can be compared to another's,
   benchmarks and alerts read the same), an asset's level is taken up by its own threshold, which starts from these
@@ -31,6 +34,7 @@ import numpy as np
 
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.model.frozen import FrozenModel
+from pipelines.model.scaler import Scaler
 from pipelines.reference.build import Reference, build_reference
 from pipelines.reference.search import DEFAULT_EXACT_MAX
 from pipelines.scorers.base import Scorer
@@ -42,6 +46,7 @@ CALIBRATIONS = ("crossfit", "split")
 class AssetNormal:
     reference: Reference
     calibration: np.ndarray  # float64 [n_cal]: the asset's normal scores, each against a reference without it
+    scaler: Scaler | None = None  # the asset's own input scaler (None: the model's)
 
 
 def held_blocks(n: int, calibration: str, folds: int, holdout: float) -> list[tuple[int, int]]:
@@ -67,8 +72,13 @@ def score_against(model: FrozenModel, reference: Reference, scorer: Scorer, X: n
 def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer, *, k: int = 10,
                        n_trees: int = 0, seed: int = 0, exact_max: int = DEFAULT_EXACT_MAX, search_k: int = -1,
                        dedup: bool = True, calibration: str = "crossfit", folds: int = 5, holdout: float = 0.2,
-                       gap: int = 0, groups: np.ndarray | None = None) -> AssetNormal:
-    """The asset's reference (all its normal windows) and its out-of-reference calibration scores."""
+                       gap: int = 0, groups: np.ndarray | None = None, scaler: Scaler | None = None
+                       ) -> AssetNormal:
+    """The asset's reference (all its normal windows) and its out-of-reference calibration scores; with
+    ``scaler`` (e.g. ``Scaler.fit`` on the asset's own normal windows) the frozen autoencoder reads the asset's
+    windows through it instead of the model's scaler, and the artifact stores it with the asset."""
+    if scaler is not None:
+        model = FrozenModel(scaler=scaler, ae=model.ae)
     X = model.check(np.asarray(X_normal, dtype=np.float64))
     n = len(X)
     blocks = held_blocks(n, calibration, folds, holdout)
@@ -91,4 +101,4 @@ def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer,
         finally:
             ref.index.close()
     reference = build_reference(model, Xs, **kw)
-    return AssetNormal(reference=reference, calibration=np.concatenate(scores))
+    return AssetNormal(reference=reference, calibration=np.concatenate(scores), scaler=scaler)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipelines.model.scaler import Scaler
 from pipelines.reference.build import Reference, group_sums
 from pipelines.reference.partition import partition_of
 from pipelines.reference.search import DEFAULT_EXACT_MAX, NeighbourIndex
@@ -50,11 +51,19 @@ class Shard:
         a, i = self.arrays, self.pos[key]
         return a["calibration"][int(a["cal_offsets"][i]):int(a["cal_offsets"][i + 1])]
 
+    def scaler(self, key: str) -> Scaler | None:
+        a, i = self.arrays, self.pos[key]
+        if "scaler_has" not in a or not a["scaler_has"][i]:
+            return None
+        return Scaler.from_arrays({"center": a["scaler_center"][i], "scale": a["scaler_scale"][i],
+                                   "clip": a["scaler_clip"][i:i + 1]})
 
-def pack_shard(items: Mapping[str, tuple[Reference, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The arrays of one shard file from {key: (reference, calibration scores)}, keys in the given order."""
-    refs = [r for r, _ in items.values()]
-    cals = [np.asarray(c, dtype=np.float64) for _, c in items.values()]
+
+def pack_shard(items: Mapping[str, tuple]) -> dict[str, np.ndarray]:
+    """The arrays of one shard file from {key: (reference, calibration scores[, scaler or None])}, keys in order."""
+    refs = [t[0] for t in items.values()]
+    cals = [np.asarray(t[1], dtype=np.float64) for t in items.values()]
+    scalers = [t[2] if len(t) > 2 else None for t in items.values()]
     sizes, csizes = [r.size for r in refs], [len(c) for c in cals]
     out = {"latents": np.concatenate([r.latents for r in refs]).astype(np.float32),
            "err": np.concatenate([r.err for r in refs]), "kdist": np.concatenate([r.kdist for r in refs]),
@@ -66,6 +75,12 @@ def pack_shard(items: Mapping[str, tuple[Reference, np.ndarray]]) -> dict[str, n
            "k": np.array([r.k for r in refs], dtype=np.int64),
            "dist_floor": np.array([r.dist_floor for r in refs], dtype=np.float64),
            "weighted": np.array([int(r.weighted) for r in refs], dtype=np.int64)}
+    if any(s is not None for s in scalers):
+        d = next(s for s in scalers if s is not None).dim
+        out["scaler_has"] = np.array([int(s is not None) for s in scalers], dtype=np.int64)
+        out["scaler_center"] = np.stack([s.center if s is not None else np.zeros(d) for s in scalers])
+        out["scaler_scale"] = np.stack([s.scale if s is not None else np.ones(d) for s in scalers])
+        out["scaler_clip"] = np.array([s.clip if s is not None else 1.0 for s in scalers], dtype=np.float64)
     if all(r.group_err is not None for r in refs):
         groups = refs[0].err_groups
         if any(not np.array_equal(r.err_groups, groups) for r in refs):
@@ -89,6 +104,7 @@ class AssetReferences:
         self._loaded: dict[str, Shard] = {}
         self._cal: dict[str, np.ndarray] = {}  # key -> calibration, kept without the shard's reference arrays
         self._refs: dict[str, Reference] = {}
+        self._scalers: dict[str, Scaler | None] = {}
         self._key_cache: dict[str, str | None] = {}
 
     @property
@@ -123,6 +139,12 @@ class AssetReferences:
         if ref is None:
             ref = self._refs[key] = self._shard(key).reference(key, self.exact_max)
         return ref
+
+    def scaler(self, key: str) -> Scaler | None:
+        """The key's own input scaler, or None (the model's)."""
+        if key not in self._scalers:
+            self._scalers[key] = self._shard(key).scaler(key)
+        return self._scalers[key]
 
     def calibration(self, key: str) -> np.ndarray:
         """The key's calibration scores. A shard read only for these keeps just its calibration arrays (a bank

@@ -111,3 +111,28 @@ def test_preload_reads_only_the_shards_of_given_partitions(base):
     p = partition_of("plant/a", 4)
     m.assets.preload({p})
     assert m.assets.loaded_shards == [shard_name(p)]
+
+
+def test_an_asset_s_own_scaler_travels_with_its_reference(base):
+    from pipelines.model.frozen import FrozenModel
+    from pipelines.model.scaler import Scaler
+    from pipelines.reference.assets import score_against
+
+    root, path, X = base
+    m = OnlineModel.load(path)
+    far = X * 3 + 40 * X.std(axis=0)  # another operating point: clips through the model's scaler
+    own = Scaler.fit(far)
+    normal = build_asset_normal(m.model, far, m.scorer, k=5, folds=4, scaler=own)
+    v = publish_assets(root, path, {"far": normal, "near": build_asset_normal(m.model, X, m.scorer, k=5)},
+                       shards=4, make_current=False)
+    loaded = OnlineModel.load(v)
+    got = loaded.score(np.vstack([far[:10], X[:10]]), assets=["far"] * 10 + ["near"] * 10)
+    np.testing.assert_allclose(got.score[:10], score_against(FrozenModel(own, m.model.ae), normal.reference,
+                                                             m.scorer, far[:10]), rtol=1e-6)
+    np.testing.assert_allclose(got.score[10:], loaded.score(X[:10], assets=["near"] * 10).score, rtol=1e-6)
+    np.testing.assert_array_equal(loaded.assets.scaler("far").center, own.center)
+    assert loaded.assets.scaler("near") is None
+    # a refresh of "near" keeps "far"'s scaler (same shard or not)
+    v2 = publish_assets(root, v, {"near": build_asset_normal(m.model, X[::-1].copy(), m.scorer, k=5)},
+                        make_current=False)
+    np.testing.assert_array_equal(OnlineModel.load(v2).assets.scaler("far").scale, own.scale)
