@@ -10,6 +10,8 @@ from typing import Any
 
 from latentwatch.demo import DemoError, now, say
 from latentwatch.demo.model import DEFAULT_EPOCHS, ensure_artifact
+from latentwatch.demo.skab_scores import scores as skab_scores
+from latentwatch.demo.skab_scores import test_part
 from latentwatch.demo.outcome import dead_letters_from, episodes_from, match_bad_messages, reasons, score_runs
 from latentwatch.demo.prepare import prepare_topics, write_daemon_config
 from latentwatch.demo.report import render
@@ -65,12 +67,18 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary["ok"] else 1
 
 
+def _spec(artifact: dict[str, Any]) -> Any:
+    from pipelines.sources import WindowSpec
+
+    return WindowSpec(**artifact["window"]) if artifact.get("window") else WindowSpec()
+
+
 def _plan(args: argparse.Namespace, artifact: dict[str, Any]) -> Any:
     """The labelled SKAB runs (all, or --runs of them evenly spread), cut with the model's window spec."""
     from daemon.replay import Plan
-    from pipelines.sources import WindowSpec, streams
+    from pipelines.sources import streams
 
-    spec = WindowSpec(**artifact["window"]) if artifact.get("window") else WindowSpec()
+    spec = _spec(artifact)
     all_streams = streams("skab", args.data_dir, spec)
     chosen = all_streams
     if args.runs is not None:
@@ -78,6 +86,8 @@ def _plan(args: argparse.Namespace, artifact: dict[str, Any]) -> Any:
             raise DemoError(f"--runs must be in 1..{len(all_streams)}, got {args.runs}")
         step = len(all_streams) / args.runs
         chosen = [all_streams[int(i * step)] for i in range(args.runs)]
+    if artifact.get("asset_normals"):  # the deployment shape: each run's first rows are its normal, not streamed
+        chosen = test_part(chosen, spec)
     plan = Plan.build("skab", chosen)
     if artifact.get("dim") is not None and plan.dim != artifact["dim"]:
         raise DemoError(f"the SKAB windows have {plan.dim} values but the model expects {artifact['dim']}")
@@ -107,7 +117,8 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
     start = starts["input"]
 
     # 4. the daemon
-    daemon_cfg, daemon_cfg_info = write_daemon_config(Path(cfg.source), work, cfg.http.host, cfg.http.port)
+    daemon_cfg, daemon_cfg_info = write_daemon_config(Path(cfg.source), work, cfg.http.host, cfg.http.port,
+                                                      deployment=bool(artifact.get("asset_normals")))
     log_path = work / "daemon.log"
     log_path.write_text("")
     daemon = DaemonProcess(daemon_cfg, log_path, daemon_cfg_info["http_port"])
@@ -158,6 +169,7 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
 
     episodes = episodes_from(alerts, open_at_end)
     runs, detection = score_runs(plan.streams, episodes)
+    skab = skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir) if artifact.get("asset_normals") else None
     dead_by_reason = {r: int(v) for r, v in sorted(metric_by_label(m, "latentwatch_dead_letters", "reason").items())
                       if v}
     alerts_by_event = {e: int(v) for e, v in sorted(metric_by_label(m, "latentwatch_alerts", "event").items())}
@@ -198,6 +210,7 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
                      "in_normal_spans": detection["false_episodes"],
                      "open_at_end": sum(1 for e in episodes.values() if e.get("open_at_end"))},
         "detection": detection,
+        "skab": skab,
         "runs": runs,
         "timings": {**timings, "total_s": round(now() - t_start, 1)},
     }

@@ -35,8 +35,10 @@ def prepare_topics(k: Any, bootstrap: str, security: dict[str, Any]) -> dict[str
             "dead": end_offsets(bootstrap, k.dead_letter_topic, security)}
 
 
-def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int) -> tuple[Path, dict[str, Any]]:
-    """``config`` with the demo's two changes (fresh checkpoint under ``work``, a free HTTP port if needed)."""
+def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int, deployment: bool = False
+                        ) -> tuple[Path, dict[str, Any]]:
+    """``config`` with the demo's changes (fresh checkpoint under ``work``, a free HTTP port if needed; for the
+    deployment shape, the SKAB evaluation's threshold and persistence settings)."""
     import yaml
 
     from daemon.bench_io import free_port, port_free
@@ -49,6 +51,16 @@ def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int
             f.unlink()
     doc.setdefault("threshold", {})["checkpoint_path"] = str(state)
     changes["threshold.checkpoint_path"] = str(state)
+    if deployment:  # the SKAB evaluation's decision settings, so each run's 391 own calibration scores suffice
+        from pipelines.evaluate.skab.settings import SkabSettings
+
+        s = SkabSettings()
+        for key, value in (("method", s.method), ("q", s.q), ("level", s.level), ("persist_m", s.m),
+                           ("persist_n", s.n), ("release_windows", s.release)):
+            doc["threshold"][key] = value
+            changes[f"threshold.{key}"] = value
+        doc.setdefault("episodes", {})["quiet_windows"] = s.quiet_windows
+        changes["episodes.quiet_windows"] = s.quiet_windows
     http = doc.setdefault("http", {})
     if http.get("enabled", True) is False:
         http["enabled"] = True

@@ -43,6 +43,19 @@ def render(s: dict[str, Any], out: Path) -> str:
         f"  detection   {det['runs_detected']} of {det['runs_with_anomaly']} runs had their anomaly segment detected"
         + (f" ({100 * det['detection_rate']:.0f}%)" if det["detection_rate"] is not None else "")
         + f"; {det['false_episodes']} false episodes over {det['normal_windows']} normal windows",
+    ]
+    if s.get("skab"):
+        b, nab, f = s["skab"]["binary"], s["skab"]["nab"], s["skab"]["faults"]
+        lines += [
+            f"  SKAB        deployment shape (model of the anomaly-free run, each run's own normal from its first "
+            f"400 rows, the rest streamed; flagged = rows inside an episode):",
+            f"              F1 {b['f1']:.3f}  FAR {b['far']:.2f} %  MAR {b['mar']:.2f} %; "
+            f"NAB standard {nab['standard']:.1f}, LowFP {nab['low_fp']:.1f}, LowFN {nab['low_fn']:.1f}",
+            f"              faults detected {f['detected']} of {f['of']}; false episodes "
+            f"{f['false_episodes_per_1000_normal']:.2f} per 1,000 normal rows"
+            + ("" if f["median_delay_s"] is None else f"; median delay {f['median_delay_s']:.0f} s"),
+        ]
+    lines += [
         "",
         f"  {'run':<16} {'windows':>7} {'anomalous':>9} {'detected':>8} {'delay_s':>8} {'episodes':>8} "
         f"{'false':>5}",

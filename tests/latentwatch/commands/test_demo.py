@@ -97,6 +97,14 @@ def test_demo_reduced_counts_add_up_on_a_never_used_broker(tmp_path, never_used_
     assert ep["total"] == sum(run["episodes"] for run in s["runs"])
     assert len(s["runs"]) == 3  # evenly spread over the 34 runs
     assert s["detection"]["runs_with_anomaly"] == 3
+    # the deployment shape: each run's first 400 rows are its own normal, the rest is streamed and scored by SKAB's
+    # metrics over one decision per streamed row
+    assert s["artifact"]["asset_normals"] == 34
+    sk = s["skab"]
+    assert sk["files"] == 3 and sk["faults"]["of"] == 3
+    b = sk["binary"]
+    assert b["tp"] + b["fp"] + b["fn"] + b["tn"] == r["windows"]
+    assert "F1" in proc.stdout and "faults detected" in proc.stdout
     assert d["exit_code"] == 0
     # the daemon ran with a fresh checkpoint in the demo's own folder, not the config's
     assert s["daemon_config"]["state"].startswith(str(tmp_path / "out" / "demo"))
