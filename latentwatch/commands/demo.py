@@ -169,7 +169,8 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
 
     episodes = episodes_from(alerts, open_at_end)
     runs, detection = score_runs(plan.streams, episodes)
-    skab = skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir) if artifact.get("asset_normals") else None
+    skab = (skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir)
+            if artifact.get("asset_normals") else None)
     dead_by_reason = {r: int(v) for r, v in sorted(metric_by_label(m, "latentwatch_dead_letters", "reason").items())
                       if v}
     alerts_by_event = {e: int(v) for e, v in sorted(metric_by_label(m, "latentwatch_alerts", "event").items())}

@@ -75,7 +75,8 @@ def train_artifact(root: Path, args: argparse.Namespace, reason: str) -> dict[st
         f"{X.shape[1]} features, "
         f"{spec.epochs} epochs, hidden {list(spec.hidden)}, latent {spec.latent}, scorer {spec.scorer}, 1 torch thread")
     base = fit_artifact(X, root, spec, seed=args.seed, progress=False,
-                        extra={"source": "skab", "window": window.to_dict(), "normal_class": 0, "training": ANOMALY_FREE,
+                        extra={"source": "skab", "window": window.to_dict(), "normal_class": 0,
+                               "training": ANOMALY_FREE,
                                "feature_names": feature_names("skab", window, args.data_dir)})
     heads = asset_normals(base, s, window, args.data_dir)
     path = publish_assets(root, base, heads, fields={"asset_normals": {

@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(res, indent=2))
         return 0
     print(f"explain: faults of {cfg.size:g} sigma in one SKAB sensor from row {cfg.onset} of {res['segments']} "
-          f"segments of {cfg.segment} rows; alarmed = score > q{cfg.quantile:g} of calibration ({res['threshold']:.3g})")
+          f"segments of {cfg.segment} rows; alarmed = score > q{cfg.quantile:g} of calibration "
+          f"({res['threshold']:.3g})")
     for kind, r in res["kinds"].items():
         rate = "n/a" if r["hit_rate"] is None else f"{100 * r['hit_rate']:.1f} %"
         rate_all = "n/a" if r["hit_rate_all_alarmed"] is None else f"{100 * r['hit_rate_all_alarmed']:.1f} %"

@@ -21,7 +21,8 @@ from tests.daemon.kafka_io import produce, read_all
 pytestmark = pytest.mark.kafka
 
 WIN, START, TEST = 10, 3000, 600  # window rows; first streamed window; streamed windows per asset
-FAULTS = {"pump-a": (200, 400, 2), "pump-b": (400, 600, 3)}  # asset: (first, end) window, faulty sensor (Current, Pressure)
+# asset: (first, end) window of its fault, the faulty sensor (2 Current, 3 Pressure)
+FAULTS = {"pump-a": (200, 400, 2), "pump-b": (400, 600, 3)}
 
 
 @pytest.fixture(scope="module")
