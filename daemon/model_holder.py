@@ -20,6 +20,8 @@ def _default_loader(path: Path) -> Any:
 
     model = OnlineModel.load(path)
     model.warm_up()  # before it is used (first load) or swapped in: no batch waits for the one-time work
+    for _ in (model.asset_calibration or {}).values():  # reads and hashes every per-asset shard now, so a corrupt
+        pass  # one refuses the version here instead of failing the threshold bank after the swap
     return model
 
 
