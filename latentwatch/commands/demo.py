@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from latentwatch.demo import DemoError, now, say
-from latentwatch.demo.model import DEFAULT_EPOCHS, ensure_artifact
+from latentwatch.demo.model import ensure_artifact
 from latentwatch.demo.skab_scores import scores as skab_scores
 from latentwatch.demo.skab_scores import test_part
 from latentwatch.demo.outcome import dead_letters_from, episodes_from, match_bad_messages, reasons, score_runs
@@ -25,8 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="summary JSON; the daemon's config, log and state go to <dir of FILE>/demo/")
     p.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
     p.add_argument("--retrain", action="store_true", help="train a new SKAB artifact even if one is current")
-    p.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
-                   help=f"training epochs when a model is trained (default {DEFAULT_EPOCHS}: ~20 s of CPU)")
+    p.add_argument("--epochs", type=int,
+                   help="training epochs when a model is trained (default: the SKAB evaluation's, "
+                   "pipelines/evaluate/skab/settings.py, with its early stopping)")
     p.add_argument("--runs", type=int, help="replay only this many SKAB runs, evenly spread over the 34 "
                    "(default: all)")
     p.add_argument("--rate", type=float, help="replay windows per second (default: as fast as the producer goes)")
@@ -118,7 +119,7 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
 
     # 4. the daemon
     daemon_cfg, daemon_cfg_info = write_daemon_config(Path(cfg.source), work, cfg.http.host, cfg.http.port,
-                                                      deployment=bool(artifact.get("asset_normals")))
+                                                      skab=artifact.get("settings"))
     log_path = work / "daemon.log"
     log_path.write_text("")
     daemon = DaemonProcess(daemon_cfg, log_path, daemon_cfg_info["http_port"])

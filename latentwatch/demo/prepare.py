@@ -35,10 +35,11 @@ def prepare_topics(k: Any, bootstrap: str, security: dict[str, Any]) -> dict[str
             "dead": end_offsets(bootstrap, k.dead_letter_topic, security)}
 
 
-def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int, deployment: bool = False
-                        ) -> tuple[Path, dict[str, Any]]:
+def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int,
+                        skab: dict[str, Any] | None = None) -> tuple[Path, dict[str, Any]]:
     """``config`` with the demo's changes (fresh checkpoint under ``work``, a free HTTP port if needed; for the
-    deployment shape, the SKAB evaluation's threshold and persistence settings)."""
+    deployment shape, ``skab``: the SKAB evaluation's settings the artifact was trained with, whose threshold,
+    persistence and episode settings the daemon must run to decide as ``latentwatch evaluate --protocol skab``)."""
     import yaml
 
     from daemon.bench_io import free_port, port_free
@@ -51,16 +52,9 @@ def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int
             f.unlink()
     doc.setdefault("threshold", {})["checkpoint_path"] = str(state)
     changes["threshold.checkpoint_path"] = str(state)
-    if deployment:  # the SKAB evaluation's decision settings, so each run's 391 own calibration scores suffice
-        from pipelines.evaluate.skab.settings import SkabSettings
-
-        s = SkabSettings()
-        for key, value in (("method", s.method), ("q", s.q), ("level", s.level), ("persist_m", s.m),
-                           ("persist_n", s.n), ("release_windows", s.release)):
-            doc["threshold"][key] = value
-            changes[f"threshold.{key}"] = value
-        doc.setdefault("episodes", {})["quiet_windows"] = s.quiet_windows
-        changes["episodes.quiet_windows"] = s.quiet_windows
+    for (section, key), value in skab_daemon_settings(skab).items() if skab else ():
+        doc.setdefault(section, {})[key] = value
+        changes[f"{section}.{key}"] = value
     http = doc.setdefault("http", {})
     if http.get("enabled", True) is False:
         http["enabled"] = True
@@ -72,3 +66,12 @@ def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int
     path.write_text(f"# Written by `latentwatch demo` from {config}: the same settings except {', '.join(changes)}.\n"
                     + yaml.safe_dump(doc, sort_keys=False))
     return path, {"from": str(config), "changes": changes, "state": str(state), "http_port": int(http["port"])}
+
+
+def skab_daemon_settings(s: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    """The daemon's config keys for the SKAB evaluation's decision settings (``SkabSettings.to_dict()``): what
+    ``pipelines.evaluate.skab.protocol.stream_file`` builds its bank, persistence and episode tracker from."""
+    return {("threshold", "method"): s["method"], ("threshold", "q"): s["q"], ("threshold", "level"): s["level"],
+            ("threshold", "persist_m"): s["m"], ("threshold", "persist_n"): s["n"],
+            ("threshold", "release_windows"): s["release"], ("episodes", "quiet_windows"): s["quiet_windows"],
+            ("episodes", "quiet_seconds"): s["quiet_seconds"], ("episodes", "max_duration_s"): s["max_duration_s"]}

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-FIRST_ROWS = 400  # SKAB's protocol: each file's first 400 rows are its only fitting and calibration data
+# SKAB's protocol: each file's first 400 rows are its only fitting and calibration data
+from pipelines.evaluate.skab.settings import FIT_ROWS as FIRST_ROWS
+
 
 
 def test_part(streams: list[Any], spec: Any, first_rows: int = FIRST_ROWS) -> list[Any]:

@@ -19,7 +19,7 @@ from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import Scaler
 from pipelines.model.train import TrainParams, train_autoencoder
 from pipelines.online import OnlineModel
-from pipelines.reference.assets import build_asset_normal
+from pipelines.reference.assets import AssetNormal, build_asset_normal
 from pipelines.reference.build import build_reference
 from pipelines.scorers import Scorer, make_scorer
 from pipelines.evaluate.skab.settings import SkabSettings
@@ -95,8 +95,18 @@ def deployment_asset(base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_r
     with the same drift rule), its own reference and calibration. Why a scaler per asset: SKAB's valve runs sit
     40-60 anomaly-free standard deviations away from anomaly-free.csv on four channels, so through the global scaler
     every window of them clips and no score separates a fault (AUROC 0.50 on valve1)."""
-    model = FrozenModel(scaler=fit_scaler(X_fit, s, ignored_features(fit_rows, s)), ae=base.ae)
-    return asset_model(model, scorer, X_fit, s, name, "anomaly-free")
+    normal = deployment_normal(base, scorer, X_fit, fit_rows, s)
+    return OnlineModel(Path(f"skab/{name}"), {"version": "anomaly-free", "asset": name},
+                       FrozenModel(scaler=normal.scaler, ae=base.ae), normal.reference, scorer, normal.calibration)
+
+
+def deployment_normal(base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_rows: np.ndarray,
+                      s: SkabSettings, groups: np.ndarray | None = None) -> AssetNormal:
+    """Row (b)'s per-asset part: the asset's own scaler, reference and calibration scores, as the artifact stores
+    them (``latentwatch demo`` publishes exactly these)."""
+    return build_asset_normal(base, X_fit, scorer, k=s.k, seed=s.seed, calibration=s.calibration, folds=s.folds,
+                              gap=s.length - 1, groups=groups,
+                              scaler=fit_scaler(X_fit, s, ignored_features(fit_rows, s)))
 
 
 def deployment_base(X_free: np.ndarray, s: SkabSettings, free_rows: np.ndarray | None = None

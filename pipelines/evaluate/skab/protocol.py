@@ -103,6 +103,6 @@ def stream_file(calibration: np.ndarray, scores: np.ndarray, stream: FileStream,
     """One asset's scored test windows through its own bank, persistence and episode tracker."""
     bank = make_bank(calibration, s)
     persistence = Persistence(s.m, s.n, s.release)
-    tracker = EpisodeTracker(quiet_windows=s.quiet_windows, quiet_seconds=None, max_duration_s=None,
-                             update_every=0)
+    tracker = EpisodeTracker(quiet_windows=s.quiet_windows, quiet_seconds=s.quiet_seconds,
+                             max_duration_s=s.max_duration_s, update_every=0)
     return run_stream(scores, bank, persistence, tracker, f"skab/{stream.name}", stream.ts[stream.lead:])

@@ -45,6 +45,8 @@ class SkabSettings:
     release: int = 20
     # episodes (pipelines/alerts/episodes.py)
     quiet_windows: int = 5
+    quiet_seconds: float | None = None  # no event-time rules: an episode closes on quiet windows only
+    max_duration_s: float | None = None
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
