@@ -32,6 +32,7 @@ def episodes_from(alerts: list[dict[str, Any]], open_at_end: dict[str, Any]) -> 
             cur["max_score"] = max(cur["max_score"] or float("-inf"), float(ep["max_score"]))
         if ep.get("event") == "close":
             cur["closed"] = True
+            cur["closed_ts_ms"] = a.get("ts_ms")  # the window whose quiet closed it (None: a sweep's close)
     for asset, ep in (open_at_end or {}).items():
         cur = eps.setdefault(ep["episode_id"], {"episode_id": ep["episode_id"], "asset": asset,
                                                 "opened_ts": ep["opened_ts"], "last_ts": ep["last_ts"],

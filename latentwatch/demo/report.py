@@ -46,11 +46,14 @@ def render(s: dict[str, Any], out: Path) -> str:
     ]
     if s.get("skab"):
         b, nab, f = s["skab"]["binary"], s["skab"]["nab"], s["skab"]["faults"]
+        e = s["skab"]["episode"]["binary"]
         lines += [
-            f"  SKAB        deployment shape (model of the anomaly-free run, each run's own normal from its first "
-            f"400 rows, the rest streamed; flagged = rows inside an episode):",
-            f"              F1 {b['f1']:.3f}  FAR {b['far']:.2f} %  MAR {b['mar']:.2f} %; "
+            f"  SKAB        row (b), the deployment shape (model of the anomaly-free run, each run's own normal from "
+            f"its first 400 rows, the rest streamed), test rows only:",
+            f"              flagged = alarmed windows: F1 {b['f1']:.3f}  FAR {b['far']:.2f} %  MAR {b['mar']:.2f} %; "
             f"NAB standard {nab['standard']:.1f}, LowFP {nab['low_fp']:.1f}, LowFN {nab['low_fn']:.1f}",
+            f"              flagged = rows inside an episode: F1 {e['f1']:.3f}  FAR {e['far']:.2f} %  "
+            f"MAR {e['mar']:.2f} %",
             f"              faults detected {f['detected']} of {f['of']}; false episodes "
             f"{f['false_episodes_per_1000_normal']:.2f} per 1,000 normal rows"
             + ("" if f["median_delay_s"] is None else f"; median delay {f['median_delay_s']:.0f} s"),

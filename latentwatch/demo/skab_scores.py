@@ -2,8 +2,12 @@
 thresholds), every later row is decided by the daemon, and the decisions are scored with SKAB's own metrics
 (``pipelines.evaluate.skab.metrics``): pooled F1/FAR/MAR, NAB, faults detected.
 
-A window decides the row it ends on. Flagged rows: rows whose window lies inside one of its asset's episodes, from
-the episode's opening window to its last alarm (alerts carry episodes, not every alarmed window)."""
+A window decides the row it ends on. Two flag series, as ``latentwatch evaluate --protocol skab`` reports them:
+- "alarmed": from each episode's opening window to its last alarm. With the evaluation's settings (release 20 >=
+  quiet_windows 5) the alarms of an episode are one contiguous run, so these are exactly the alarmed windows
+  (tests/latentwatch/demo/test_demo_row_b.py checks the chain window by window against the evaluation);
+- "episode": from the opening window up to the window before the one whose close alert ends it (to the end of
+  the stream while it is still open), the evaluation's ``in_episode``."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -29,22 +33,27 @@ def test_part(streams: list[Any], spec: Any, first_rows: int = FIRST_ROWS) -> li
 
 def scores(streams: list[Any], episodes: dict[str, dict[str, Any]], spec: Any, data_dir: str | None,
            first_rows: int = FIRST_ROWS) -> dict[str, Any]:
+    """SKAB's metrics of the "alarmed" series, with the "episode" series' under ``"episode"``."""
     from pipelines.data import load_skab_runs
     from pipelines.evaluate.skab.metrics import FileDecisions, evaluate
 
     runs = {f"skab/{r.name}": r for r in load_skab_runs(data_dir)}
-    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    spans: dict[str, list[tuple[int, int, int | None]]] = defaultdict(list)
     for ep in episodes.values():
-        spans[ep["asset"]].append((int(round(ep["opened_ts"] * 1000)), int(round(ep["last_ts"] * 1000))))
-    files = []
+        spans[ep["asset"]].append((int(round(ep["opened_ts"] * 1000)), int(round(ep["last_ts"] * 1000)),
+                                   ep.get("closed_ts_ms")))
+    alarmed, inside = [], []
     for s in streams:
         run = runs[s.asset]
         ends = np.arange(spec.length - 1, len(run), spec.stride)
         ends = ends[ends >= first_rows][:len(s.ts_ms)]
         ts = np.asarray(s.ts_ms, dtype=np.int64)
-        flags = np.zeros(len(ts), dtype=bool)
-        for lo, hi in spans.get(s.asset, []):
+        flags, in_episode = np.zeros(len(ts), dtype=bool), np.zeros(len(ts), dtype=bool)
+        for lo, hi, closed in spans.get(s.asset, []):
             flags |= (ts >= lo) & (ts <= hi)
-        files.append(FileDecisions(s.asset, run.timestamps[ends].astype("datetime64[s]").astype(np.int64),
-                                   run.anomaly[ends], run.changepoint[ends], flags))
-    return evaluate(files)
+            in_episode |= (ts >= lo) & (ts < closed if closed is not None else True)
+        args = (run.timestamps[ends].astype("datetime64[s]").astype(np.int64), run.anomaly[ends],
+                run.changepoint[ends])
+        alarmed.append(FileDecisions(s.asset, *args, flags))
+        inside.append(FileDecisions(s.asset, *args, in_episode))
+    return {**evaluate(alarmed), "episode": evaluate(inside)}

@@ -104,7 +104,13 @@ def test_demo_reduced_counts_add_up_on_a_never_used_broker(tmp_path, never_used_
     assert sk["files"] == 3 and sk["faults"]["of"] == 3
     b = sk["binary"]
     assert b["tp"] + b["fp"] + b["fn"] + b["tn"] == r["windows"]
+    e = sk["episode"]["binary"]  # rows inside an episode: the alarmed rows and each episode's quiet tail
+    assert e["tp"] + e["fp"] + e["fn"] + e["tn"] == r["windows"] and e["tp"] >= b["tp"] and e["fp"] >= b["fp"]
     assert "F1" in proc.stdout and "faults detected" in proc.stdout
+    # the daemon ran the SKAB evaluation's decision settings, taken from the artifact it trained
+    changes = s["daemon_config"]["changes"]
+    assert changes["threshold.method"] == "spot" and changes["episodes.quiet_seconds"] is None
+    assert s["artifact"]["settings"]["epochs"] == 5 and s["artifact"]["settings"]["length"] == 10
     assert d["exit_code"] == 0
     # the daemon ran with a fresh checkpoint in the demo's own folder, not the config's
     assert s["daemon_config"]["state"].startswith(str(tmp_path / "out" / "demo"))
