@@ -6,17 +6,18 @@
 Steps, each printed as it happens:
   1. broker: use the one on the config's bootstrap address; if none answers and it is local, start it with
      ``scripts/kafka.sh start`` (and stop it at the end, only then);
-  2. model: use the config's current artifact if it is a SKAB one; else (or with ``--retrain``) train one into the
-     artifact root: SKAB's normal windows (window 10, stride 1, summary features), ``--epochs`` (default 30) epochs on
-     one torch thread: measured 18 s of CPU for reading SKAB and the fit (73 s wall on a 2-core machine at load 8),
-     so well under a minute idle (the time is printed);
+  2. model: use the config's current artifact if it is SKAB's row (b) trained with today's ``SkabSettings``; else
+     (or with ``--retrain``) train one into the artifact root with the SKAB evaluation's own code and settings
+     (``pipelines.evaluate.skab.models.deployment_base`` on the anomaly-free run, ``deployment_normal`` per labelled
+     run from its first 400 rows) on one torch thread: measured 33 s of CPU (the time is printed);
   3. topics: create the input (4 partitions), alert (2) and dead-letter (1) topics when missing; if the consumer group
      has a backlog left by an earlier run, move its committed offsets to the end (refused while the group has live
      members: another daemon would share the partitions and the counts would mean nothing);
   4. daemon: ``latentwatch run --config <out>/demo/daemon.yaml`` as a child process. That file is ``--config``
-     with two changes, both written into it: the threshold/episode checkpoint goes to ``<out>/demo/state/`` and starts
+     with its changes written into it: the threshold/episode checkpoint goes to ``<out>/demo/state/`` and starts
      empty (so every demo starts from the calibration fit, and a real daemon's state under var/state is untouched),
-     and ``http.port`` moves to a free port when the configured one is taken;
+     and ``http.port`` moves to a free port when the configured one is taken; for row (b) the threshold,
+     persistence and episode keys the evaluation decides with (``prepare.skab_daemon_settings``);
   5. replay: one message of each dead-letter class the config allows (``daemon.replay.bad_message``), then the
      labelled SKAB runs through ``daemon.replay.replay`` (the replay producer), as fast as the producer goes
      (``--rate`` to pace it);
