@@ -1,12 +1,31 @@
-"""Durable daemon state (thresholds and episodes per asset): atomic write (temp file, fsync, rename, fsync dir).
+"""Durable daemon state (thresholds, episodes, persistence per asset, and the offsets they reflect).
 
-A reader sees the old file or the new one, never a torn one. The standard library's JSON keeps NaN and infinity
-(orjson would write them as null), which detector states may hold. The checkpoint is taken right after a commit, so it
-describes the state at the committed offsets: a restart continues with the thresholds it had.
+The file: one uncompressed npz (zip) holding ``state.json`` (everything small, as JSON; the standard library's JSON
+keeps NaN and infinity) and every numpy array of the state as a member of its own (the packed per-asset thresholds,
+``ThresholdBank.compact_state``), written atomically (temp file, fsync, rename, fsync dir): a reader sees the old
+file or the new one, never a torn one. Format 1 (one JSON document, a dict per asset) still loads; any other is
+refused with a message naming the file and the format.
+
+Why a crash does not change the decisions (docs/operations.md, "Crash consistency"). Invariant: the state on disk
+has seen exactly the windows below the offsets it records (``committed``), and every window below them has had its
+alerts acknowledged by the broker. A checkpoint is taken only when no batch is between the threshold step and its
+commit, so the state in memory then reflects ``Daemon.committed`` exactly (the chain is synchronous: a batch that
+changed the state is in the commit step until its alerts are flushed and its offsets committed). A restart
+restores the state, takes its offsets as ``Daemon.committed`` and, on every assignment, seeks each partition the
+state knows to them, even behind the group's own commit (a kill -9 after a commit, before the next checkpoint). The
+windows in between are scored again from the same state, so they give the same alerts with the same ids and
+contents: the design is at-least-once with identical duplicates (consumers deduplicate by ``alert_id``; at most a
+checkpoint interval of alerts repeats per crash). A partition the state has never seen is written into a checkpoint
+with its start offset before any of its windows is processed (``Daemon._base_new_partitions``), so a kill before
+the first periodic checkpoint restarts there too, not at the group's later commit. A partition taken away by a
+rebalance leaves ``committed``; if it comes back, it continues from the group's offset with the state as it is
+(exact only for a partition one daemon keeps).
 """
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +34,26 @@ import numpy as np
 from pipelines import defaults
 from pipelines.artifact.store import atomic_write
 
-FORMAT = 1
+FORMAT = 2
+_JSON = "state.json"
+_REF = "$array"
 
 
 def save(path: Path, state: dict[str, Any]) -> None:
-    data = json.dumps({"format": FORMAT, **state}, default=_plain, separators=(",", ":")).encode()
-    atomic_write(path, data)
+    arrays: dict[str, np.ndarray] = {}
+    doc = _split({"format": FORMAT, **state}, arrays)
+    atomic_write(path, _write_arrays(doc, arrays))
+
+
+def _write_arrays(doc: dict[str, Any], arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr(_JSON, json.dumps(doc, default=_plain, separators=(",", ":")))
+        for name, arr in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+            z.writestr(f"{name}.npy", member.getvalue())
+    return buf.getvalue()
 
 
 def load(path: Path) -> dict[str, Any] | None:
@@ -29,14 +62,55 @@ def load(path: Path) -> dict[str, Any] | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
+    if data[:2] == b"PK":
+        return _load_zip(path, data)
     try:
         state = json.loads(data)
     except ValueError as e:
         raise ValueError(f"{path}: checkpoint is not valid JSON: {e}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    if not isinstance(state, dict) or state.get("format") != 1:
         raise ValueError(f"{path}: checkpoint format {state.get('format') if isinstance(state, dict) else None!r} "
-                         f"is not {FORMAT}")
+                         f"is not one this daemon reads (1, 2)")
     return state
+
+
+def _load_zip(path: Path, data: bytes) -> dict[str, Any]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            doc = json.loads(z.read(_JSON))
+            arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(z.read(n)), allow_pickle=False)
+                      for n in z.namelist() if n.endswith(".npy")}
+    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+        raise ValueError(f"{path}: checkpoint is not a readable format-{FORMAT} file: {e}") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ValueError(f"{path}: checkpoint format {doc.get('format') if isinstance(doc, dict) else None!r} "
+                         f"is not one this daemon reads (1, 2)")
+    return _join(doc, arrays, path)
+
+
+def _split(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(obj, np.ndarray) and obj.ndim >= 1 and obj.dtype != object:
+        name = f"a{len(arrays)}"
+        arrays[name] = obj
+        return {_REF: name}
+    if isinstance(obj, dict):
+        return {k: _split(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_split(v, arrays) for v in obj]
+    return obj
+
+
+def _join(obj: Any, arrays: dict[str, np.ndarray], path: Path) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {_REF}:
+            try:
+                return arrays[obj[_REF]]
+            except KeyError:
+                raise ValueError(f"{path}: checkpoint names an array {obj[_REF]!r} it does not hold") from None
+        return {k: _join(v, arrays, path) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_join(v, arrays, path) for v in obj]
+    return obj
 
 
 def _plain(obj: Any) -> Any:

@@ -14,11 +14,13 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import uuid
 from collections import Counter
 from typing import Any, Callable
 
 import numpy as np
 import structlog
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from daemon import checkpoint
 from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded, dead_letter_headers, fit_record
@@ -34,7 +36,7 @@ from daemon.signals import Flags, install, restore
 from daemon.startup import StopRequested, TopicMissing, check_topics, connect, output_record_limit
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.batcher import Batcher
-from daemon.steps.commit import CommitStep, DeliveryFailed, Offsets, as_commit
+from daemon.steps.commit import CommitStep, DeliveryFailed, Offsets
 from daemon.steps.decode import DecodeStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.sink import SinkStep
@@ -135,7 +137,9 @@ class Daemon:
         self.last_poll = 0.0
         self.committed: Offsets = {}
         self.record_limit = record_limit(cfg.kafka)  # alerts and dead letters are cut to fit it
-        self._resume_at: dict[tuple[str, int], int] = {}
+        self._unbased: set = set()  # assigned partitions whose start offset the checkpoint does not hold yet
+        self._resume: dict = {}  # assigned partitions to put back where the state is (checked in _turn)
+        self.lineage = uuid.uuid4().hex  # this state's identity, in the metadata of every commit it makes
         self._revoked_at: float | None = None
         self.paused = False
         self._ready_sent = False
@@ -162,7 +166,8 @@ class Daemon:
         return self.producer.send(self.cfg.kafka.dead_letter_topic, value=value, key=key, headers=headers)
 
     def _commit(self, offsets: Offsets, timeout_s: float) -> None:
-        self.consumer.commit(as_commit(offsets), timeout_ms=int(timeout_s * 1000))
+        self.consumer.commit({tp: OffsetAndMetadata(o, self.lineage, -1) for tp, o in offsets.items()},
+                             timeout_ms=int(timeout_s * 1000))
 
     def _on_committed(self, batches: list, offsets: Offsets) -> None:
         now = time.monotonic()
@@ -239,8 +244,11 @@ class Daemon:
             self.bank = self._bank_from_state(thresholds, own or None)
             self.tracker = self._tracker_from_state(state["episodes"])
             self.persistence = _persistence(self.cfg, state.get("persistence"))
-            self._resume_at = _parse_offsets(state.get("committed", {}))
-            log.info("checkpoint_restored", path=str(path), assets=len(state["thresholds"].get("assets", {})),
+            self.lineage = str(state.get("lineage") or self.lineage)
+            self.committed = {TopicPartition(t, p): o
+                              for (t, p), o in _parse_offsets(state.get("committed", {})).items()}
+            log.info("checkpoint_restored", path=str(path), assets=len(self.bank.assets) if hasattr(self.bank, "assets")
+                     else len(state["thresholds"].get("assets", {})),
                      saved_at=state.get("saved_at"))
             return
         if state is not None:
@@ -251,10 +259,13 @@ class Daemon:
         self.persistence = _persistence(self.cfg)
 
     def save_checkpoint(self) -> None:
+        if hasattr(self.bank, "spill"):  # assets idle since the last checkpoint become packed arrays
+            self.bank.spill()
         state = {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "artifact_version": self.model.model.version, "threshold_config": self._threshold_key(),
+                 "lineage": self.lineage,
                  "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
-                 "thresholds": self.bank.state(), "episodes": self.tracker.state(),
+                 "thresholds": self.bank.compact_state(), "episodes": self.tracker.state(),
                  "persistence": self.persistence.state()}
         checkpoint.save(self.cfg.threshold.checkpoint_path, state)
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
@@ -277,18 +288,50 @@ class Daemon:
         return True, f"consuming {len(self.assignment)} partition(s)" + self.guards.health_note()
 
     def _on_assigned(self, assigned: set) -> None:
-        """The restored thresholds saw exactly the windows before the checkpoint's offsets; after a kill -9 between
-        a commit and the next checkpoint the group's offsets are further on. Seek back once per partition so state
-        and position agree: those windows are scored again and their alerts repeat with the same ids."""
-        for tp in assigned:
-            offset = self._resume_at.pop((tp.topic, tp.partition), None)
-            if offset is not None:
-                self.consumer.seek(tp, offset)
-                log.info("resumed_from_checkpoint", partition=f"{tp.topic}:{tp.partition}", offset=offset)
+        """The state has seen exactly the windows below ``self.committed`` (restored from the checkpoint, then moved
+        by each commit), while the group's offsets may be further on (a kill -9 after a commit, before the next
+        checkpoint) or a rebalance reset the position: seek every assigned partition the state knows back there, so
+        state and position agree (those windows are scored again and their alerts repeat, same ids, same content).
+        A partition the state does not know yet is based in ``_base_new_partitions`` on the loop's thread."""
+        self.committed = {tp: o for tp, o in self.committed.items() if tp in assigned}
+        self._resume = dict(self.committed)
+        self._unbased = set(assigned) - self.committed.keys()
         self._revoked_at = None
         self.assignment = assigned
         self.paused = False
         self.policy.reset_watermark()
+
+    def _resume_where_the_state_is(self, records: dict) -> None:
+        """Seek each partition the state knows back to its offset, and drop what was polled from the group's
+        position, when the group's offset is this state's own commit (its lineage in the metadata) or equals it. A
+        commit by another daemon (the partition moved while this state was away) means the state is stale there:
+        the partition continues from the group's offset, based afresh (at-least-once, as any rebalance)."""
+        resume, self._resume = self._resume, {}
+        for tp, offset in resume.items():
+            group = self.consumer.committed(tp, metadata=True)
+            if group is None or group.offset == offset or group.metadata == self.lineage:
+                records.pop(tp, None)
+                self.consumer.seek(tp, offset)
+                log.info("resumed_from_checkpoint", partition=f"{tp.topic}:{tp.partition}", offset=offset,
+                         group=None if group is None else group.offset)
+            else:
+                log.warning("checkpoint_stale_for_partition", partition=f"{tp.topic}:{tp.partition}",
+                            checkpoint=offset, group=group.offset)
+                self.committed.pop(tp, None)
+                self._unbased.add(tp)
+
+    def _base_new_partitions(self, records: dict) -> None:
+        """Newly assigned partitions the state has seen nothing of: the offset it starts from there (the first record
+        polled, else the consumer's position) goes into a checkpoint before any of their windows is processed, so
+        a kill before the next periodic checkpoint restarts from there (not from the group's later commit) and from
+        the state that saw none of them."""
+        if self.commit_step.pending and not self.commit_step.join(self.cfg.shutdown_timeout_s):  # none: revoke drained
+            log.warning("checkpoint_ahead_of_commits", in_flight=self.commit_step.in_flight())
+        for tp in self._unbased:
+            recs = records.get(tp)
+            self.committed[tp] = recs[0].offset if recs else self.consumer.position(tp)
+        self._unbased = set()
+        self.save_checkpoint()
 
     def _drain_for_revoke(self) -> Offsets | None:
         """On the consumer's IO thread, while the loop waits in poll: finish everything in flight, without commit."""
@@ -364,6 +407,10 @@ class Daemon:
             self._recover_stalled_rejoin()
         records = self.consumer.poll(timeout_ms=timeout, max_records=max(1, room))
         self.last_poll = time.monotonic()
+        if self._resume:
+            self._resume_where_the_state_is(records)
+        if self._unbased:
+            self._base_new_partitions(records)
         n = 0
         for recs in records.values():
             self.batcher.add(recs)

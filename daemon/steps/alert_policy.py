@@ -46,6 +46,7 @@ class AlertPolicyStep(PassStep):
         tracker, bank = self.tracker(), self.bank()
         scores, alarms = scored.score.tolist(), batch.alarms.tolist()
         ts, partitions, offsets = w.ts_ms.tolist(), w.partition.tolist(), w.offset.tolist()
+        n_peaks = getattr(bank, "last_n_peaks", None)  # per window, whatever the batch boundaries
         for i, asset in enumerate(w.asset):
             tp = (w.topic[i], partitions[i])
             if ts[i] > self.latest_ts_ms.get(tp, -1):
@@ -56,7 +57,7 @@ class AlertPolicyStep(PassStep):
                 continue
             det = bank.detector(asset)
             threshold = {"value": float(batch.thresholds[i]), "method": bank.method, "q": det.q,
-                         "level": det.level, "n_peaks": det.n_peaks}
+                         "level": det.level, "n_peaks": int(n_peaks[i]) if n_peaks is not None else det.n_peaks}
             if hasattr(det, "depth"):
                 threshold["depth"] = det.depth
             episode = event.alert_fields()

@@ -10,6 +10,12 @@ Start of an asset's detector, on its first window:
 - it has none: the shared fit (``source`` "shared").
 The shared fit is made once in ``__init__``; own fits are made lazily on first sight, so 10,000 listed assets cost
 nothing until they send.
+
+Memory: a live detector is a Python object of about 3.2 kB (its deques and attributes); ``spill`` packs every
+detector not used since the previous call into one float64 array of a few hundred bytes (``SPOT.to_array``, the
+shared calibration peaks left out), unpacked on its next window with bit-identical decisions. The daemon spills at
+each checkpoint, so only assets active within a checkpoint interval stay live. ``state`` packs the same way, so a
+checkpoint holds numpy arrays, not a JSON dict per asset, and a restored bank unpacks an asset only when it sends.
 """
 from __future__ import annotations
 
@@ -24,7 +30,6 @@ from pipelines.threshold.dspot import DSPOT
 from pipelines.threshold.spot import SPOT, _finite
 
 METHODS: dict[str, type[SPOT]] = {"spot": SPOT, "dspot": DSPOT}
-_SCALAR_MAX = 12  # below this many windows per asset in a batch, scalar steps beat the vectorised update
 SHARED = "shared"
 OWN = "own"
 
@@ -58,8 +63,11 @@ class ThresholdBank:
         self._proto = METHODS[method](**params)
         self._proto.initialize(calibration)
         self._detectors: dict[str, SPOT] = {}
+        self._packed: dict[str, np.ndarray] = {}  # spilled detectors (``spill``)
+        self._touched: set[str] = set()
         self._sources: dict[str, str] = {}
         self._asset_cal = _checked(asset_calibration)
+        self.last_n_peaks = np.empty(0, dtype=np.int64)
 
     @classmethod
     def from_settings(cls, settings: ThresholdSettings, calibration: np.ndarray,
@@ -73,7 +81,12 @@ class ThresholdBank:
 
     @property
     def assets(self) -> list[str]:
-        return list(self._detectors)
+        return [*self._detectors, *self._packed]
+
+    @property
+    def live(self) -> int:
+        """Detectors held as objects (the rest are packed, ``spill``)."""
+        return len(self._detectors)
 
     @property
     def calibration_shape(self) -> float:
@@ -98,9 +111,34 @@ class ThresholdBank:
         """The asset's detector, created on first sight (module docstring)."""
         det = self._detectors.get(asset)
         if det is None:
-            det, self._sources[asset] = self._start(asset)
+            packed = self._packed.pop(asset, None)
+            if packed is not None:
+                det = type(self._proto).from_array(packed, self._proto.params(), self._proto._cal_peaks)
+            else:
+                det, self._sources[asset] = self._start(asset)
             self._detectors[asset] = det
+        self._touched.add(asset)
         return det
+
+    def spill(self) -> int:
+        """Pack the detectors not used since the last call (module docstring); how many were packed."""
+        idle = [a for a in self._detectors if a not in self._touched]
+        self._touched = set()
+        n = 0
+        for a in idle:
+            packed = self._pack(self._detectors[a])
+            if packed is not None:
+                self._packed[a] = packed
+                del self._detectors[a]
+                n += 1
+        return n
+
+    def _pack(self, det: SPOT) -> np.ndarray | None:
+        """None for what only ``state`` can hold: a held fit (its reason is text), untaken guard events, other
+        parameters than the bank's (never made by the bank itself)."""
+        if det.guard or det._trips or det.params() != self._proto.params():
+            return None
+        return det.to_array(self._proto._cal_peaks)
 
     def _start(self, asset: str) -> tuple[SPOT, str]:
         own = self._asset_cal.get(asset)
@@ -121,6 +159,10 @@ class ThresholdBank:
         """(alarms, thresholds) for windows in arrival order; each asset sees its own scores in order.
 
         The whole batch is validated before any state changes, so a bad score leaves the bank untouched.
+        ``last_n_peaks`` then holds, per window, the peak count its threshold was computed from: what an alert
+        reports, the same however the stream was cut into batches (the count after the batch is not). One scalar
+        step per window: the vectorised ``update`` cannot say that, and it won only above 12 windows per asset in a
+        batch, by microseconds.
         """
         scores = _finite(scores, "scores")
         if len(assets) != scores.size:
@@ -130,15 +172,14 @@ class ThresholdBank:
             groups.setdefault(a, []).append(i)
         alarms = np.empty(scores.size, dtype=bool)
         thresholds = np.empty(scores.size, dtype=np.float64)
+        n_peaks = np.empty(scores.size, dtype=np.int64)
         values = scores.tolist()
         for asset, idx in groups.items():
             det = self.detector(asset)
-            if len(idx) <= _SCALAR_MAX:
-                for i in idx:
-                    alarms[i], thresholds[i] = det._step(values[i])
-            else:
-                ix = np.asarray(idx)
-                alarms[ix], thresholds[ix] = det._update(scores[ix])
+            for i in idx:
+                n_peaks[i] = det.n_peaks
+                alarms[i], thresholds[i] = det._step(values[i])
+        self.last_n_peaks = n_peaks
         return alarms, thresholds
 
     def guarded(self) -> dict[str, str]:
@@ -150,17 +191,41 @@ class ThresholdBank:
         return [(a, kind, msg) for a, d in self._detectors.items() for kind, msg in d.take_trips()]
 
     def state(self) -> dict[str, Any]:
-        """JSON-serialisable. The per-asset calibration is not in it (it is the artifact's): pass it again to
-        ``from_state`` so assets first seen after a restore still start from their own scores."""
-        return {"method": self.method, "calibration": self._proto.state(),
-                "assets": {a: d.state() for a, d in self._detectors.items()},
+        """JSON-serialisable, a dict per asset (spilled ones unpacked). The per-asset calibration is not in it (it
+        is the artifact's): pass it again to ``from_state`` so assets first seen after a restore still start from
+        their own scores. The checkpoint takes ``compact_state``."""
+        kind, params, cal = type(self._proto), self._proto.params(), self._proto._cal_peaks
+        assets = {a: d.state() for a, d in self._detectors.items()}
+        assets.update((a, kind.from_array(x, params, cal).state()) for a, x in self._packed.items())
+        return {"method": self.method, "calibration": self._proto.state(), "assets": assets,
                 "sources": dict(self._sources)}
+
+    def compact_state(self) -> dict[str, Any]:
+        """``state`` with every detector ``_pack`` can pack as numpy arrays under "packed" (names, offsets into one
+        float64 array; ``daemon.checkpoint`` stores arrays as arrays), the others as dicts under "assets"; only
+        the sources that are not "shared". ``from_state`` takes both."""
+        names, arrays, assets = [], [], {}
+        for a, det in self._detectors.items():
+            packed = self._pack(det)
+            if packed is None:
+                assets[a] = det.state()
+            else:
+                names.append(a)
+                arrays.append(packed)
+        names += self._packed
+        arrays += self._packed.values()
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum([x.size for x in arrays], out=offsets[1:])
+        data = np.concatenate(arrays) if arrays else np.empty(0)
+        sources = {a: src for a, src in self._sources.items() if src != SHARED}
+        return {"method": self.method, "calibration": self._proto.state(), "assets": assets, "sources": sources,
+                "packed": {"names": names, "offsets": offsets, "data": data}}
 
     @classmethod
     def from_state(cls, d: dict[str, Any],
                    asset_calibration: Mapping[str, np.ndarray] | None = None) -> "ThresholdBank":
-        """Inverse of ``state``. A state written before per-asset calibration existed has no "sources": every asset
-        in it started from the shared fit."""
+        """Inverse of ``state``; also loads the older all-JSON state (no "packed"), and one written before per-asset
+        calibration existed (no "sources": every asset in it started from the shared fit)."""
         obj = object.__new__(cls)
         obj.method = d["method"]
         if obj.method not in METHODS:
@@ -168,8 +233,18 @@ class ThresholdBank:
         kind = METHODS[obj.method]
         obj._proto = kind.from_state(d["calibration"])
         obj._detectors = {a: kind.from_state(s) for a, s in d["assets"].items()}
-        obj._sources = {a: d.get("sources", {}).get(a, SHARED) for a in obj._detectors}
+        packed = d.get("packed") or {"names": [], "offsets": [0], "data": []}
+        offsets, data = np.asarray(packed["offsets"], np.int64), np.asarray(packed["data"], np.float64)
+        names = packed["names"]
+        if len(offsets) != len(names) + 1 or (len(names) and offsets[-1] != data.size):
+            raise ValueError(f"packed thresholds: {len(names)} assets, {len(offsets)} offsets, {data.size} values")
+        bounds = offsets.tolist()
+        obj._packed = {a: data[bounds[i]:bounds[i + 1]] for i, a in enumerate(names)}
+        obj._touched = set()
+        sources = d.get("sources", {})
+        obj._sources = {a: sources.get(a, SHARED) for a in [*obj._detectors, *obj._packed]}
         obj._asset_cal = _checked(asset_calibration)
+        obj.last_n_peaks = np.empty(0, dtype=np.int64)
         return obj
 
 

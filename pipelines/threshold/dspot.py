@@ -153,6 +153,14 @@ class DSPOT(SPOT):
             raise ValueError(f"window has {len(d['window'])} values, depth is {self.depth}")
         self._set_window(np.asarray(d["window"], dtype=np.float64))
 
+    def _extra(self) -> np.ndarray:
+        return np.fromiter(self._window, np.float64, len(self._window))
+
+    def _load_extra(self, extra: np.ndarray) -> None:
+        if extra.size != self.depth:
+            raise ValueError(f"window has {extra.size} values, depth is {self.depth}")
+        self._set_window(extra)
+
     def clone(self) -> "DSPOT":
         obj = super().clone()
         obj._window = deque(self._window, maxlen=self.depth)

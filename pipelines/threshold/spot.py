@@ -272,6 +272,57 @@ class SPOT:
         self._peak_clock.extend(int(c) for c in d.get("peak_clock", ()))
         self.guard, self._shape_bound = str(d.get("guard", "")), bool(d.get("shape_bound", False))
 
+    _HEAD = 13  # to_array's header: 9 scalars, then the lengths of the peaks, peak clock, extra and calibration
+
+    def to_array(self, shared_calibration: np.ndarray | None = None) -> np.ndarray:
+        """The state as one float64 array (a few hundred bytes; integers below 2**53 are exact), for an idle asset
+        spilled in memory and for the checkpoint. The calibration peaks are left out when they are
+        ``shared_calibration`` (every asset started from the shared fit holds the same ones). Not for a held fit
+        (``guard`` is text): ``state`` keeps those."""
+        self._check_ready()
+        if self.guard:
+            raise ValueError("a held fit is not packed (its guard reason is text): use state()")
+        shared = shared_calibration is not None and (self._cal_peaks is shared_calibration or np.array_equal(
+            self._cal_peaks, shared_calibration))
+        extra = self._extra()
+        cal = np.empty(0) if shared else self._cal_peaks
+        head = [self.t, self.gamma, self.sigma, self.z, self.n, self.n_peaks, self._since_refit, self._clock,
+                float(self._shape_bound), len(self._peaks), len(self._peak_clock), extra.size,
+                -1.0 if shared else cal.size]
+        return np.concatenate([np.array(head, np.float64), np.fromiter(self._peaks, np.float64, len(self._peaks)),
+                               np.fromiter(self._peak_clock, np.float64, len(self._peak_clock)), extra, cal])
+
+    @classmethod
+    def from_array(cls, a: np.ndarray, params: dict[str, Any],
+                   shared_calibration: np.ndarray | None = None) -> "SPOT":
+        """Inverse of ``to_array`` (same decisions, bit for bit), with the bank's ``params``."""
+        obj = cls(**params)
+        h = a[:cls._HEAD]
+        obj.t, obj.gamma, obj.sigma, obj.z = (float(v) for v in h[:4])
+        obj.n, obj.n_peaks, obj._since_refit, obj._clock = (int(v) for v in h[4:8])
+        obj._shape_bound = bool(h[8])
+        n_peaks, n_clock, n_extra, n_cal = (int(v) for v in h[9:13])
+        at = cls._HEAD
+        obj._peaks.extend(a[at:at + n_peaks].tolist())
+        at += n_peaks
+        obj._peak_clock.extend(int(v) for v in a[at:at + n_clock].tolist())
+        at += n_clock
+        obj._load_extra(a[at:at + n_extra])
+        at += n_extra
+        if n_cal < 0:
+            if shared_calibration is None:
+                raise ValueError("this packed state shares the bank's calibration peaks; pass them")
+            obj._cal_peaks = shared_calibration
+        else:
+            obj._cal_peaks = a[at:at + n_cal].copy()
+        return obj
+
+    def _extra(self) -> np.ndarray:
+        return np.empty(0)
+
+    def _load_extra(self, extra: np.ndarray) -> None:
+        pass
+
     def clone(self) -> "SPOT":
         """An independent copy (cheaper than a state round trip)."""
         obj = object.__new__(type(self))

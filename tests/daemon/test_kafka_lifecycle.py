@@ -73,6 +73,17 @@ def test_sigterm_mid_stream_exits_zero_after_committing_everything_it_read(make_
             assert f'"{cfg.kafka.input_topic}:{p}": {off}' in final
 
 
+def own_state(path, name):
+    """The same config with its own checkpoint file: each daemon of a group keeps its own state."""
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    doc["threshold"]["checkpoint_path"] = doc["threshold"]["checkpoint_path"].replace(".json", f"-{name}.json")
+    out = path.with_name(f"{path.stem}-{name}.yaml")
+    out.write_text(yaml.safe_dump(doc))
+    return out
+
+
 def test_revoke_drains_what_the_batcher_holds_and_commits_it_from_the_listener(make_config, start_daemon,
                                                                                kafka_bootstrap):
     # A batcher that waits 60 s holds everything it polled, so only the revoke drain can score and commit it.
@@ -82,7 +93,7 @@ def test_revoke_drains_what_the_batcher_holds_and_commits_it_from_the_listener(m
     a = start_daemon(path)
     a.wait_for(lambda: a.daemon.metrics.consumed._value.get() == 2000, what="first member reading every window")
     assert a.daemon.metrics.scored._value.get() == 0 or a.daemon.rebalance.revokes > 0  # only a revoke scores early
-    b = start_daemon(path)
+    b = start_daemon(own_state(path, "b"))
     a.wait_for(lambda: a.daemon.rebalance.revoke_commits >= 1 or a.daemon.rebalance.revoke_failures, timeout=90,
                what="a commit from the revoke listener")
     assert a.daemon.rebalance.revoke_failures == 0

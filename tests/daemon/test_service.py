@@ -33,6 +33,15 @@ class RecordingConsumer:
     def partitions_for_topic(self, topic):
         return {0}
 
+    def seek(self, tp, offset):  # a restart or rebalance puts the position back where the state is
+        self.records = [r for r in self.records if r.offset >= offset]
+
+    def committed(self, tp, metadata=False):
+        return None
+
+    def position(self, tp):
+        return self.records[0].offset if self.records else 0
+
     def subscribe(self, topics, listener):
         self.listener = listener
 
@@ -206,7 +215,7 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     import daemon.service as service
 
     monkeypatch.setattr(service, "REJOIN_STALL_S", 0.3)
-    stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(5)), RecordingProducer()
+    stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(10)), RecordingProducer()
     made = iter([(stuck, producer), (fresh, RecordingProducer())])
     cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9,
                                                                       checkpoint_path=tmp_path / "state.json"))
@@ -226,7 +235,8 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     t.join(10)
     assert stuck.closed and d.consumer is fresh
     assert d.metrics.consumer_recreated._value.get() == 1
-    assert fresh.commits and d.rc == EXIT_OK
+    # the fresh consumer starts where the state is (5, committed by the revoke), not at its own beginning
+    assert fresh.commits and fresh.commits[-1] == {TopicPartition("in", 0): 10} and d.rc == EXIT_OK
 
 
 def test_a_checkpoint_from_before_refit_every_restores_under_the_papers_rule_only(tmp_path):

@@ -156,3 +156,40 @@ def test_from_settings_reads_the_config_section():
     det = bank.detector("a")
     assert (bank.method, det.q, det.level, det.depth, det.refit_every, det.max_shape, det.max_peak_ratio) == (
         "dspot", 1e-3, 0.98, 7, 3, 0.3, 4.0)
+
+
+def test_spilled_and_compact_restored_detectors_decide_bit_for_bit():
+    """Packing idle detectors (``spill``) and the checkpoint's compact state change no decision, threshold or
+    per-window peak count; an asset with its own calibration keeps its own peaks; a held fit stays a dict."""
+    assets, scores = traffic(3, 12_000)
+    own = {"a0": np.random.default_rng(5).exponential(size=800)}
+    plain = ThresholdBank("dspot", CAL, own, q=1e-3, depth=6)
+    spilled = ThresholdBank("dspot", CAL, own, q=1e-3, depth=6)
+    packed_some = False
+    for lo in range(0, len(assets), 500):
+        a, s = assets[lo:lo + 500], scores[lo:lo + 500]
+        sub = [x for x in a if x != "a4"] if lo % 1000 else a  # a4 sits out every other batch: it gets spilled
+        keep = np.array([x in sub for x in a])
+        a = [x for x, k in zip(a, keep) if k]
+        r1, t1 = plain.process(a, s[keep])
+        n1 = plain.last_n_peaks
+        r2, t2 = spilled.process(a, s[keep])
+        np.testing.assert_array_equal(r1, r2)
+        np.testing.assert_array_equal(t1, t2)
+        np.testing.assert_array_equal(n1, spilled.last_n_peaks)
+        packed_some |= spilled.spill() > 0
+        if lo % 2000 == 0:
+            spilled = ThresholdBank.from_state(spilled.compact_state(), own)
+    assert packed_some and spilled.source("a0") == "own"
+    assert spilled.state() == plain.state()
+    compact = spilled.compact_state()
+    assert compact["assets"] == {} and len(compact["packed"]["names"]) == 5
+    assert compact["packed"]["data"].size < 5 * 300  # shared calibration peaks are not copied per asset
+
+
+def test_compact_state_is_small_per_asset():
+    bank = ThresholdBank("dspot", CAL, q=1e-3, depth=10)
+    names = [f"asset-{i}" for i in range(2000)]
+    bank.process(names, np.random.default_rng(1).exponential(size=2000))
+    data = bank.compact_state()["packed"]["data"]
+    assert data.size / 2000 < 40  # 13 header values + the 10-value window + a few peaks and clock ticks
