@@ -111,6 +111,10 @@ class MemoryConsumer:
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.queues[tp] = [r for r in self.records.get(tp, []) if r.offset >= offset]
 
+    def position(self, tp: TopicPartition) -> int:
+        q = self.queues.get(tp)
+        return q[0].offset if q else self.ends.get(tp, 0)
+
     async def commit_async(self, offsets: dict) -> None:
         self.commit(offsets)
 

@@ -19,6 +19,8 @@ BENCHES: dict[str, tuple[str, str]] = {
                 "how often an alert's first sensor is the one with an injected fault (real SKAB normal data)"),
     "assets": ("pipelines.bench.assets",
                "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only"),
+    "state": ("daemon.bench_state",
+              "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore"),
     "e2e": ("daemon.bench_e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }
 

@@ -83,3 +83,14 @@ class StandInTracker:
         t = cls(d["quiet_windows"], d["update_every"])
         t.open = d["open"]
         return t
+
+
+def checkpoint_as_format1(path: Any) -> dict:
+    """A daemon checkpoint as the format-1 document (one JSON, a dict per asset) it would have been: for tests that
+    read the thresholds or write an older checkpoint (``json.dumps`` of the result loads as format 1)."""
+    from daemon import checkpoint
+    from pipelines.threshold.bank import ThresholdBank
+
+    state = checkpoint.load(path)
+    assert state is not None, f"no checkpoint at {path}"
+    return {**state, "format": 1, "thresholds": ThresholdBank.from_state(state["thresholds"]).state()}

@@ -9,7 +9,7 @@ import numpy as np
 
 from daemon.service import Daemon
 from latentwatch.config import Config, ThresholdConfig
-from tests.daemon.helpers import StandInModel, StandInTracker
+from tests.daemon.helpers import StandInModel, StandInTracker, checkpoint_as_format1
 from tests.daemon.test_service import RecordingConsumer, RecordingProducer
 
 
@@ -34,7 +34,7 @@ def test_the_persistence_state_survives_a_restart(tmp_path):
     first = _daemon(tmp_path, **kw)
     head, _ = decide(first.bank, first.persistence, ["a"] * 10, scores[:10])
     first.save_checkpoint()
-    assert json.loads((tmp_path / "s.json").read_text())["persistence"]["params"] == {"m": 2, "n": 3, "release": 3}
+    assert checkpoint_as_format1(tmp_path / "s.json")["persistence"]["params"] == {"m": 2, "n": 3, "release": 3}
     again = _daemon(tmp_path, **kw)
     tail, _ = decide(again.bank, again.persistence, ["a"] * 9, scores[10:])
     assert np.array_equal(np.r_[head, tail], expected) and expected.sum() == 9
@@ -44,7 +44,7 @@ def test_a_checkpoint_from_before_persistence_restores_only_under_the_raw_alarm(
     old = _daemon(tmp_path)
     old.bank.process(["a"] * 50, np.linspace(0.0, 1.0, 50))
     old.save_checkpoint()
-    state = json.loads((tmp_path / "s.json").read_text())
+    state = checkpoint_as_format1(tmp_path / "s.json")
     for key in ("persist_m", "persist_n", "release_windows"):
         del state["threshold_config"][key]
     del state["persistence"]

@@ -18,12 +18,13 @@ from kafka.structs import TopicPartition
 from daemon.reload import changed_keys, merge_live
 from daemon.service import EXIT_OK, Daemon
 from latentwatch.config import Config, HttpConfig, ThresholdConfig, load_config
-from tests.daemon.helpers import Rec, StandInModel, StandInTracker, window
+from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
 
 
 class RecordingConsumer:
     def __init__(self, records):
         self.records = list(records)
+        self.all = list(records)
         self.listener = None
         self.commits: list[dict] = []
         self.paused_tps: set = set()
@@ -34,7 +35,7 @@ class RecordingConsumer:
         return {0}
 
     def seek(self, tp, offset):  # a restart or rebalance puts the position back where the state is
-        self.records = [r for r in self.records if r.offset >= offset]
+        self.records = [r for r in self.all if r.offset >= offset]
 
     def committed(self, tp, metadata=False):
         return None
@@ -257,7 +258,7 @@ def test_a_checkpoint_from_before_refit_every_restores_under_the_papers_rule_onl
     old = daemon(1)
     old.bank.process(["a"] * 50, np.linspace(0.0, 1.0, 50))
     old.save_checkpoint()
-    state = json.loads((tmp_path / "state.json").read_text())
+    state = checkpoint_as_format1(tmp_path / "state.json")
     del state["threshold_config"]["refit_every"]  # what a checkpoint written before the key existed holds
     (tmp_path / "state.json").write_text(json.dumps(state))
     assert daemon(1).bank.assets == ["a"]  # restored: the old checkpoint ran under the paper's rule

@@ -14,7 +14,7 @@ from kafka.structs import TopicPartition
 from daemon.service import Daemon
 from daemon.threshold_guard import REQUEST_FILE
 from latentwatch.config import Config, HttpConfig, ThresholdConfig
-from tests.daemon.helpers import Rec, StandInModel, StandInTracker, window
+from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
 from tests.daemon.test_service import RecordingConsumer, RecordingProducer
 
 
@@ -51,7 +51,7 @@ def test_a_checkpoint_of_the_papers_rule_loads_one_that_absorbed_alarms_is_refus
     d.bank.process(["a"] * 40, np.linspace(0.0, 2.0, 40))
     d.save_checkpoint()
     path = d.cfg.threshold.checkpoint_path
-    saved = json.loads(path.read_text())
+    saved = checkpoint_as_format1(path)
     ahead = d.bank.process(["a"] * 5, np.linspace(0.0, 3.0, 5))[1]
 
     path.write_text(json.dumps(as_before_the_guard(json.loads(json.dumps(saved)), None)))

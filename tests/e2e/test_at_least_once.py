@@ -26,9 +26,11 @@ KILLS = int(os.environ.get("LATENTWATCH_E2E_KILLS", "3"))  # 3-5; each restart r
 
 
 def _checkpoint_offsets(path) -> dict[int, int]:
+    from daemon import checkpoint
+
     try:
-        state = json.loads(path.read_text())
-    except FileNotFoundError:
+        state = checkpoint.load(path) or {}
+    except ValueError:  # replaced while read
         return {}
     return {int(k.rsplit(":", 1)[1]): int(v) for k, v in state.get("committed", {}).items()}
 
