@@ -1,0 +1,17 @@
+"""`latentwatch bench state` runs end to end at a small scale and reports what it measured for every asset."""
+from __future__ import annotations
+
+import argparse
+import json
+
+from daemon import bench_state
+
+
+def test_bench_state_spills_every_idle_asset_and_restores_them_all(capsys):
+    p = argparse.ArgumentParser()
+    bench_state.add_arguments(p)
+    assert bench_state.run(p.parse_args(["--assets", "3000", "--windows", "2"])) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["assets"] == out["spilled"] == out["restart_assets"] == 3000 and out["windows"] == 6000
+    assert out["checkpoint_mb"] < out["json_peer_mb"]  # packed arrays, not a JSON dict per asset
+    assert out["checkpoint_mb"] * 1e6 / 3000 < 400  # bytes per asset in the file
