@@ -84,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         for lo in range(0, args.assets, 500):
             batch = names[lo:lo + 500]
             scores = rng.exponential(size=len(batch))
+            if cfg.threshold.idle_expiry_s is not None:  # as the daemon's threshold step: last-seen times kept
+                bank.expire(batch, np.full(len(batch), float(fed)), cfg.threshold.idle_expiry_s)
             alarms, _ = decide(bank, persistence, batch, scores)
             for i in np.flatnonzero(alarms).tolist():
                 tracker.observe(batch[i], float(fed), True, float(scores[i]), f"in:0:{fed + i}")

@@ -154,7 +154,8 @@ class Daemon:
         self.commit_step = CommitStep(self.producer, self._commit, on_committed=self._on_committed)
         sink = SinkStep(self.producer, cfg.kafka.alert_topic, self.commit_step, self.record_limit)
         self.policy = AlertPolicyStep(lambda: self.tracker, lambda: self.bank, sink)
-        threshold = ThresholdStep(lambda: self.bank, self.policy, lambda: self.persistence)
+        threshold = ThresholdStep(lambda: self.bank, self.policy, lambda: self.persistence,
+                                  cfg.threshold.idle_expiry_s)
         score = ScoreStep(threshold)
         self.decode_step = DecodeStep(self.model, cfg.dead_letter.max_bytes, self._send_dead_letter, self.guard, score,
                                       on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc(),
@@ -260,6 +261,8 @@ class Daemon:
 
     def save_checkpoint(self) -> None:
         if hasattr(self.bank, "spill"):  # assets idle since the last checkpoint become packed arrays
+            if self.cfg.threshold.idle_expiry_s is not None:
+                self.persistence.forget(self.bank.sweep_idle(self.cfg.threshold.idle_expiry_s))
             self.bank.spill()
         state = {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "artifact_version": self.model.model.version, "threshold_config": self._threshold_key(),

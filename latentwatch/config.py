@@ -204,6 +204,7 @@ class ThresholdConfig:
     release_windows: int = D.RELEASE_WINDOWS
     checkpoint_path: Path = Path("var/state/daemon-state.json")
     checkpoint_interval_s: float = 60.0
+    idle_expiry_s: float | None = 604_800.0  # event time; an asset unseen this long restarts from its calibration
 
     def check(self) -> None:
         _require(0.0 < self.q < 1.0, "q", "a risk in (0, 1)")
@@ -215,6 +216,8 @@ class ThresholdConfig:
         _require(self.refit_every >= 1, "refit_every", "an integer >= 1 (1: refit the GPD on every new peak)")
         _require(self.q < 1.0 - self.level, "q", "a risk below 1 - threshold.level")
         _require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
+        _require(self.idle_expiry_s is None or self.idle_expiry_s > 0, "idle_expiry_s",
+                 "a positive number of seconds (event time), or null to keep every asset")
         _require(self.persist_n >= 1, "persist_n", "an integer >= 1 (windows looked back on)")
         _require(1 <= self.persist_m <= self.persist_n, "persist_m", "an integer in [1, threshold.persist_n]")
         _require(self.release_windows >= 1, "release_windows", "an integer >= 1 (quiet windows that end an alarm)")

@@ -12,13 +12,19 @@ from pipelines.threshold.persistence import decide
 
 class ThresholdStep(PassStep):
     def __init__(self, bank: Callable[[], Any], next_step: Step,
-                 persistence: Callable[[], Any] = lambda: None) -> None:
+                 persistence: Callable[[], Any] = lambda: None, idle_expiry_s: float | None = None) -> None:
+        self.idle_expiry_s = idle_expiry_s
         self.bank = bank
         self.persistence = persistence
         self.next_step = next_step
 
     def submit(self, batch: Batch) -> None:
         if batch.scored is not None:
+            bank = self.bank()
+            if self.idle_expiry_s is not None and hasattr(bank, "expire"):
+                expired = bank.expire(batch.windows.asset, batch.windows.ts_ms / 1000.0, self.idle_expiry_s)
+                if expired and self.persistence() is not None:
+                    self.persistence().forget(expired)
             batch.alarms, batch.thresholds = decide(self.bank(), self.persistence(), batch.windows.asset,
                                                     batch.scored.score)
         self.next_step.submit(batch)

@@ -68,6 +68,7 @@ class ThresholdBank:
         self._sources: dict[str, str] = {}
         self._asset_cal = _checked(asset_calibration)
         self.last_n_peaks = np.empty(0, dtype=np.int64)
+        self._last_seen: dict[str, float] = {}  # event time of each asset's newest window (``expire``)
 
     @classmethod
     def from_settings(cls, settings: ThresholdSettings, calibration: np.ndarray,
@@ -119,6 +120,40 @@ class ThresholdBank:
             self._detectors[asset] = det
         self._touched.add(asset)
         return det
+
+    def expire(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[str]:
+        """Before ``process``: an asset whose window comes more than ``idle_s`` (event time) after its previous one
+        is dropped and restarts from its calibration; returns those assets. Decided by the asset's own times, so
+        the same stream expires the same assets however it is batched, restarted or swept (``sweep_idle``)."""
+        out = []
+        seen = self._last_seen
+        for a, t in zip(assets, ts_s.tolist()):
+            last = seen.get(a)
+            if last is not None and t - last > idle_s:
+                self._drop(a)
+                out.append(a)
+                last = None
+            if last is None or t > last:
+                seen[a] = t
+        return out
+
+    def sweep_idle(self, idle_s: float) -> list[str]:
+        """Drop assets unseen for more than ``idle_s`` before the newest window seen: memory for names that stopped
+        sending. Whatever it drops, ``expire`` would have restarted on the asset's next window anyway."""
+        if not self._last_seen:
+            return []
+        now = max(self._last_seen.values())
+        idle = [a for a, t in self._last_seen.items() if now - t > idle_s]
+        for a in idle:
+            self._drop(a)
+            del self._last_seen[a]
+        return idle
+
+    def _drop(self, asset: str) -> None:
+        self._detectors.pop(asset, None)
+        self._packed.pop(asset, None)
+        self._sources.pop(asset, None)
+        self._touched.discard(asset)
 
     def spill(self) -> int:
         """Pack the detectors not used since the last call (module docstring); how many were packed."""
@@ -219,7 +254,9 @@ class ThresholdBank:
         data = np.concatenate(arrays) if arrays else np.empty(0)
         sources = {a: src for a, src in self._sources.items() if src != SHARED}
         return {"method": self.method, "calibration": self._proto.state(), "assets": assets, "sources": sources,
-                "packed": {"names": names, "offsets": offsets, "data": data}}
+                "packed": {"names": names, "offsets": offsets, "data": data},
+                "last_seen": {"names": list(self._last_seen), "ts": np.fromiter(self._last_seen.values(), np.float64,
+                                                                                  len(self._last_seen))}}
 
     @classmethod
     def from_state(cls, d: dict[str, Any],
@@ -245,6 +282,8 @@ class ThresholdBank:
         obj._sources = {a: sources.get(a, SHARED) for a in [*obj._detectors, *obj._packed]}
         obj._asset_cal = _checked(asset_calibration)
         obj.last_n_peaks = np.empty(0, dtype=np.int64)
+        seen = d.get("last_seen") or {"names": [], "ts": []}
+        obj._last_seen = dict(zip(seen["names"], np.asarray(seen["ts"], np.float64).tolist()))
         return obj
 
 

@@ -71,6 +71,11 @@ class Persistence:
         flags = raw.tolist()
         return np.fromiter((self.step(a, r) for a, r in zip(assets, flags)), dtype=bool, count=raw.size)
 
+    def forget(self, assets: Sequence[str]) -> None:
+        """Drop assets (expired by the thresholds' idle rule): they start again with an empty history."""
+        for a in assets:
+            self._assets.pop(a, None)
+
     def state(self) -> dict[str, Any]:
         return {"params": self.params(),
                 "assets": {a: [s.recent, s.active, s.below] for a, s in self._assets.items()}}

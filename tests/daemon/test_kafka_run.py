@@ -115,7 +115,8 @@ def test_restart_continues_from_the_committed_offsets_and_the_checkpoint(make_co
     n_after_first = sum(a["n"] for a in state["thresholds"]["assets"].values())
     assert set(state["thresholds"]["assets"]) == {f"asset-{i}" for i in range(5)}
 
-    more = good_windows(150, DIM, anomaly_every=0, seed=3, start_ts=1_750_000_000_000)  # later, not in the future
+    # later (right after the first 400 s: a year-long gap would pass threshold.idle_expiry_s and restart them)
+    more = good_windows(150, DIM, anomaly_every=0, seed=3, start_ts=1_714_564_800_000 + 401_000)
     produce(kafka_bootstrap, cfg.kafka.input_topic, more)
     run2 = start_daemon(path)
     d2 = run2.daemon

@@ -51,3 +51,13 @@ def test_a_checkpoint_from_before_persistence_restores_only_under_the_raw_alarm(
     (tmp_path / "s.json").write_text(json.dumps(state))
     assert _daemon(tmp_path).bank.assets == ["a"]
     assert _daemon(tmp_path, persist_m=3, persist_n=5).bank.assets == []
+
+
+def test_forget_drops_an_assets_history():
+    from pipelines.threshold.persistence import Persistence
+
+    p = Persistence(2, 3, 2)
+    p.process(["a", "a", "b"], np.array([True, True, True]))
+    p.forget(["a"])
+    assert list(p.state()["assets"]) == ["b"]
+    assert p.process(["a"], np.array([True])).tolist() == [False]  # one alarm of 2 needed: its history is gone

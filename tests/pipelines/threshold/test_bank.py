@@ -193,3 +193,20 @@ def test_compact_state_is_small_per_asset():
     bank.process(names, np.random.default_rng(1).exponential(size=2000))
     data = bank.compact_state()["packed"]["data"]
     assert data.size / 2000 < 40  # 13 header values + the 10-value window + a few peaks and clock ticks
+
+
+def test_an_asset_idle_longer_than_the_expiry_restarts_from_its_calibration_the_same_after_a_restore():
+    bank = ThresholdBank("spot", CAL, q=1e-3)
+    fresh_n = ThresholdBank("spot", CAL, q=1e-3).detector("a").n
+    rng = np.random.default_rng(2)
+    assert bank.expire(["a", "b"], np.array([0.0, 0.0]), 100.0) == []
+    bank.process(["a", "b"] * 50, rng.exponential(size=100))
+    assert bank.expire(["a", "b"], np.array([50.0, 100.0]), 100.0) == []  # gaps of 50 and 100: not over 100
+    assert bank.detector("a").n == fresh_n + 50
+    restored = ThresholdBank.from_state(bank.compact_state())
+    for b in (bank, restored):
+        assert b.expire(["b", "a"], np.array([150.0, 151.0]), 100.0) == ["a"]  # a: 101 s after 50
+        assert b.detector("a").n == fresh_n and b.detector("b").n == fresh_n + 50
+    bank.expire(["c"], np.array([400.0]), 100.0)
+    bank.process(["c"], np.array([0.5]))
+    assert sorted(bank.sweep_idle(100.0)) == ["a", "b"] and bank.assets == ["c"]
