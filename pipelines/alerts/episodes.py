@@ -35,7 +35,7 @@ class EpisodeEvent:
                 "last_ts": self.last_ts, "n_alarms": self.n_alarms, "max_score": self.max_score}
 
 
-@dataclass
+@dataclass(slots=True)  # one per asset: no __dict__
 class _Open:
     episode_id: str
     opened_ts: float

@@ -15,7 +15,6 @@ Window means are summed left to right in both the scalar and the vectorised path
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 import numpy as np
@@ -39,6 +38,7 @@ class DSPOT(SPOT):
     """SPOT on deviations from a moving average of depth ``depth``; follows slow drift."""
 
     kind = "dspot"
+    __slots__ = ("depth", "_window", "_m")
 
     def __init__(self, depth: int = D.DEPTH, **spot: Any) -> None:
         """``spot``: SPOT's parameters (q, level, max_peaks, refit_every, min_peaks and the guard's)."""
@@ -46,7 +46,7 @@ class DSPOT(SPOT):
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
         self.depth = int(depth)
-        self._window: deque[float] = deque(maxlen=self.depth)
+        self._window: list[float] = []  # the last ``depth`` non-alarm scores, oldest first
         self._m = math.nan
 
     def params(self) -> dict[str, Any]:
@@ -83,8 +83,7 @@ class DSPOT(SPOT):
         self._set_window(x[-self.depth:])
 
     def _set_window(self, values: np.ndarray) -> None:
-        self._window.clear()
-        self._window.extend(values.tolist())
+        self._window = values.tolist()[-self.depth:]
         self._remean()
 
     def _remean(self) -> None:
@@ -96,6 +95,8 @@ class DSPOT(SPOT):
 
     def _push(self, x: float) -> None:
         self._window.append(x)
+        if len(self._window) > self.depth:
+            del self._window[0]
         self._remean()
 
     def _step(self, x: float) -> tuple[bool, float]:
@@ -163,5 +164,5 @@ class DSPOT(SPOT):
 
     def clone(self) -> "DSPOT":
         obj = super().clone()
-        obj._window = deque(self._window, maxlen=self.depth)
+        obj._window = list(self._window)
         return obj

@@ -18,7 +18,7 @@ import numpy as np
 from pipelines import defaults
 
 
-@dataclass
+@dataclass(slots=True)  # one per asset: no __dict__
 class _AssetState:
     recent: int = 0  # bit i set: the window i steps back passed the threshold (bit 0 = the latest)
     active: bool = False

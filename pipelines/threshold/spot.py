@@ -35,7 +35,6 @@ every window is a peak: N_t/n climbs far above 1 - level, the refitted shape gro
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 import numpy as np
@@ -58,6 +57,11 @@ class SPOT:
     """Streaming peaks-over-threshold: an alarm when a score exceeds the (1 - q) tail quantile z_q."""
 
     kind = "spot"
+    # Memory (100k assets live at once): slots instead of a __dict__, and lists trimmed by hand instead of deques
+    # (an empty deque is 760 bytes, an empty list 56), the same values in the same order.
+    __slots__ = ("q", "level", "max_peaks", "refit_every", "min_peaks", "max_shape", "max_peak_ratio", "guard_peaks",
+                 "t", "gamma", "sigma", "z", "n", "n_peaks", "_since_refit", "_cal_peaks", "_peaks", "_clock",
+                 "_peak_clock", "guard", "_shape_bound", "_trips")
 
     def __init__(self, q: float = D.Q, level: float = D.LEVEL, max_peaks: int | None = D.MAX_PEAKS,
                  refit_every: int = D.REFIT_EVERY, min_peaks: int = D.MIN_PEAKS, max_shape: float = D.MAX_SHAPE,
@@ -82,9 +86,9 @@ class SPOT:
         self.t = self.gamma = self.sigma = self.z = math.nan
         self.n = self.n_peaks = self._since_refit = 0
         self._cal_peaks = np.empty(0)
-        self._peaks: deque[float] = deque(maxlen=max_peaks)
+        self._peaks: list[float] = []  # the newest max_peaks stream peaks
         self._clock = 0  # non-alarm windows seen, held or not (n stops while the fit is held)
-        self._peak_clock: deque[int] = deque(maxlen=self.guard_peaks)
+        self._peak_clock: list[int] = []  # ``_clock`` at each of the last guard_peaks peaks
         self.guard = ""  # why the fit is held; "" while it is not
         self._shape_bound = False
         self._trips: list[tuple[str, str]] = []
@@ -142,6 +146,8 @@ class SPOT:
     def _add_peak(self, excess: float) -> None:
         """A new peak: n must already count it."""
         self._peaks.append(excess)
+        if self.max_peaks is not None and len(self._peaks) > self.max_peaks:
+            del self._peaks[0]
         self.n_peaks += 1
         self._since_refit += 1
         if self._since_refit >= self.refit_every:
@@ -153,6 +159,8 @@ class SPOT:
         """A score in (t, z_q]: a peak for the fit unless the fit is held; the guard's rate is checked on each.
         ``_clock`` (and n, when not held) must already count it."""
         self._peak_clock.append(self._clock)
+        if len(self._peak_clock) > self.guard_peaks:
+            del self._peak_clock[0]
         full = len(self._peak_clock) == self.guard_peaks
         rate = self.guard_peaks / (self._clock - self._peak_clock[0] + 1) if full else 0.0
         expected = 1.0 - self.level
@@ -265,11 +273,9 @@ class SPOT:
         self.t, self.gamma, self.sigma, self.z = (float(d[k]) for k in ("t", "gamma", "sigma", "z"))
         self.n, self.n_peaks, self._since_refit = int(d["n"]), int(d["n_peaks"]), int(d["since_refit"])
         self._cal_peaks = np.asarray(d["calibration_peaks"], dtype=np.float64)
-        self._peaks.clear()
-        self._peaks.extend(float(p) for p in d["peaks"])
+        self._peaks = _newest([float(p) for p in d["peaks"]], self.max_peaks)
         self._clock = int(d.get("clock", self.n))
-        self._peak_clock.clear()
-        self._peak_clock.extend(int(c) for c in d.get("peak_clock", ()))
+        self._peak_clock = _newest([int(c) for c in d.get("peak_clock", ())], self.guard_peaks)
         self.guard, self._shape_bound = str(d.get("guard", "")), bool(d.get("shape_bound", False))
 
     _HEAD = 13  # to_array's header: 9 scalars, then the lengths of the peaks, peak clock, extra and calibration
@@ -303,9 +309,9 @@ class SPOT:
         obj._shape_bound = bool(h[8])
         n_peaks, n_clock, n_extra, n_cal = (int(v) for v in h[9:13])
         at = cls._HEAD
-        obj._peaks.extend(a[at:at + n_peaks].tolist())
+        obj._peaks = _newest(a[at:at + n_peaks].tolist(), obj.max_peaks)
         at += n_peaks
-        obj._peak_clock.extend(int(v) for v in a[at:at + n_clock].tolist())
+        obj._peak_clock = _newest([int(v) for v in a[at:at + n_clock].tolist()], obj.guard_peaks)
         at += n_clock
         obj._load_extra(a[at:at + n_extra])
         at += n_extra
@@ -326,8 +332,15 @@ class SPOT:
     def clone(self) -> "SPOT":
         """An independent copy (cheaper than a state round trip)."""
         obj = object.__new__(type(self))
-        obj.__dict__.update(self.__dict__)
-        obj._peaks = deque(self._peaks, maxlen=self.max_peaks)
-        obj._peak_clock = deque(self._peak_clock, maxlen=self.guard_peaks)
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                setattr(obj, name, getattr(self, name))
+        obj._peaks = list(self._peaks)
+        obj._peak_clock = list(self._peak_clock)
         obj._trips = []
         return obj
+
+
+def _newest(values: list, maxlen: int | None) -> list:
+    """The last ``maxlen`` values (all when None), as a deque(values, maxlen) would keep them."""
+    return values if maxlen is None or len(values) <= maxlen else values[len(values) - maxlen:]
