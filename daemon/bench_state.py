@@ -6,7 +6,8 @@ The daemon's own state objects (``ThresholdBank`` with the configured SPOT/DSPOT
 prints the resident memory the state adds while every detector is live (every asset sent within the last
 checkpoint interval) and after ``spill`` (every asset idle for a checkpoint interval: the daemon packs those), the checkpoint the daemon writes (``daemon.checkpoint``,
 packed arrays: size and seconds) next to the former all-JSON format, and a restore in a fresh process (read the
-file, rebuild the state: what a restart does before it consumes again) with that process's RSS. It lives in
+file, rebuild the state: what a restart does before it consumes again) with that process's RSS; with
+``--bootstrap`` also a real daemon's restart from that checkpoint to /healthz 200 (``daemon/bench_restart.py``). It lives in
 daemon/ because the checkpoint file is the daemon's (pipelines/ never imports daemon/).
 """
 from __future__ import annotations
@@ -60,6 +61,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=["spot", "dspot"], default="dspot")
     p.add_argument("--no-json-peer", action="store_true", help="skip the former all-JSON checkpoint (slow at 100k)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bootstrap", help="also time a real `latentwatch run` restarting from this checkpoint to /healthz "
+                   "200 on this broker (daemon/bench_restart.py)")
+    p.add_argument("--config", default="conf/local.yaml", help="base daemon config for --bootstrap")
+    p.add_argument("--artifact", help="artifact for --bootstrap (default: the config's, else a 3-epoch SKAB one)")
+    p.add_argument("--data-dir", help="shared data folder, to train that artifact")
+    p.add_argument("--restart-timeout", type=float, default=300.0)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,6 +122,11 @@ def run(args: argparse.Namespace) -> int:
         restored = json.loads(subprocess.run([sys.executable, "-c", _RESTORE, str(path)], env=env, check=True,
                                              capture_output=True, text=True).stdout.strip().splitlines()[-1])
         out.update({f"restart_{k}": v for k, v in restored.items()})
+        if args.bootstrap:
+            from daemon.bench_restart import measure
+
+            out.update(measure(args, {"thresholds": bank.compact_state(), "episodes": tracker.state(),
+                                      "persistence": persistence.state()}, Path(tmp)))
         if not args.no_json_peer:
             t0 = time.perf_counter()
             data = json.dumps({"format": 1, "thresholds": bank.state(), "episodes": tracker.state(),
