@@ -261,8 +261,6 @@ class Daemon:
 
     def save_checkpoint(self) -> None:
         if hasattr(self.bank, "spill"):  # assets idle since the last checkpoint become packed arrays
-            if self.cfg.threshold.idle_expiry_s is not None:
-                self.persistence.forget(self.bank.sweep_idle(self.cfg.threshold.idle_expiry_s))
             self.bank.spill()
         state = {"saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                  "artifact_version": self.model.model.version, "threshold_config": self._threshold_key(),
