@@ -85,7 +85,8 @@ def test_healthz_turns_503_while_commits_fail_on_a_frozen_broker_and_200_after(m
     run = start_daemon(path)
     d = run.daemon
     run.wait_for(lambda: d.metrics.scored._value.get() >= 500, what="scoring under way")
-    assert _healthz(d.http.port)[0] == 200
+    # on a loaded machine a batch can wait past the 3 s limit for a moment: healthy first, then frozen
+    run.wait_for(lambda: (_healthz(d.http.port) or (0,))[0] == 200, timeout=60, what="healthy before the freeze")
     pid = _broker_pid()
     os.kill(pid, signal.SIGSTOP)
     try:
