@@ -125,7 +125,7 @@ class ThresholdBank:
     def expire(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[str]:
         """Before ``process``: an asset whose window comes more than ``idle_s`` (event time) after its previous one
         is dropped and restarts from its calibration; returns those assets. Decided by the asset's own times, so
-        the same stream expires the same assets however it is batched, restarted or swept (``sweep_idle``)."""
+        the same stream expires the same assets however it is batched or restarted."""
         out = []
         seen = self._last_seen
         for a, t in zip(assets, ts_s.tolist()):
@@ -137,18 +137,6 @@ class ThresholdBank:
             if last is None or t > last:
                 seen[a] = t
         return out
-
-    def sweep_idle(self, idle_s: float) -> list[str]:
-        """Drop assets unseen for more than ``idle_s`` before the newest window seen: memory for names that stopped
-        sending. Whatever it drops, ``expire`` would have restarted on the asset's next window anyway."""
-        if not self._last_seen:
-            return []
-        now = max(self._last_seen.values())
-        idle = [a for a, t in self._last_seen.items() if now - t > idle_s]
-        for a in idle:
-            self._drop(a)
-            del self._last_seen[a]
-        return idle
 
     def _drop(self, asset: str) -> None:
         self._detectors.pop(asset, None)

@@ -207,6 +207,3 @@ def test_an_asset_idle_longer_than_the_expiry_restarts_from_its_calibration_the_
     for b in (bank, restored):
         assert b.expire(["b", "a"], np.array([150.0, 151.0]), 100.0) == ["a"]  # a: 101 s after 50
         assert b.detector("a").n == fresh_n and b.detector("b").n == fresh_n + 50
-    bank.expire(["c"], np.array([400.0]), 100.0)
-    bank.process(["c"], np.array([0.5]))
-    assert sorted(bank.sweep_idle(100.0)) == ["a", "b"] and bank.assets == ["c"]
