@@ -3,25 +3,18 @@ the next windows exactly as an uninterrupted run would."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 
-from daemon.service import Daemon
 from latentwatch.config import Config, ThresholdConfig
-from tests.daemon.helpers import StandInModel, StandInTracker, checkpoint_as_format1
-from tests.daemon.test_service import RecordingConsumer, RecordingProducer
+from tests.daemon.helpers import checkpoint_as_format1
+from tests.daemon.test_service import restored_daemon
 
 
 def _daemon(tmp_path, **persist):
     cfg = Config(threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "s.json",
                                            **persist))
-    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
-               model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
-               make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
-    d.model.load_initial()
-    d._restore_state()
-    return d
+    return restored_daemon(cfg)
 
 
 def test_the_persistence_state_survives_a_restart(tmp_path):

@@ -110,6 +110,16 @@ def make_daemon(tmp_path, records, **cfg_kw):
     return d, consumer, producer
 
 
+def restored_daemon(cfg: Config) -> Daemon:
+    """A daemon on stand-ins with no records, its model loaded and its checkpoint (if any) restored."""
+    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
+               model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
+               make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
+    d.model.load_initial()
+    d._restore_state()
+    return d
+
+
 def records(n, bad_every=0):
     return [Rec("in", 0, i, b"a", b"{" if bad_every and i % bad_every == 0 else window("a", ts=1_000_000 + i))
             for i in range(n)]
@@ -246,14 +256,8 @@ def test_a_checkpoint_from_before_refit_every_restores_under_the_papers_rule_onl
     import numpy as np
 
     def daemon(refit_every):
-        cfg = Config(threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, refit_every=refit_every,
-                                               checkpoint_path=tmp_path / "state.json"))
-        d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
-                   model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
-                   make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
-        d.model.load_initial()
-        d._restore_state()
-        return d
+        return restored_daemon(Config(threshold=ThresholdConfig(
+            method="spot", q=1e-3, level=0.9, refit_every=refit_every, checkpoint_path=tmp_path / "state.json")))
 
     old = daemon(1)
     old.bank.process(["a"] * 50, np.linspace(0.0, 1.0, 50))

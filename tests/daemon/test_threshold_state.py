@@ -15,17 +15,12 @@ from daemon.service import Daemon
 from daemon.threshold_guard import REQUEST_FILE
 from latentwatch.config import Config, HttpConfig, ThresholdConfig
 from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
-from tests.daemon.test_service import RecordingConsumer, RecordingProducer
+from tests.daemon.test_service import RecordingConsumer, RecordingProducer, restored_daemon
 
 
 def daemon(tmp_path: Path, **threshold) -> Daemon:
     cfg = Config(threshold=ThresholdConfig(checkpoint_path=tmp_path / "state" / "daemon-state.json", **threshold))
-    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
-               model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
-               make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
-    d.model.load_initial()
-    d._restore_state()
-    return d
+    return restored_daemon(cfg)
 
 
 def as_before_the_guard(state: dict, absorb_after) -> dict:
