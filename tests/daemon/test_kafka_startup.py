@@ -97,8 +97,9 @@ def test_healthz_turns_503_while_commits_fail_on_a_frozen_broker_and_200_after(m
             seen.append(h)
             return h is not None and h[0] == 503
         run.wait_for(unhealthy, timeout=30, what="503 while the broker is frozen")
-        # which stall shows first depends on where the freeze caught the loop: a commit waiting, or a poll blocked
-        assert "to be committed" in seen[-1][1] or "no poll for" in seen[-1][1], seen[-1]
+        # which stall shows first depends on where the freeze caught the loop and how loaded the machine is: a
+        # commit waiting, a poll blocked, or (past the 10 s session timeout) the assignment lost; each is a 503
+        assert any(r in seen[-1][1] for r in ("to be committed", "no poll for", "waiting for a partition")), seen[-1]
     finally:
         os.kill(pid, signal.SIGCONT)
     run.wait_for(lambda: (_healthz(d.http.port) or (0,))[0] == 200, timeout=90, what="healthy again")
