@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ from tests.daemon.helpers import Rec
 
 def test_headers_carry_reason_detail_and_source():
     rec = Rec("latentwatch.windows", 3, 1234, b"pump-1", b"{")
-    now = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     h = dict(dead_letter_headers(rec, InvalidMessage(Reason.MALFORMED_JSON, "unexpected end"), now))
     assert h == {"reason": b"malformed_json", "detail": b"unexpected end", "source_topic": b"latentwatch.windows",
                  "source_partition": b"3", "source_offset": b"1234",
@@ -20,9 +20,13 @@ def test_headers_carry_reason_detail_and_source():
 
 
 def test_one_bad_message_at_start_does_not_trip_the_ratio():
-    g = DeadLetterGuard(window=100, max_ratio=0.5, max_consecutive=10)
-    g.observe(np.array([True]))
+    g = DeadLetterGuard(window=100, max_ratio=0.5, max_consecutive=1000)
+    g.observe(np.array([True]))  # 1 of 1 seen, but 1 of a window of 100
     g.observe(np.zeros(5, dtype=bool))
+    g.observe(np.ones(49, dtype=bool))  # 50 of 55 seen: still not more than half of the window
+    assert g.consecutive == 49
+    with pytest.raises(DeadLetterLimitExceeded, match=r"51 of the last 56 .*more than 0.5 of 100"):
+        g.observe(np.array([True]))
 
 
 def test_ratio_over_the_window_trips():
@@ -38,6 +42,9 @@ def test_old_bad_messages_slide_out_of_the_window():
     g.observe(np.array([True, False] * 2 + [True]))  # 3 of 5
     g.observe(np.zeros(100, dtype=bool))
     g.observe(np.array([True, False] * 2 + [True]))  # 3 of the last 10 again, not 6
+    g.observe(np.array([True, True]))  # last 10: 0 0 0 T F T F T T T, 5: not more than half
+    with pytest.raises(DeadLetterLimitExceeded, match="6 of the last 10"):
+        g.observe(np.array([True]))  # a zero slides out, a bad one comes in
 
 
 def test_consecutive_limit_across_batches():
