@@ -30,7 +30,7 @@ _RESTORE = """
 import json, os, sys, time
 t0 = time.perf_counter()
 from daemon import checkpoint
-from pipelines.alerts.episodes import EpisodeTracker
+from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.threshold.bank import ThresholdBank
 from pipelines.threshold.persistence import Persistence
 t1 = time.perf_counter()
@@ -72,7 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from daemon import checkpoint
     from latentwatch.config import Config
-    from pipelines.alerts.episodes import EpisodeTracker
+    from pipelines.episodes.episodes import EpisodeTracker
     from pipelines.threshold.bank import ThresholdBank
     from pipelines.threshold.persistence import Persistence, decide
 

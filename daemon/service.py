@@ -85,13 +85,13 @@ def _persistence(cfg: Config, state: dict[str, Any] | None = None) -> Any:
 
 
 def _default_tracker(cfg: Config) -> Any:
-    from pipelines.alerts.episodes import EpisodeTracker
+    from pipelines.episodes.episodes import EpisodeTracker
 
     return EpisodeTracker.from_settings(cfg.episodes)
 
 
 def _default_tracker_from_state(state: dict[str, Any]) -> Any:
-    from pipelines.alerts.episodes import EpisodeTracker
+    from pipelines.episodes.episodes import EpisodeTracker
 
     return EpisodeTracker.from_state(state)
 

@@ -26,7 +26,7 @@ PERSIST_M = 1
 PERSIST_N = 1
 RELEASE_WINDOWS = 1
 
-# episodes (pipelines/alerts/episodes.py, config section ``episodes``)
+# episodes (pipelines/episodes/episodes.py, config section ``episodes``)
 QUIET_WINDOWS = 5
 QUIET_SECONDS: float | None = 300.0
 MAX_DURATION_S: float | None = 86400.0

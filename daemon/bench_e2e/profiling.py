@@ -34,8 +34,8 @@ PROFILE_PARTS = (
 # For the sampler: (label, file suffix, function), the innermost match on a stack wins, so each sample counts once.
 SAMPLE_PARTS = PROFILE_PARTS + (
     # inside the alert policy
-    ("alert policy: episode tracker", "pipelines/alerts/episodes.py", "observe"),
-    ("alert policy: episode fields", "pipelines/alerts/episodes.py", "alert_fields"),
+    ("alert policy: episode tracker", "pipelines/episodes/episodes.py", "observe"),
+    ("alert policy: episode fields", "pipelines/episodes/episodes.py", "alert_fields"),
     ("alert policy: alert JSON (build_alert)", "daemon/alerts.py", "build_alert"),
     ("log lines (structlog, JSON to stderr)", "/structlog/", "*"),
 )

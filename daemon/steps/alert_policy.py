@@ -1,4 +1,4 @@
-"""Group alarms into episodes (``pipelines.alerts.EpisodeTracker``) and build the alert messages.
+"""Group alarms into episodes (``pipelines.episodes.EpisodeTracker``) and build the alert messages.
 
 The policy: every window goes through the tracker (alarm or not, so it can count quiet windows); each event it
 emits becomes one alert: ``open`` on an asset's first alarm, ``update`` every ``update_every`` alarms inside the

@@ -3,7 +3,7 @@
 Calibration needs the raw calibration sequence in order: the window starts as its first ``depth`` values, then
 slides over the rest, and SPOT is calibrated on the ``len - depth`` residuals (so n starts at ``len - depth``).
 As in the paper an alarm does not enter the window, so a step in the score larger than z_q alarms for as long as
-it lasts: a persistent fault stays alarmed (one open episode, ``pipelines/alerts/episodes.py``), and so does a
+it lasts: a persistent fault stays alarmed (one open episode, ``pipelines/episodes/episodes.py``), and so does a
 benign level shift until the reference is refreshed at the new level. An alarm count never moves "normal": the
 ``absorb_after`` option that once let the (K+1)-th consecutive alarm into the window is gone, because it silenced
 SKAB's faults (about 400 windows each) after K = 30 (docs/thresholds.md). A shift smaller than z_q is followed by

@@ -10,7 +10,7 @@ from daemon.decode import decode_batch
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.threshold import ThresholdStep
-from pipelines.alerts import EpisodeTracker
+from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import ThresholdBank
 from pipelines.threshold.persistence import Persistence
 from tests.daemon.helpers import Rec, StandInModel, window

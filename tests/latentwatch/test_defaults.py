@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from latentwatch.config import Config, load_config
-from pipelines.alerts import EpisodeTracker
+from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import DSPOT, SPOT, ThresholdBank
 
 CAL = np.random.default_rng(0).exponential(size=2000)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.alerts.episodes import EpisodeTracker
+from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.data.skab import SkabRun
 from pipelines.data.windowing import window_end_index, window_vectors
 from pipelines.evaluate.skab.metrics import FileDecisions

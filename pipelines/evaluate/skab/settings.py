@@ -43,7 +43,7 @@ class SkabSettings:
     m: int = 5
     n: int = 10
     release: int = 20
-    # episodes (pipelines/alerts/episodes.py)
+    # episodes (pipelines/episodes/episodes.py)
     quiet_windows: int = 5
     quiet_seconds: float | None = None  # no event-time rules: an episode closes on quiet windows only
     max_duration_s: float | None = None

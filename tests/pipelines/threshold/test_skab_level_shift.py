@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.alerts import EpisodeTracker
+from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import DSPOT, SPOT
 
 SKAB = Path("/work/shared/data/skab/anomaly-free/anomaly-free.csv")

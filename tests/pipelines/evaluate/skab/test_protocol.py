@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.alerts.episodes import EpisodeTracker
+from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.data.skab import SkabRun
 from pipelines.evaluate.skab.protocol import StreamResult, decisions, file_stream, run_stream
 from pipelines.evaluate.skab.runner import prepare, report, select_runs, stream_all

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.alerts import EpisodeEvent, EpisodeTracker, episode_id
+from pipelines.episodes import EpisodeEvent, EpisodeTracker, episode_id
 
 
 def fault_stream(t0: float = 1_700_000_000.0, before: int = 60, fault: int = 300, after: int = 120):
@@ -106,7 +106,7 @@ def test_event_is_frozen_and_errors():
 def test_alert_fields_carry_every_field_of_the_event_but_the_asset():
     from dataclasses import asdict
 
-    from pipelines.alerts.episodes import EpisodeEvent
+    from pipelines.episodes.episodes import EpisodeEvent
 
     e = EpisodeEvent("update", "ep-1", "pump-3", 10.0, 12.5, 4, 7.25)
     expected = {k: v for k, v in asdict(e).items() if k not in ("kind", "asset")}
