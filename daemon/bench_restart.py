@@ -38,7 +38,7 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
     from daemon.bench_io import DaemonProcess, delete_topics, ensure_topics, free_port
     from daemon.replay import read_manifest
     from daemon.service import Daemon
-    from latentwatch.config import load_config
+    from daemon.config import load_config
 
     base = Path(args.config)
     cfg = load_config(base)

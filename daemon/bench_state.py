@@ -71,7 +71,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from daemon import checkpoint
-    from latentwatch.config import Config
+    from daemon.config import Config
     from pipelines.episodes.episodes import EpisodeTracker
     from pipelines.threshold.bank import ThresholdBank
     from pipelines.threshold.persistence import Persistence, decide

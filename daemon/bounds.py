@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 
 from daemon.decode import InvalidMessage, Reason
-from latentwatch.config import InputConfig
+from daemon.config import InputConfig
 
 
 def meta_depth(obj: Any) -> int:

@@ -32,7 +32,7 @@ import orjson
 
 from daemon.binary import MAGIC, parse_binary
 from daemon.windows import Windows
-from latentwatch.config import InputConfig
+from daemon.config import InputConfig
 
 SCHEMA_VERSION = 1
 

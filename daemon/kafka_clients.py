@@ -5,7 +5,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
 
-from latentwatch.config import KafkaConfig
+from daemon.config import KafkaConfig
 
 
 # The broker may hold a fetch up to fetch_max_wait_ms (kafka-python's default: 500) when it cannot fill it at once,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from latentwatch.config import Config
+from daemon.config import Config
 
 LIVE_KEYS = ("logging", "batching", "dead_letter", "episodes.update_every", "artifact.check_interval_s",
              "threshold.checkpoint_interval_s", "shutdown_timeout_s")

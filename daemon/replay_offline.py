@@ -22,7 +22,7 @@ from typing import Any, Iterable, Sequence
 import orjson
 from kafka.structs import TopicPartition
 
-from latentwatch.config import Config
+from daemon.config import Config
 
 
 @dataclass(frozen=True)

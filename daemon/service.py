@@ -42,7 +42,7 @@ from daemon.steps.score import ScoreStep
 from daemon.steps.sink import SinkStep
 from daemon.steps.threshold import ThresholdStep
 from daemon.threshold_guard import REQUEST_FILE, GuardReporter
-from latentwatch.config import Config, ConfigError, load_config
+from daemon.config import Config, ConfigError, load_config
 
 log = structlog.get_logger("daemon")
 

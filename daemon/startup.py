@@ -14,7 +14,7 @@ from typing import Any, Callable, TypeVar
 
 from kafka.errors import KafkaError
 
-from latentwatch.config import KafkaConfig
+from daemon.config import KafkaConfig
 
 T = TypeVar("T")
 

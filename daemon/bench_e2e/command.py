@@ -44,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from latentwatch.config import load_config
+    from daemon.config import load_config
 
     from daemon.bench_io import delete_topics, ensure_broker, stop_broker
 

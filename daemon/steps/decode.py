@@ -13,7 +13,7 @@ from daemon.chain import PassStep, Step
 from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded
 from daemon.decode import decode_batch
 from daemon.steps.commit import DeliveryFailed
-from latentwatch.config import InputConfig
+from daemon.config import InputConfig
 
 log = structlog.get_logger("daemon.decode")
 

@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from latentwatch.config import ConfigError, load_config
+    from daemon.config import ConfigError, load_config
 
     t_start = now()
     try:

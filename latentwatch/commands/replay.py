@@ -57,7 +57,7 @@ def _fail(msg: str) -> int:
 
 def resolve(args: argparse.Namespace) -> dict[str, Any]:
     """Everything the replay needs from flags, config and manifest; raises ValueError with a message for the user."""
-    from latentwatch.config import KafkaConfig, load_config
+    from daemon.config import KafkaConfig, load_config
     from pipelines.sources import SOURCES, WindowSpec
 
     kafka, max_bytes, manifest, manifest_from = KafkaConfig(), None, None, None
@@ -113,7 +113,7 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from daemon.replay import BAD_KINDS, Plan, producer_settings, replay
-    from latentwatch.config import ConfigError
+    from daemon.config import ConfigError
     from pipelines.sources import streams
 
     try:

@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from daemon.service import Daemon
-    from latentwatch.config import ConfigError, load_config
+    from daemon.config import ConfigError, load_config
 
     try:
         cfg = load_config(args.config)

@@ -89,7 +89,7 @@ class RunningDaemon:
 @pytest.fixture
 def start_daemon():
     from daemon.service import Daemon
-    from latentwatch.config import load_config
+    from daemon.config import load_config
 
     running: list[RunningDaemon] = []
 

@@ -6,7 +6,7 @@ import pytest
 from daemon.bounds import check_meta, meta_depth
 from daemon.decode import Reason, decode_batch, parse_ts
 from daemon.replay_offline import Record
-from latentwatch.config import InputConfig
+from daemon.config import InputConfig
 from tests.daemon.helpers import window
 
 DIM = 4

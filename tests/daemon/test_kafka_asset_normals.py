@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 import pytest
 
-from latentwatch.config import load_config
+from daemon.config import load_config
 from tests.daemon.helpers import window
 from tests.daemon.kafka_io import produce, read_all
 

@@ -1,6 +1,6 @@
 import pytest
 
-from latentwatch.config import ConfigError, load_config
+from daemon.config import ConfigError, load_config
 
 from daemon.kafka_clients import consumer_settings, producer_settings
 

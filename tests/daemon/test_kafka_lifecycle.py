@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from latentwatch.config import load_config
+from daemon.config import load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.kafka_io import all_committed, committed_and_end, good_windows, produce
 

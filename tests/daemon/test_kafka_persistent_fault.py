@@ -8,7 +8,7 @@ import orjson
 import pytest
 import yaml
 
-from latentwatch.config import Config, load_config
+from daemon.config import Config, load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import window
 from tests.daemon.kafka_io import produce, read_all

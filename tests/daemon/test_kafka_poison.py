@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from daemon.decode import Reason
-from latentwatch.config import load_config
+from daemon.config import load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import window
 from tests.daemon.kafka_io import all_committed, committed_and_end, good_windows, produce, read_all

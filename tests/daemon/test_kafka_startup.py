@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from latentwatch.config import load_config
+from daemon.config import load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.kafka_io import good_windows, produce
 

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from latentwatch.config import Config, ThresholdConfig
+from daemon.config import Config, ThresholdConfig
 from tests.daemon.helpers import checkpoint_as_format1
 from tests.daemon.test_service import restored_daemon
 

@@ -244,7 +244,7 @@ def test_replay_writes_keyed_ordered_windows_and_bad_ones(kafka_bootstrap, kafka
 def test_offline_run_goes_through_the_daemons_chain(artifact_root, tmp_path):
     """The in-memory consumer and producer still fit the daemon (its surface moves as the daemon grows)."""
     from daemon.replay_offline import score_offline
-    from latentwatch.config import load_config
+    from daemon.config import load_config
     from tests.daemon.conftest import DIM
 
     cfg_path = tmp_path / "d.yaml"

@@ -17,7 +17,7 @@ from kafka.structs import TopicPartition
 
 from daemon.reload import changed_keys, merge_live
 from daemon.service import EXIT_OK, Daemon
-from latentwatch.config import Config, HttpConfig, ThresholdConfig, load_config
+from daemon.config import Config, HttpConfig, ThresholdConfig, load_config
 from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
 
 
@@ -126,7 +126,7 @@ def records(n, bad_every=0):
 
 
 def test_stop_flag_drains_what_the_batcher_holds_commits_and_exits_zero(tmp_path):
-    from latentwatch.config import BatchingConfig
+    from daemon.config import BatchingConfig
 
     d, consumer, producer = make_daemon(tmp_path, records(30, bad_every=10),
                                         batching=BatchingConfig(max_records=1000, max_wait_ms=60_000))
@@ -146,7 +146,7 @@ def test_stop_flag_drains_what_the_batcher_holds_commits_and_exits_zero(tmp_path
 
 
 def test_a_stuck_producer_pauses_the_partitions_and_commits_nothing(tmp_path):
-    from latentwatch.config import BatchingConfig
+    from daemon.config import BatchingConfig
 
     d, consumer, producer = make_daemon(tmp_path, records(100),
                                         batching=BatchingConfig(max_records=10, max_wait_ms=1, max_in_flight=20),
@@ -191,7 +191,7 @@ def test_health_and_metrics_over_http(tmp_path):
 
 
 def test_changed_keys_names_dotted_keys_only():
-    from latentwatch.config import Secret, SecurityConfig, KafkaConfig
+    from daemon.config import Secret, SecurityConfig, KafkaConfig
 
     a = Config()
     b = Config(kafka=KafkaConfig(group_id="x", security=SecurityConfig(sasl_plain_password=Secret("pw"))))
@@ -201,7 +201,7 @@ def test_changed_keys_names_dotted_keys_only():
 def test_merge_live_applies_live_sections_and_keeps_the_rest():
     import dataclasses
 
-    from latentwatch.config import BatchingConfig, EpisodesConfig, KafkaConfig
+    from daemon.config import BatchingConfig, EpisodesConfig, KafkaConfig
 
     old = Config()
     new = Config(batching=BatchingConfig(max_records=7, max_in_flight=70), kafka=KafkaConfig(group_id="other"),

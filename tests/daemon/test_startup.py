@@ -5,7 +5,7 @@ import pytest
 from kafka.errors import KafkaTimeoutError
 
 from daemon.startup import BrokerUnavailable, StopRequested, connect
-from latentwatch.config import KafkaConfig
+from daemon.config import KafkaConfig
 
 
 class Clock:

@@ -13,7 +13,7 @@ from kafka.structs import TopicPartition
 
 from daemon.service import Daemon
 from daemon.threshold_guard import REQUEST_FILE
-from latentwatch.config import Config, HttpConfig, ThresholdConfig
+from daemon.config import Config, HttpConfig, ThresholdConfig
 from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
 from tests.daemon.test_service import RecordingConsumer, RecordingProducer, restored_daemon
 

@@ -291,7 +291,7 @@ class E2E:
     def offline(self, name: str = "offline") -> Any:
         """What the daemon publishes for the input topic as it stands, computed offline by its own chain."""
         from daemon.replay_offline import score_offline
-        from latentwatch.config import load_config
+        from daemon.config import load_config
 
         return score_offline(load_config(self.config(name)), self.inputs(), self.artifact)
 

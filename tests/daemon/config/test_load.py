@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from latentwatch.config import Config, ConfigError, Secret, load_config
+from daemon.config import Config, ConfigError, Secret, load_config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentwatch.config import Config, load_config
+from daemon.config import Config, load_config
 from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import DSPOT, SPOT, ThresholdBank
 
@@ -32,7 +32,7 @@ def test_episode_tracker_defaults_to_the_config():
 
 
 def test_the_bundled_config_states_the_defaults():
-    bundled = load_config(Path(__file__).resolve().parents[2] / "conf" / "local.yaml")
+    bundled = load_config(Path(__file__).resolve().parents[3] / "conf" / "local.yaml")
     paths = ("checkpoint_path",)
     assert {k: v for k, v in asdict(bundled.threshold).items() if k not in paths} == \
         {k: v for k, v in asdict(Config().threshold).items() if k not in paths}
