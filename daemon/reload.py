@@ -1,6 +1,7 @@
 """SIGHUP: which settings a running daemon can take from a re-read config, and the config it ends up with.
 
-Live: logging, batching, dead-letter limits, ``episodes.update_every``, ``artifact.check_interval_s``,
+Which keys are live is declared once, on the config sections (``metadata=LIVE`` in ``daemon/config``): today
+logging, batching, dead-letter limits, ``episodes.update_every``, ``artifact.check_interval_s``,
 ``threshold.checkpoint_interval_s``, ``shutdown_timeout_s``. Everything else (Kafka connection and topics, the
 threshold method and risk, where the model or state live, HTTP) is kept until a restart and named in the log.
 """
@@ -10,9 +11,22 @@ import dataclasses
 from typing import Any
 
 from daemon.config import Config
+from daemon.config.base import is_live
 
-LIVE_KEYS = ("logging", "batching", "dead_letter", "episodes.update_every", "artifact.check_interval_s",
-             "threshold.checkpoint_interval_s", "shutdown_timeout_s")
+
+def live_keys(section: type = Config, prefix: str = "") -> tuple[str, ...]:
+    """The dotted keys marked live on ``section`` and on the sections below it (a live section is one key)."""
+    out: list[str] = []
+    for f in dataclasses.fields(section):
+        below = f.default_factory
+        if is_live(f.metadata):
+            out.append(prefix + f.name)
+        elif isinstance(below, type) and dataclasses.is_dataclass(below):
+            out += live_keys(below, f"{prefix}{f.name}.")
+    return tuple(out)
+
+
+LIVE_KEYS = live_keys()
 
 
 def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -26,14 +40,22 @@ def changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [prefix.rstrip(".")] if old != new else []
 
 
+def _take_live(old: Any, new: Any) -> Any:
+    """``old`` with every live field (at any depth) taken from ``new``."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(old):
+        was, now = getattr(old, f.name), getattr(new, f.name)
+        if is_live(f.metadata):
+            changes[f.name] = now
+        elif dataclasses.is_dataclass(was) and not isinstance(was, type):
+            merged = _take_live(was, now)
+            if merged is not was:
+                changes[f.name] = merged
+    return dataclasses.replace(old, **changes) if changes else old
+
+
 def merge_live(old: Config, new: Config) -> tuple[Config, list[str], list[str]]:
     """(the config to run with, keys applied live, changed keys that need a restart)."""
     changed = changed_keys(old, new)
     live = [k for k in changed if any(k == s or k.startswith(s + ".") for s in LIVE_KEYS)]
-    merged = dataclasses.replace(
-        old, logging=new.logging, batching=new.batching, dead_letter=new.dead_letter,
-        shutdown_timeout_s=new.shutdown_timeout_s,
-        episodes=dataclasses.replace(old.episodes, update_every=new.episodes.update_every),
-        artifact=dataclasses.replace(old.artifact, check_interval_s=new.artifact.check_interval_s),
-        threshold=dataclasses.replace(old.threshold, checkpoint_interval_s=new.threshold.checkpoint_interval_s))
-    return merged, live, [k for k in changed if k not in live]
+    return _take_live(old, new), live, [k for k in changed if k not in live]

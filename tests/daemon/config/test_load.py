@@ -86,7 +86,8 @@ def test_unknown_key_is_an_error_naming_dotted_key_and_file(tmp_path, text, key)
     ("kafka:\n  bootstrap_servers: [localhost]\n", "kafka.bootstrap_servers", "host:port"),
     ("kafka:\n  input_topic: a\n  alert_topic: a\n", "kafka.alert_topic", "three different topics"),
     ("kafka:\n  consumer:\n    not_a_setting: 1\n", "kafka.consumer.not_a_setting", "kafka-python consumer setting"),
-    ("kafka:\n  consumer:\n    enable_auto_commit: true\n", "kafka.consumer.enable_auto_commit", "not to be overridden"),
+    ("kafka:\n  consumer:\n    enable_auto_commit: true\n", "kafka.consumer.enable_auto_commit",
+     "not to be overridden"),
     ("kafka:\n  producer:\n    acks: 1\n", "kafka.producer.acks", "not to be overridden"),
     ("logging: [1]\n", "logging", "a mapping"),
     ("episodes:\n  update_every: 1.5\n", "episodes.update_every", "an integer"),
@@ -125,7 +126,8 @@ def test_env_references_are_expanded_and_an_unset_one_is_an_error(tmp_path):
 
 def test_password_and_password_file_are_exclusive(tmp_path):
     (tmp_path / "pw").write_text("x")
-    p = write(tmp_path, f"kafka:\n  security:\n    sasl_plain_password: a\n    sasl_plain_password_file: {tmp_path}/pw\n")
+    p = write(tmp_path, "kafka:\n  security:\n    sasl_plain_password: a\n"
+                        f"    sasl_plain_password_file: {tmp_path}/pw\n")
     with pytest.raises(ConfigError, match="only one of"):
         load_config(p)
 

@@ -1,0 +1,31 @@
+"""``Config``: every section, and the keys at the top level."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from daemon.config.base import LIVE, require
+from daemon.config.broker import KafkaConfig
+from daemon.config.detection import EpisodesConfig, ThresholdConfig
+from daemon.config.flow import BatchingConfig, DeadLetterConfig, InputConfig
+from daemon.config.runtime import ArtifactConfig, HttpConfig, LoggingConfig
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration; the sections and keys marked ``LIVE`` are taken from a re-read config on SIGHUP."""
+
+    kafka: KafkaConfig = field(default_factory=KafkaConfig)
+    batching: BatchingConfig = field(default_factory=BatchingConfig, metadata=LIVE)
+    artifact: ArtifactConfig = field(default_factory=ArtifactConfig)
+    threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
+    episodes: EpisodesConfig = field(default_factory=EpisodesConfig)
+    dead_letter: DeadLetterConfig = field(default_factory=DeadLetterConfig, metadata=LIVE)
+    input: InputConfig = field(default_factory=InputConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig, metadata=LIVE)
+    shutdown_timeout_s: float = field(default=30.0, metadata=LIVE)
+    source: Path | None = None
+
+    def check(self) -> None:
+        require(self.shutdown_timeout_s > 0, "shutdown_timeout_s", "a positive number of seconds")
