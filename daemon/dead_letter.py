@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from daemon.decode import InvalidMessage
+from daemon.wire.records import InvalidMessage
 
 
 def record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:

@@ -34,8 +34,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 import orjson
 
-from daemon.binary import encode_binary
-from daemon.decode import SCHEMA_VERSION, Reason
+from daemon.wire.binary_codec import encode_binary
+from daemon.wire.records import SCHEMA_VERSION, Reason
 
 # The dead-letter classes a replay can produce, in the order they are injected.
 BAD_KINDS: tuple[str, ...] = (Reason.MALFORMED_JSON, Reason.NOT_UTF8, Reason.MISSING_FIELD, Reason.INVALID_FIELD,

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import structlog
 
-from daemon.alerts import build_alert, build_sweep_close
+from daemon.wire.alert import build_alert, build_sweep_close
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 

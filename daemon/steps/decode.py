@@ -11,7 +11,7 @@ from kafka.errors import KafkaError
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded
-from daemon.decode import decode_batch
+from daemon.wire.records import decode_batch
 from daemon.steps.commit import DeliveryFailed
 from daemon.config import InputConfig
 

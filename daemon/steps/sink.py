@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from kafka.errors import KafkaError
 
-from daemon.alerts import fit_alert
+from daemon.wire.alert import fit_alert
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 from daemon.steps.commit import DeliveryFailed

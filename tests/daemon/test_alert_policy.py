@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import orjson
 
-from daemon.alerts import alert_id, close_alert_id
+from daemon.wire.alert import alert_id, close_alert_id
 from daemon.batch import Batch
-from daemon.decode import decode_batch
+from daemon.wire.records import decode_batch
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.threshold import ThresholdStep

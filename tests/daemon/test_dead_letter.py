@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded, dead_letter_headers
-from daemon.decode import InvalidMessage, Reason
+from daemon.wire.records import InvalidMessage, Reason
 from tests.daemon.helpers import Rec
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 import pytest
 
-from daemon.decode import Reason, decode_batch
+from daemon.wire.records import Reason, decode_batch
 from daemon.replay import (BAD_KINDS, ENCODINGS, Pacer, Plan, Window, bad_message, encode_window, merge_order, read_manifest,
                            select_assets, usable_bad_kinds)
 from pipelines.sources import WindowSpec, WindowStream

@@ -5,7 +5,7 @@ import orjson
 import pytest
 from kafka.errors import KafkaTimeoutError
 
-from daemon.alerts import build_alert
+from daemon.wire.alert import build_alert
 from daemon.batch import Batch
 from daemon.steps.commit import DeliveryFailed
 from daemon.steps.sink import SinkStep

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from daemon.batch import Batch
-from daemon.decode import decode_batch
+from daemon.wire.records import decode_batch
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.threshold import ThresholdStep

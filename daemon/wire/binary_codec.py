@@ -41,7 +41,7 @@ def is_binary(value: bytes) -> bool:
 
 def parse_binary(value: bytes, dim: int) -> tuple[str, int, bytes, dict[str, Any] | None]:
     """(asset, ts_ms, the values' float32 bytes, meta); raises InvalidMessage naming what is wrong."""
-    from daemon.decode import SCHEMA_VERSION, InvalidMessage, Reason
+    from daemon.wire.records import SCHEMA_VERSION, InvalidMessage, Reason
 
     if len(value) < HEADER_BYTES:
         raise InvalidMessage(Reason.MALFORMED_BINARY, f"{len(value)} bytes, shorter than the {HEADER_BYTES}-byte header")

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import orjson
 
-from daemon.decode import InvalidMessage, Reason
+from daemon.wire.records import InvalidMessage, Reason
 from daemon.config import InputConfig
 
 

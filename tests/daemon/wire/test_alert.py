@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import orjson
 
-from daemon.alerts import alert_id, build_alert, ts_iso
+from daemon.wire.alert import alert_id, build_alert, ts_iso
 
 
 def test_alert_id_is_deterministic_and_depends_on_position_and_event():
@@ -36,7 +36,7 @@ def test_ts_iso():
 
 
 def test_close_alert_id_comes_from_the_episode_whatever_window_closes_it():
-    from daemon.alerts import build_sweep_close, close_alert_id
+    from daemon.wire.alert import build_sweep_close, close_alert_id
 
     kw = dict(partition=1, asset="a", ts_ms=0, score=0.1, components={}, threshold={}, artifact_version="v",
               neighbours=[], episode={"episode_id": "e9", "event": "close"})
@@ -49,7 +49,7 @@ def test_close_alert_id_comes_from_the_episode_whatever_window_closes_it():
 
 
 def test_an_alert_over_the_record_limit_drops_meta_first_and_says_so():
-    from daemon.alerts import fit_alert
+    from daemon.wire.alert import fit_alert
     from daemon.dead_letter import record_size
 
     raw = build_alert(topic="w", partition=1, offset=9, asset="pump-1", ts_ms=1_714_564_800_000, score=3.5,

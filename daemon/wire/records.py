@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import numpy as np
 import orjson
 
-from daemon.binary import MAGIC, parse_binary
+from daemon.wire.binary_codec import MAGIC, parse_binary
 from daemon.windows import Windows
 from daemon.config import InputConfig
 
@@ -254,7 +254,7 @@ class _Columns:
 def decode_batch(records: Sequence[Any], dim: int, max_bytes: int, limits: InputConfig | None = None) -> Decoded:
     """Validate a batch of records (JSON or binary messages, mixed) against a model of width ``dim``, and against
     ``limits`` (``daemon/bounds.py``; the config's defaults when None)."""
-    from daemon.bounds import check_bounds  # it imports this module's InvalidMessage
+    from daemon.wire.bounds import check_bounds  # it imports this module's InvalidMessage
 
     c = _Columns()
     for i, rec in enumerate(records):

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from daemon.binary import HEADER_BYTES, encode_binary
-from daemon.decode import Reason, decode_batch
+from daemon.wire.binary_codec import HEADER_BYTES, encode_binary
+from daemon.wire.records import Reason, decode_batch
 from tests.daemon.helpers import recs, window
 
 DIM = 4

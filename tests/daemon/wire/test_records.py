@@ -5,7 +5,7 @@ import numpy as np
 import orjson
 import pytest
 
-from daemon.decode import InvalidMessage, Reason, decode_batch, parse_json, parse_ts, parse_window
+from daemon.wire.records import InvalidMessage, Reason, decode_batch, parse_json, parse_ts, parse_window
 from tests.daemon.helpers import recs, window
 
 DIM = 4

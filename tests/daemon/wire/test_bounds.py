@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.bounds import check_meta, meta_depth
-from daemon.decode import Reason, decode_batch, parse_ts
+from daemon.wire.bounds import check_meta, meta_depth
+from daemon.wire.records import Reason, decode_batch, parse_ts
 from daemon.replay_offline import Record
 from daemon.config import InputConfig
 from tests.daemon.helpers import window
