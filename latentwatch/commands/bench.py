@@ -11,15 +11,15 @@ import importlib
 
 # name -> (module with add_arguments/run, one-line help)
 BENCHES: dict[str, tuple[str, str]] = {
-    "scoring": ("pipelines.bench.scoring",
+    "scoring": ("latentwatch.bench.scoring",
                 "windows/s of every scorer on 20k/100k/1M references vs the raw Annoy loop and PyOD, with recall"),
-    "thresholds": ("pipelines.threshold.bench",
+    "thresholds": ("latentwatch.bench.thresholds",
                    "SPOT/DSPOT: CPU per window by refit policy, and false alarms on held-out real normal windows"),
     "explain": ("pipelines.bench.explain",
                 "how often an alert's first sensor is the one with an injected fault (real SKAB normal data)"),
-    "assets": ("pipelines.bench.assets",
+    "assets": ("latentwatch.bench.assets",
                "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only"),
-    "state": ("daemon.bench_state",
+    "state": ("latentwatch.bench.state",
               "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore"),
     "e2e": ("daemon.bench_e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
+from latentwatch.bench.thresholds import run_synthetic as bench_run
 from pipelines.threshold import DSPOT, SPOT, ThresholdBank
 from pipelines.threshold.bank import METHODS, needed_scores
-from pipelines.threshold.bench import run_synthetic as bench_run
 
 CAL = np.random.default_rng(0).exponential(size=3000)
 

@@ -1,4 +1,4 @@
-"""The configuration of `latentwatch bench scoring`: what it measures and on what (pipelines/bench/scoring.py)."""
+"""The configuration of `latentwatch bench scoring`: what it measures and on what (its ``__init__`` says how)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

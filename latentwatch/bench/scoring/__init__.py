@@ -21,8 +21,8 @@ each ratio the median of the per-round ratios. Compare ratios, not absolute rate
 
 Reference data: real windows (EOPT normal rows by default; ``--data mi-f`` etc.) drawn with replacement and given
 gaussian noise of ``--noise`` x each feature's std, so a reference of any size holds distinct windows;
-``--data synthetic`` is a stated generator (``pipelines.bench.windows.synthetic_windows``). Queries are drawn the
-same way from all rows, anomalies included (what the daemon sees).
+``--data synthetic`` is a stated generator (``latentwatch.bench.scoring.windows.synthetic_windows``). Queries are
+drawn the same way from all rows, anomalies included (what the daemon sees).
 
 Modules: config (BenchConfig), windows (the data), peers, measure (one reference size), report.
 """
@@ -36,10 +36,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from pipelines.bench.config import ALL_SCORERS, PEERS, BenchConfig
-from pipelines.bench.measure import bench_size, train_model
-from pipelines.bench.report import format_report, goals
-from pipelines.bench.windows import WindowSource
+from latentwatch.bench.scoring.config import ALL_SCORERS, PEERS, BenchConfig
+from latentwatch.bench.scoring.measure import bench_size, train_model
+from latentwatch.bench.scoring.report import format_report, goals
+from latentwatch.bench.scoring.windows import WindowSource
 
 
 def _ints(text: str) -> tuple[int, ...]:

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from latentwatch.bench.thresholds import run_synthetic
+from latentwatch.bench.thresholds.false_alarms import Stream, poisson_interval, replay_thresholds
 from pipelines.threshold import ThresholdBank
-from pipelines.threshold.bench import run_synthetic
-from pipelines.threshold.false_alarms import Stream, poisson_interval, replay_thresholds
 
 
 def test_poisson_interval_known_values():

@@ -59,7 +59,7 @@ def probe_process(path: Path, queries: Path, mode: str, batch: int) -> dict[str,
     import subprocess
     import sys
 
-    code = ("import json, sys; from pipelines.bench.assets import probe; "
+    code = ("import json, sys; from latentwatch.bench.assets import probe; "
             f"print(json.dumps(probe({str(path)!r}, {str(queries)!r}, {mode!r}, {batch})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -79,7 +79,7 @@ def build(model, X: np.ndarray, starts, offsets, n: int, full: int) -> tuple[dic
 
     normals, t_full, t_fast = {}, 0.0, 0.0
     kw = {"k": model.reference.k, "groups": model.groups}
-    for a, (s, off) in enumerate(zip(starts, offsets)):
+    for a, (s, off) in enumerate(zip(starts, offsets, strict=True)):
         W = X[s:s + n] + off
         t0 = time.perf_counter()
         if a < full:
@@ -154,7 +154,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 ids = np.repeat(rng.integers(0, args.assets, size=args.batch // args.per_asset), args.per_asset)
             q, who = queries(ids), names[ids].tolist()
-            for label, call in (("global", lambda: glob.score(q)), ("assets", lambda: fleet.score(q, assets=who))):
+            for label, call in (("global", lambda q=q: glob.score(q)),
+                                ("assets", lambda q=q, who=who: fleet.score(q, assets=who))):
                 t0 = time.perf_counter()
                 call()
                 rates[shape][label].append(len(q) / (time.perf_counter() - t0))

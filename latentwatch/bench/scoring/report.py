@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.bench.config import BenchConfig
-from pipelines.bench.measure import SizeResult
+from latentwatch.bench.scoring.config import BenchConfig
+from latentwatch.bench.scoring.measure import SizeResult
 
 
 def _fmt_ratio(v: float | None) -> str:

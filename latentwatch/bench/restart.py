@@ -16,8 +16,8 @@ import subprocess
 import sys
 import time
 import types
-from datetime import datetime
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +36,9 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
     from daemon import checkpoint
     from daemon.bench_e2e.harness import daemon_config, resolve_artifact
     from daemon.bench_io import DaemonProcess, delete_topics, ensure_topics, free_port
+    from daemon.config import load_config
     from daemon.replay import read_manifest
     from daemon.service import Daemon
-    from daemon.config import load_config
 
     base = Path(args.config)
     cfg = load_config(base)
@@ -67,7 +67,7 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
         delete_topics(args.bootstrap, list(topics.values()))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     parts = subprocess.run([sys.executable, "-c", _PARTS, str(artifact)], env=env, check=True, capture_output=True,
-                           text=True, cwd=Path(__file__).resolve().parents[1]).stdout.strip().splitlines()[-1]
+                           text=True, cwd=Path(__file__).resolve().parents[2]).stdout.strip().splitlines()[-1]
     return {**out, **{f"restart_alone_{k}": v for k, v in json.loads(parts).items()}}
 
 

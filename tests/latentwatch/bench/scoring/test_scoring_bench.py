@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from latentwatch.bench.scoring import _ints
+from latentwatch.bench.scoring.config import ALL_SCORERS, PEERS
 from latentwatch.cli import main
-from pipelines.bench.config import ALL_SCORERS, PEERS
-from pipelines.bench.scoring import _ints
 
 
 def test_bench_scoring_smoke(tmp_path, capsys):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from daemon import bench_state
+from latentwatch.bench import state as bench_state
 
 
 def test_bench_state_spills_every_idle_asset_and_restores_them_all(capsys):

@@ -4,11 +4,11 @@ The daemon's own state objects (``ThresholdBank`` with the configured SPOT/DSPOT
 ``Persistence``) are fed ``--windows`` windows for each of ``--assets`` distinct assets in batches of 500 through
 ``decide`` (thresholds, persistence), as the daemon's threshold step does, and the alarms through the tracker. It
 prints the resident memory the state adds while every detector is live (every asset sent within the last
-checkpoint interval) and after ``spill`` (every asset idle for a checkpoint interval: the daemon packs those), the checkpoint the daemon writes (``daemon.checkpoint``,
-packed arrays: size and seconds) next to the former all-JSON format, and a restore in a fresh process (read the
-file, rebuild the state: what a restart does before it consumes again) with that process's RSS; with
-``--bootstrap`` also a real daemon's restart from that checkpoint to /healthz 200 (``daemon/bench_restart.py``). It lives in
-daemon/ because the checkpoint file is the daemon's (pipelines/ never imports daemon/).
+checkpoint interval) and after ``spill`` (every asset idle for a checkpoint interval: the daemon packs those), the
+checkpoint the daemon writes (``daemon.checkpoint``, packed arrays: size and seconds) next to the former all-JSON
+format, and a restore in a fresh process (read the file, rebuild the state: what a restart does before it consumes
+again) with that process's RSS; with ``--bootstrap`` also a real daemon's restart from that checkpoint to /healthz 200
+(``latentwatch/bench/restart.py``).
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-json-peer", action="store_true", help="skip the former all-JSON checkpoint (slow at 100k)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--bootstrap", help="also time a real `latentwatch run` restarting from this checkpoint to /healthz "
-                   "200 on this broker (daemon/bench_restart.py)")
+                   "200 on this broker (latentwatch/bench/restart.py)")
     p.add_argument("--config", default="conf/local.yaml", help="base daemon config for --bootstrap")
     p.add_argument("--artifact", help="artifact for --bootstrap (default: the config's, else a 3-epoch SKAB one)")
     p.add_argument("--data-dir", help="shared data folder, to train that artifact")
@@ -118,12 +118,12 @@ def run(args: argparse.Namespace) -> int:
                                "episodes": tracker.state(), "persistence": persistence.state()})
         out["checkpoint_write_s"] = time.perf_counter() - t0
         out["checkpoint_mb"] = path.stat().st_size / 1e6
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         restored = json.loads(subprocess.run([sys.executable, "-c", _RESTORE, str(path)], env=env, check=True,
                                              capture_output=True, text=True).stdout.strip().splitlines()[-1])
         out.update({f"restart_{k}": v for k, v in restored.items()})
         if args.bootstrap:
-            from daemon.bench_restart import measure
+            from latentwatch.bench.restart import measure
 
             out.update(measure(args, {"thresholds": bank.compact_state(), "episodes": tracker.state(),
                                       "persistence": persistence.state()}, Path(tmp)))

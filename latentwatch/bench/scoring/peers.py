@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.bench.config import BenchConfig
+from latentwatch.bench.scoring.config import BenchConfig
 
 PEER_K = 10  # the peers' k: ARES's default
 
@@ -30,7 +30,7 @@ def brute_knn(Q: np.ndarray, R, k: int, r_sq=None, block: int = 256) -> tuple[np
 
 def fit_pyod_knn(X: np.ndarray, k: int, n_jobs: int):
     """PyOD KNN fitted as PyOD does it, except the self-scoring pass over the training set (why:
-    pipelines/bench/scoring.py)."""
+    latentwatch/bench/scoring/__init__.py)."""
     from pyod.models.knn import KNN
 
     det = KNN(n_neighbors=k, n_jobs=n_jobs)
@@ -52,7 +52,7 @@ def fit_pyod_iforest(X: np.ndarray, n_jobs: int, seed: int):
 def recall_at_k(approx: np.ndarray, exact: np.ndarray) -> float:
     """Mean fraction of each row's exact k neighbours found by the approximate search."""
     k = exact.shape[1]
-    hits = sum(len(set(a) & set(e)) for a, e in zip(approx.tolist(), exact.tolist()))
+    hits = sum(len(set(a) & set(e)) for a, e in zip(approx.tolist(), exact.tolist(), strict=True))
     return hits / (k * len(exact))
 
 

@@ -93,7 +93,7 @@ def load_stream(name: str, data_dir: Any = None, seed: int = 0, fit_fraction: fl
                 parts.append(s.X[start:stop])
                 assets.append(s.asset)
         cal, scores, secs = _fit_and_score(X_fit, parts, seed, runs)
-        return Stream(name, cal, [a for a, sc in zip(assets, scores) for _ in range(len(sc))],
+        return Stream(name, cal, [a for a, sc in zip(assets, scores, strict=True) for _ in range(len(sc))],
                       np.concatenate(scores), secs)
     if name not in TABULAR_SETS:
         raise ValueError(f"unknown data set {name!r}; choose from {[*TABULAR_SETS, 'skab']}")

@@ -28,8 +28,8 @@ class WindowSource:
         self.name, self.noise = name, float(noise)
         if name == "synthetic":
             self.normal_pool = self.all_pool = None
-            self.describe = ("synthetic: 12 gaussian clusters on a 4-d subspace of R^18 (pipelines.bench.windows."
-                             "synthetic_windows); queries hold 10% uniform anomalies")
+            self.describe = ("synthetic: 12 gaussian clusters on a 4-d subspace of R^18 (latentwatch.bench.scoring."
+                             "windows.synthetic_windows); queries hold 10% uniform anomalies")
             return
         from pipelines.data import load_dataset
 

@@ -1,5 +1,5 @@
 """One reference size: build it with the repo's build_reference, then time every scorer and peer on the same
-query batches, interleaved (pipelines/bench/scoring.py says what is timed)."""
+query batches, interleaved (latentwatch/bench/scoring/__init__.py says what is timed)."""
 from __future__ import annotations
 
 import cProfile
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.bench.config import BenchConfig
-from pipelines.bench.peers import peer_runners, recall_at_k
-from pipelines.bench.windows import WindowSource
+from latentwatch.bench.scoring.config import BenchConfig
+from latentwatch.bench.scoring.peers import peer_runners, recall_at_k
+from latentwatch.bench.scoring.windows import WindowSource
 
 
 def rss_bytes() -> int:
@@ -106,7 +106,7 @@ def _profile_ares(online, Xq: list[np.ndarray], top: int = 12) -> dict[str, Any]
         {k: np.asarray(v, dtype=np.float64) for k, v in res.components.items()}
         online.reference.window_ids[idx[:, :min(online.k, 10)]]
         t4 = time.perf_counter()
-        for name, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+        for name, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[name] += dt
     total = sum(stages.values())
     prof = cProfile.Profile()

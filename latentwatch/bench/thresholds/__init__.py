@@ -55,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.threshold.false_alarms import load_stream, replay_thresholds
+    from latentwatch.bench.thresholds.false_alarms import load_stream, replay_thresholds
 
     refits = [int(r) for r in args.refit_every.split(",")]
     result: dict = {"command": "latentwatch bench thresholds", "args": vars(args) | {"func": None}, "speed": [],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.bench.peers import fit_pyod_knn, recall_at_k
+from latentwatch.bench.scoring.peers import fit_pyod_knn, recall_at_k
 
 
 def test_pyod_knn_without_self_scores_scores_like_pyod():
