@@ -7,20 +7,13 @@ one message stops the daemon and the record can still be found at its source off
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from daemon.wire.records import InvalidMessage
-
-
-def record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
-    """An upper bound on the bytes one record takes in a batch: what the producer and the broker compare to their
-    limits (kafka-python's own estimate)."""
-    from kafka.record.default_records import DefaultRecordBatchBuilder
-
-    return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+from daemon.wire.schema import InvalidMessage
+from daemon.wire.sizes import record_size
 
 
 def fit_record(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]],
@@ -45,7 +38,7 @@ class DeadLetterLimitExceeded(RuntimeError):
 
 
 def dead_letter_headers(record: Any, err: InvalidMessage, now: datetime | None = None) -> list[tuple[str, bytes]]:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return [
         ("reason", err.reason.encode()),
         ("detail", err.detail.encode("utf-8", "replace")[:1024]),

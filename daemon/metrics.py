@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
-from daemon.wire.records import Reason
+from daemon.wire.schema import Reason
 
 
 class Metrics:

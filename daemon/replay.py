@@ -14,7 +14,7 @@ the window into the alerts, so a run can be compared offline with the labels. Wi
 every pass shifts the time stamps past the previous pass (``meta.loop`` counts passes), so time never runs backwards.
 
 ``inject_bad`` adds, after a good window and with that probability, one message that the daemon must dead-letter, one
-class after another (``BAD_KINDS``, named like ``daemon.decode.Reason``), keyed by the same asset.
+class after another (``BAD_KINDS``, named like ``daemon.wire.schema.Reason``), keyed by the same asset.
 
 The producer is idempotent with ``acks=all``; sends are batched (``linger_ms``) and counted by delivery callbacks;
 ``replay`` flushes at the end and reports what was acknowledged.
@@ -34,8 +34,9 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 import orjson
 
-from daemon.wire.binary_codec import encode_binary
-from daemon.wire.records import SCHEMA_VERSION, Reason
+from daemon.wire.binary_codec import serialize_binary
+from daemon.wire.json_codec import serialize_json
+from daemon.wire.schema import SCHEMA_VERSION, Reason
 
 # The dead-letter classes a replay can produce, in the order they are injected.
 BAD_KINDS: tuple[str, ...] = (Reason.MALFORMED_JSON, Reason.NOT_UTF8, Reason.MISSING_FIELD, Reason.INVALID_FIELD,
@@ -44,7 +45,6 @@ BAD_KINDS: tuple[str, ...] = (Reason.MALFORMED_JSON, Reason.NOT_UTF8, Reason.MIS
 # A Kafka record value above about this many bytes is refused by a default broker (message.max.bytes ~ 1 MiB), so an
 # "oversized" message is only produced when the daemon's dead_letter.max_bytes is below it.
 MAX_PRODUCIBLE_BYTES = 1_000_000
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
 # -- where the windows come from ------------------------------------------------------------------------------------
@@ -136,14 +136,13 @@ class Plan:
 ENCODINGS = ("json", "binary")
 
 
-def encode_window(w: Window, source: str, encoding: str = "json") -> bytes:
+def serialize_window(w: Window, source: str, encoding: str = "json") -> bytes:
     meta: dict[str, Any] = {"source": source, "label": w.label, "index": w.index}
     if w.loop:
         meta["loop"] = w.loop
     if encoding == "binary":
-        return encode_binary(w.asset, w.ts_ms, w.values, meta)
-    return orjson.dumps({"schema": SCHEMA_VERSION, "asset": w.asset, "ts": w.ts_ms, "values": w.values,
-                         "meta": meta}, option=_NUMPY)
+        return serialize_binary(w.asset, w.ts_ms, w.values, meta)
+    return serialize_json(w.asset, w.ts_ms, w.values, meta)
 
 
 def bad_message(kind: str, w: Window, source: str, oversized_bytes: int | None = None) -> bytes:
@@ -340,7 +339,7 @@ def replay(producer: Any, topic: str, plan: Plan, *, rate: float | None = None, 
                 report.interrupted = True
                 break
             key = w.asset.encode()
-            send(key, encode_window(w, plan.source, encoding), "window")
+            send(key, serialize_window(w, plan.source, encoding), "window")
             report.windows += 1
             if n_kinds:
                 try:

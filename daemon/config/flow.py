@@ -38,7 +38,7 @@ class DeadLetterConfig:
 
 @dataclass(frozen=True)
 class InputConfig:
-    """Bounds a decoded window must also keep, or it is dead-lettered (daemon/bounds.py). ``ts`` against the
+    """Bounds a decoded window must also keep, or it is dead-lettered (daemon/wire/bounds.py). ``ts`` against the
     record's broker timestamp: at most ``ts_max_ahead_s`` ahead, at most ``ts_max_behind_s`` behind (null: no bound
     on that side; the default, since replays and backfills send old windows). ``meta`` is copied whole into the
     window's alerts, so its nesting depth and its size as JSON are bounded; ``asset`` is a key and a state entry."""

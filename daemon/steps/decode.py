@@ -2,7 +2,8 @@
 that trips it still goes down the chain, so the daemon can commit it before it stops)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import structlog
@@ -10,10 +11,10 @@ from kafka.errors import KafkaError
 
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
-from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded
-from daemon.wire.records import decode_batch
-from daemon.steps.commit import DeliveryFailed
 from daemon.config import InputConfig
+from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded
+from daemon.steps.commit import DeliveryFailed
+from daemon.wire.records import decode_batch
 
 log = structlog.get_logger("daemon.decode")
 

@@ -1,7 +1,7 @@
 """Hand every alert of the batch to the producer (keyed by asset); the commit step waits for the acks.
 
 An alert over the record limit (the producer's ``max_request_size`` or the alert topic's ``max.message.bytes``,
-whichever is smaller) is cut to fit by ``daemon.alerts.fit_alert`` and says so in its headers; the producer would
+whichever is smaller) is cut to fit by ``daemon.wire.alert.fit_alert`` and says so in its headers; the producer would
 otherwise raise ``MessageSizeTooLargeError`` from ``send`` and stop the daemon on every restart. Any other error
 ``send`` raises at once (metadata for the topic not available within ``max_block_ms``) is a failed delivery: exit 4,
 as for a send that fails later."""

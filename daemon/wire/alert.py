@@ -8,10 +8,13 @@ a ``close`` alert's id hashes its episode id, itself a hash of the asset and the
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
+
+from daemon.wire.sizes import record_size
 
 
 def alert_id(topic: str, partition: int, offset: int, event: str) -> str:
@@ -23,7 +26,7 @@ def close_alert_id(episode_id: str) -> str:
 
 
 def ts_iso(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=timezone.utc).isoformat(timespec="milliseconds").replace(
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace(
         "+00:00", "Z")
 
 
@@ -65,8 +68,6 @@ def fit_alert(key: bytes | None, value: bytes, limit: int) -> tuple[bytes, list[
     """(value, headers) of an alert that fits a record limit of ``limit`` bytes. One that does not (``meta`` is
     bounded at decode, but the bounds are configurable) loses its fields in ``DROPPABLE`` order, gets
     ``"truncated": {"dropped": [...], "original_bytes": n}``, and the headers ``truncated`` and ``original_bytes``."""
-    from daemon.dead_letter import record_size
-
     if record_size(key, value, []) <= limit:
         return value, []
     doc = orjson.loads(value)

@@ -21,13 +21,15 @@ from typing import Any
 import numpy as np
 import orjson
 
+from daemon.wire.schema import MAX_TS_MS, SCHEMA_VERSION, InvalidMessage, Reason
+
 MAGIC = b"LW"
 _HEAD = struct.Struct("<2sBBHqH")
 HEADER_BYTES = _HEAD.size
 FLAG_META = 0x01
 
 
-def encode_binary(asset: str, ts_ms: int, values: Any, meta: dict[str, Any] | None = None,
+def serialize_binary(asset: str, ts_ms: int, values: Any, meta: dict[str, Any] | None = None,
                   schema: int = 1) -> bytes:
     a = asset.encode("utf-8")
     v = np.ascontiguousarray(values, dtype="<f4").ravel()
@@ -41,10 +43,9 @@ def is_binary(value: bytes) -> bool:
 
 def parse_binary(value: bytes, dim: int) -> tuple[str, int, bytes, dict[str, Any] | None]:
     """(asset, ts_ms, the values' float32 bytes, meta); raises InvalidMessage naming what is wrong."""
-    from daemon.wire.records import SCHEMA_VERSION, InvalidMessage, Reason
-
     if len(value) < HEADER_BYTES:
-        raise InvalidMessage(Reason.MALFORMED_BINARY, f"{len(value)} bytes, shorter than the {HEADER_BYTES}-byte header")
+        raise InvalidMessage(Reason.MALFORMED_BINARY,
+                             f"{len(value)} bytes, shorter than the {HEADER_BYTES}-byte header")
     _, schema, flags, n_asset, ts_ms, n = _HEAD.unpack_from(value)
     if schema != SCHEMA_VERSION:
         raise InvalidMessage(Reason.UNKNOWN_SCHEMA, f"binary schema {schema}, this daemon reads {SCHEMA_VERSION}")
@@ -62,7 +63,7 @@ def parse_binary(value: bytes, dim: int) -> tuple[str, int, bytes, dict[str, Any
         raise InvalidMessage(Reason.NOT_UTF8, f"asset: invalid UTF-8 at byte {HEADER_BYTES + u.start}") from None
     if not asset:
         raise InvalidMessage(Reason.INVALID_FIELD, "asset must be a non-empty string")
-    if not 0 <= ts_ms < 10**14:
+    if not 0 <= ts_ms < MAX_TS_MS:
         raise InvalidMessage(Reason.INVALID_FIELD, f"ts epoch ms out of range: {ts_ms}")
     meta = None
     if flags & FLAG_META:

@@ -9,13 +9,14 @@ unsendable; an ``asset`` is a Kafka key, a label and a state entry. A window out
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import orjson
 
-from daemon.wire.records import InvalidMessage, Reason
 from daemon.config import InputConfig
+from daemon.wire.schema import InvalidMessage, Reason
 
 
 def meta_depth(obj: Any) -> int:

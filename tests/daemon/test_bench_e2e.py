@@ -92,7 +92,7 @@ def test_bench_e2e_tiny_run_has_every_field(tmp_path, kafka_bootstrap, skab_arti
     assert g["windows_per_s"]["goal"] == 10000 and g["ratio_vs_raw"]["goal"] == 0.5
     assert g["p99_ms_at_rate"]["goal"] == 200
     # the benchmark's topics are gone again
-    from daemon.bench_io import admin_client
+    from latentwatch.kafka.admin import admin_client
 
     with admin_client(kafka_bootstrap) as admin:
         assert not [t for t in admin.list_topics() if t in (lat["topics"]["input"], lat["topics"]["alerts"])]
@@ -108,7 +108,7 @@ def test_sampled_breakdown_gives_each_sample_to_its_innermost_part(tmp_path):
         f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};KafkaConsumer.poll (/v/kafka/consumer/group.py:778);"
         "Fetcher._unpack_records (/v/kafka/consumer/fetcher.py:1661) 30",
         f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};Batcher.poll (/r/daemon/steps/batcher.py:50);"
-        "DecodeStep.submit (/r/daemon/steps/decode.py:25);decode_batch (/r/daemon/decode.py:155) 20",
+        "DecodeStep.submit (/r/daemon/steps/decode.py:25);decode_batch (/r/daemon/wire/records.py:155) 20",
         f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};DecodeStep.submit (/r/daemon/steps/decode.py:25);"
         "ScoreStep.submit (/r/daemon/steps/score.py:12);OnlineModel.score (/r/pipelines/online.py:80) 25",
         f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};Batcher.poll (/r/daemon/steps/batcher.py:50) 5",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from daemon.dead_letter import DeadLetterGuard, DeadLetterLimitExceeded, dead_letter_headers
-from daemon.wire.records import InvalidMessage, Reason
+from daemon.wire.schema import InvalidMessage, Reason
 from tests.daemon.helpers import Rec
 
 
@@ -72,7 +72,8 @@ def test_reconfigure_keeps_history():
 
 
 def test_a_dead_letter_over_the_record_limit_is_cut_to_fit_and_says_so():
-    from daemon.dead_letter import fit_record, record_size
+    from daemon.dead_letter import fit_record
+    from daemon.wire.sizes import record_size
 
     headers = [("reason", b"malformed_json"), ("detail", b"d" * 1024)]
     value = b"{" + b"x" * 1_048_388

@@ -8,7 +8,7 @@ import time
 import orjson
 import pytest
 
-from daemon.wire.records import Reason
+from daemon.wire.schema import Reason
 from daemon.config import load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import window

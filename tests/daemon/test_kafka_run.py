@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from daemon.wire.alert import alert_id
-from daemon.wire.records import Reason
+from daemon.wire.schema import Reason
 from daemon.config import load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import checkpoint_as_format1, window

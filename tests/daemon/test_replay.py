@@ -13,8 +13,9 @@ import numpy as np
 import orjson
 import pytest
 
-from daemon.wire.records import Reason, decode_batch
-from daemon.replay import (BAD_KINDS, ENCODINGS, Pacer, Plan, Window, bad_message, encode_window, merge_order, read_manifest,
+from daemon.wire.records import decode_batch
+from daemon.wire.schema import Reason
+from daemon.replay import (BAD_KINDS, ENCODINGS, Pacer, Plan, Window, bad_message, serialize_window, merge_order, read_manifest,
                            select_assets, usable_bad_kinds)
 from pipelines.sources import WindowSpec, WindowStream
 from tests.daemon.helpers import Rec
@@ -71,7 +72,7 @@ def test_plan_filters_assets_and_loops_with_time_moving_on():
 def test_a_window_message_is_what_the_daemon_decodes():
     s = stream("pump-1", [1714564800000, 1714564801000], dim=4, label_from=1)
     plan = Plan.build("snsr", [s])
-    msgs = [encode_window(w, "snsr") for w in plan.windows()]
+    msgs = [serialize_window(w, "snsr") for w in plan.windows()]
     doc = orjson.loads(msgs[1])
     assert doc == {"schema": 1, "asset": "pump-1", "ts": 1714564801000, "values": s.X[1].tolist(),
                    "meta": {"source": "snsr", "label": 1, "index": 1}}
@@ -79,14 +80,14 @@ def test_a_window_message_is_what_the_daemon_decodes():
     assert not dec.rejected
     np.testing.assert_array_equal(dec.windows.values, s.X.astype(np.float32))
     assert dec.windows.asset == ["pump-1", "pump-1"] and dec.windows.ts_ms.tolist() == s.ts_ms.tolist()
-    looped = encode_window(Window("pump-1", 5, s.X[0], 0, 0, 3), "snsr")
+    looped = serialize_window(Window("pump-1", 5, s.X[0], 0, 0, 3), "snsr")
     assert orjson.loads(looped)["meta"]["loop"] == 3
 
 
 def test_binary_and_json_replays_decode_to_the_same_windows():
     s = stream("pump-1", [1714564800000, 1714564801000, 1714564802000], dim=4, label_from=1)
     plan = Plan.build("snsr", [s])
-    decoded = [decode_batch([Rec("t", 0, i, b"pump-1", encode_window(w, "snsr", enc))
+    decoded = [decode_batch([Rec("t", 0, i, b"pump-1", serialize_window(w, "snsr", enc))
                              for i, w in enumerate(plan.windows())], dim=4, max_bytes=4096) for enc in ENCODINGS]
     assert all(not d.rejected for d in decoded)
     json_w, bin_w = (d.windows for d in decoded)
@@ -262,7 +263,7 @@ def test_offline_run_goes_through_the_daemons_chain(artifact_root, tmp_path):
     records, offsets = [], Counter()
     for i, w in enumerate(plan.windows()):
         p = int(w.asset[1:]) % 2
-        for value in [encode_window(w, "synthetic")] + ([bad_message("wrong_length", w, "x")] if i % 50 == 0 else []):
+        for value in [serialize_window(w, "synthetic")] + ([bad_message("wrong_length", w, "x")] if i % 50 == 0 else []):
             records.append(Rec(cfg.kafka.input_topic, p, offsets[p], w.asset.encode(), value))
             offsets[p] += 1
     run = score_offline(cfg, records)

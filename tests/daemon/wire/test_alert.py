@@ -50,7 +50,7 @@ def test_close_alert_id_comes_from_the_episode_whatever_window_closes_it():
 
 def test_an_alert_over_the_record_limit_drops_meta_first_and_says_so():
     from daemon.wire.alert import fit_alert
-    from daemon.dead_letter import record_size
+    from daemon.wire.sizes import record_size
 
     raw = build_alert(topic="w", partition=1, offset=9, asset="pump-1", ts_ms=1_714_564_800_000, score=3.5,
                       components={"recon": 1.25}, threshold={"value": 2.0}, artifact_version="v1",

@@ -1,12 +1,14 @@
-"""The per-window bounds beyond the schema (daemon/bounds.py) as decode_batch applies them."""
+"""The per-window bounds beyond the schema (daemon/wire/bounds.py) as decode_batch applies them."""
 from __future__ import annotations
 
 import pytest
 
-from daemon.wire.bounds import check_meta, meta_depth
-from daemon.wire.records import Reason, decode_batch, parse_ts
-from daemon.replay_offline import Record
 from daemon.config import InputConfig
+from daemon.replay_offline import Record
+from daemon.wire.bounds import check_meta, meta_depth
+from daemon.wire.json_codec import parse_ts
+from daemon.wire.records import decode_batch
+from daemon.wire.schema import Reason
 from tests.daemon.helpers import window
 
 DIM = 4
@@ -15,7 +17,7 @@ NOW = 1_796_000_000_000  # a record's broker timestamp
 
 def _decode(values, timestamps=None, limits=None):
     timestamps = timestamps or [NOW] * len(values)
-    recs = [Record("t", 0, i, b"k", v, timestamp=ts) for i, (v, ts) in enumerate(zip(values, timestamps))]
+    recs = [Record("t", 0, i, b"k", v, timestamp=ts) for i, (v, ts) in enumerate(zip(values, timestamps, strict=True))]
     out = decode_batch(recs, DIM, 1 << 20, limits)
     return out.windows.asset, {i: (e.reason, e.detail) for i, e in out.rejected}
 

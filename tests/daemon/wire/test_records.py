@@ -1,11 +1,13 @@
+"""A batch of records to windows (daemon/wire/records.py): columns in order, every dead-letter reason, the batch-wide
+checks."""
 from __future__ import annotations
-
 
 import numpy as np
 import orjson
 import pytest
 
-from daemon.wire.records import InvalidMessage, Reason, decode_batch, parse_json, parse_ts, parse_window
+from daemon.wire.records import decode_batch
+from daemon.wire.schema import Reason
 from tests.daemon.helpers import recs, window
 
 DIM = 4
@@ -82,26 +84,6 @@ def test_bad_rows_are_removed_and_good_ones_keep_their_offsets():
 def test_huge_integer_is_non_finite_not_a_crash():
     v = b'{"schema": 1, "asset": "a", "ts": 1, "values": [1, ' + str(10**400).encode() + b', 3, 4]}'
     assert reasons([v, window()]) == [Reason.NON_FINITE]
-
-
-def test_invalid_message_carries_reason_and_detail():
-    with pytest.raises(InvalidMessage) as ei:
-        parse_window(orjson.loads(window(schema=7)))
-    assert ei.value.reason == Reason.UNKNOWN_SCHEMA and "7" in ei.value.detail
-    with pytest.raises(InvalidMessage) as ei:
-        parse_json(b"\x80abc", 100)
-    assert ei.value.reason == Reason.NOT_UTF8
-
-
-@pytest.mark.parametrize("ts, ms", [
-    (1_714_564_800_000, 1_714_564_800_000),
-    (1_714_564_800_000.7, 1_714_564_800_000),
-    ("2024-05-01T12:00:00Z", 1_714_564_800_000),
-    ("2024-05-01T14:00:00+02:00", 1_714_564_800_000),
-    ("2024-05-01T12:00:00.250", 1_714_564_800_250),
-])
-def test_timestamps(ts, ms):
-    assert parse_ts(ts) == ms
 
 
 def test_empty_batch():

@@ -71,7 +71,7 @@ def test_artifact_scores_each_run_as_the_evaluation_does(demo_artifact):
 
 
 def test_daemon_chain_alarms_on_the_evaluations_windows(demo_artifact, tmp_path):
-    from daemon.replay import Window, encode_window
+    from daemon.replay import Window, serialize_window
     from daemon.replay_offline import Record, score_offline
     from daemon.config import load_config
     from latentwatch.demo.prepare import write_daemon_config
@@ -88,7 +88,7 @@ def test_daemon_chain_alarms_on_the_evaluations_windows(demo_artifact, tmp_path)
         st = e["stream"]
         for i, x in enumerate(st.X_test):
             w = Window(asset, int(st.ts[i]) * 1000, x, int(st.anomaly[i]), i, 0)
-            records.append(Record(cfg.kafka.input_topic, p, i, asset.encode(), encode_window(w, "skab")))
+            records.append(Record(cfg.kafka.input_topic, p, i, asset.encode(), serialize_window(w, "skab")))
     run = score_offline(cfg, records, artifact)
     assert run.exit_code == 0 and run.scored == len(records) and not run.dead_letters
     alarmed = {a: np.zeros(len(e["scores"]), dtype=bool) for a, e in evaluation.items()}
