@@ -10,11 +10,23 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.bench_e2e.harness import (daemon_pass, make_topics, produce_up_front, raw_consume, resolve_artifact,
-                                      retry_stalled, say)
+from daemon.bench_e2e.harness import (
+    daemon_pass,
+    make_topics,
+    produce_up_front,
+    raw_consume,
+    resolve_artifact,
+    retry_stalled,
+    say,
+)
 from daemon.bench_e2e.latency import latency_run
-from daemon.bench_e2e.profiling import (alert_path_profile, cpu_by_part, find_py_spy, profile_breakdown,
-                                        sampled_breakdown)
+from daemon.bench_e2e.profiling import (
+    alert_path_profile,
+    cpu_by_part,
+    find_py_spy,
+    profile_breakdown,
+    sampled_breakdown,
+)
 from daemon.bench_e2e.report import render
 
 GOALS = {"windows_per_s": 10_000.0, "ratio_vs_raw": 0.5, "p99_ms": 200.0, "rate": 2000.0}
@@ -45,8 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from daemon.config import load_config
-
-    from daemon.bench_io import delete_topics, ensure_broker, stop_broker
+    from latentwatch.kafka.admin import delete_topics
+    from latentwatch.kafka.broker import ensure_broker, stop_broker
 
     cfg = load_config(args.config)
     bootstrap = args.bootstrap or cfg.kafka.bootstrap_servers[0]

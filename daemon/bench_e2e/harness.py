@@ -65,7 +65,7 @@ def daemon_pass(tag: str, base_cfg: Path, work: Path, bootstrap: str, topics: di
     """One daemon over the ``n`` windows already in ``topics["input"]``, in a consumer group of its own; its config
     (work/<tag>.yaml), group, threshold checkpoint and log (work/<tag>-daemon.log) are named by ``tag``.
     ``run_kw`` goes to run_daemon_until_done (profile=, py_spy=)."""
-    from daemon.bench_io import free_port
+    from latentwatch.daemon_process import free_port
 
     port = free_port()
     cfg = daemon_config(base_cfg, work / f"{tag}.yaml", bootstrap, topics, f"bench-e2e-{run_id}-{tag}", artifact,
@@ -75,7 +75,7 @@ def daemon_pass(tag: str, base_cfg: Path, work: Path, bootstrap: str, topics: di
 
 def make_topics(bootstrap: str, security: dict[str, Any], run_id: str, tag: str, topics_made: list[str]) -> dict:
     """A phase's own input (4 partitions), alert and dead-letter topics, remembered for deletion at the end."""
-    from daemon.bench_io import ensure_topics
+    from latentwatch.kafka.admin import ensure_topics
 
     topics = {"input": f"bench-e2e-{run_id}{tag}-in", "alerts": f"bench-e2e-{run_id}{tag}-alerts",
               "dead": f"bench-e2e-{run_id}{tag}-dead"}
@@ -138,7 +138,7 @@ def run_daemon_until_done(cfg_path: Path, log: Path, http_port: int, n: int, tim
     ``py_spy``: (py-spy executable, output file): sample the daemon (every thread, 200 Hz) while it runs."""
     import subprocess
 
-    from daemon.bench_io import DaemonProcess, metric_sum, thread_cpu
+    from latentwatch.daemon_process import DaemonProcess, metric_sum, thread_cpu
 
     log.unlink(missing_ok=True)
     d = DaemonProcess(cfg_path, log, http_port, profile=profile)

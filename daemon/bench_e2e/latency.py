@@ -31,9 +31,9 @@ def _over_time(sent_ms: list[float], latency_ms: list[float], warmup_s: float = 
     if not sent_ms:
         return {}
     t0 = min(sent_ms)
-    steady = [lat for t, lat in zip(sent_ms, latency_ms) if t - t0 >= warmup_s * 1000]
+    steady = [lat for t, lat in zip(sent_ms, latency_ms, strict=True) if t - t0 >= warmup_s * 1000]
     worst: dict[int, float] = {}
-    for t, lat in zip(sent_ms, latency_ms):
+    for t, lat in zip(sent_ms, latency_ms, strict=True):
         sec = int((t - t0) // 1000)
         worst[sec] = max(worst.get(sec, lat), lat)
     top = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
@@ -93,7 +93,7 @@ class CommitPoller(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        from daemon.bench_io import admin_client, committed
+        from latentwatch.kafka.admin import admin_client, committed
 
         bootstrap, group, topic, security = self.args
         try:
@@ -141,8 +141,8 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     commits a batch only after its alerts are acknowledged, so this bounds produce-to-alert for every window."""
     from kafka import KafkaProducer
 
-    from daemon.bench_io import DaemonProcess, free_port, metric_by_label, thread_cpu
     from daemon.replay import Plan, producer_settings, replay
+    from latentwatch.daemon_process import DaemonProcess, free_port, metric_by_label, thread_cpu
     from pipelines.sources import streams
 
     run_id = uuid.uuid4().hex[:8]
@@ -221,7 +221,7 @@ def _done(m: dict[str, float] | None, n: int, mode: str, raw: Collector, collect
           poller: CommitPoller | None, last_alert: list[float]) -> bool:
     """Whether every one of the ``n`` windows came through: for ``commit``, committed; for ``alert``, scored and its
     alert seen (should some window not alert, once the daemon is done and no alert came for 3 s)."""
-    from daemon.bench_io import metric_sum
+    from latentwatch.daemon_process import metric_sum
 
     if len(raw.rows) < n or m is None:
         return False
@@ -237,7 +237,7 @@ def _wait_through(d: Any, threads: list[threading.Thread], done: Any, collector:
                   timeout_s: float) -> None:
     """Poll the daemon's /metrics every 0.25 s until ``done(metrics)``; fail when the daemon or a bench consumer
     dies, nothing moves for STALL_S, or ``timeout_s`` passes."""
-    from daemon.bench_io import metric_sum
+    from latentwatch.daemon_process import metric_sum
 
     deadline = time.monotonic() + timeout_s
     progress: list[tuple[float, float, float, float]] = []

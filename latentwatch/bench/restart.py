@@ -1,8 +1,8 @@
 """`latentwatch bench state --bootstrap HOST:PORT`: the daemon's restart back to consuming with a fleet's checkpoint.
 
-The checkpoint ``bench_state`` built (every asset's thresholds, episodes, persistence) is written where a real
-``latentwatch run`` (``daemon.bench_io.DaemonProcess``) reads it, under the threshold config key the daemon checks,
-with a real artifact and fresh topics on a real broker; the time is from the process start to /healthz 200
+The checkpoint ``bench state`` built (every asset's thresholds, episodes, persistence) is written where a real
+``latentwatch run`` (``latentwatch.daemon_process.DaemonProcess``) reads it, under the threshold config key the daemon
+checks, with a real artifact and fresh topics on a real broker; the time is from the process start to /healthz 200
 (model loaded, checkpoint restored, partitions assigned). The daemon's log lines name when each step ended, so the
 output also says what the time went to, and a fresh process times the daemon's imports and the model load
 (``OnlineModel.load`` + ``warm_up``, as ``daemon.model_holder`` does) on their own.
@@ -15,7 +15,6 @@ import os
 import subprocess
 import sys
 import time
-import types
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -35,10 +34,11 @@ print(json.dumps({"daemon_import_s": t1 - t0, "model_load_s": time.perf_counter(
 def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict[str, Any]:
     from daemon import checkpoint
     from daemon.bench_e2e.harness import daemon_config, resolve_artifact
-    from daemon.bench_io import DaemonProcess, delete_topics, ensure_topics, free_port
     from daemon.config import load_config
     from daemon.replay import read_manifest
-    from daemon.service import Daemon
+    from daemon.state import threshold_key
+    from latentwatch.daemon_process import DaemonProcess, free_port
+    from latentwatch.kafka.admin import delete_topics, ensure_topics
 
     base = Path(args.config)
     cfg = load_config(base)
@@ -53,7 +53,7 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
     ckpt, port = work / "daemon-state.ckpt", free_port()
     conf = daemon_config(base, work / "restart.yaml", args.bootstrap, topics, f"bench-restart-{run}", artifact,
                          ckpt, port, threshold={"method": args.method})
-    key = Daemon._threshold_key(types.SimpleNamespace(cfg=load_config(conf)))
+    key = threshold_key(load_config(conf).threshold)
     checkpoint.save(ckpt, {**state, "threshold_config": key, "committed": {f"{topics['input']}:0": 0},
                            "artifact_version": read_manifest(artifact).get("version"), "lineage": run})
     d = DaemonProcess(conf, work / "restart-daemon.log", port)

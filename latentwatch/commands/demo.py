@@ -10,11 +10,11 @@ from typing import Any
 
 from latentwatch.demo import DemoError, now, say
 from latentwatch.demo.model import ensure_artifact
-from latentwatch.demo.skab_scores import scores as skab_scores
-from latentwatch.demo.skab_scores import test_part
 from latentwatch.demo.outcome import dead_letters_from, episodes_from, match_bad_messages, reasons, score_runs
 from latentwatch.demo.prepare import prepare_topics, write_daemon_config
 from latentwatch.demo.report import render
+from latentwatch.demo.skab_scores import scores as skab_scores
+from latentwatch.demo.skab_scores import test_part
 from latentwatch.demo.traffic import send, settled_metrics, wait_committed
 
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     security = cfg.kafka.security.client_kwargs()
     started_broker = False
     try:
-        from daemon.bench_io import ensure_broker
+        from latentwatch.kafka.broker import ensure_broker
 
         started_broker = ensure_broker(bootstrap, security, say=say)
         summary = _run(args, cfg, out, work, bootstrap, security, t_start, started_broker)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     finally:
         if started_broker:
-            from daemon.bench_io import stop_broker
+            from latentwatch.kafka.broker import stop_broker
 
             say(f"broker: stopping the broker this demo started ({bootstrap})")
             stop_broker(bootstrap)
@@ -100,7 +100,8 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
     import orjson
 
     from daemon import checkpoint
-    from daemon.bench_io import DaemonProcess, end_offsets, metric_by_label, metric_sum, read_range
+    from latentwatch.daemon_process import DaemonProcess, metric_by_label, metric_sum
+    from latentwatch.kafka.admin import end_offsets, read_range
 
     k = cfg.kafka
     timings: dict[str, float] = {}

@@ -1,12 +1,13 @@
-"""`latentwatch kafka`: the repo's local single-node KRaft broker (scripts/kafka.sh) from the one console command."""
+"""`latentwatch kafka`: the local single-node KRaft broker (the packaged ``latentwatch/kafka/kafka.sh``, which
+``scripts/kafka.sh`` runs in a checkout) from the one console command; works from an installed wheel too."""
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "kafka.sh"
+from latentwatch.kafka import script_path
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -15,8 +16,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not SCRIPT.is_file():
-        print(f"latentwatch kafka: {SCRIPT} not found; this command needs a checkout of the repo "
+    script = script_path()
+    if not script.is_file():
+        print(f"latentwatch kafka: {script} not found: the package was installed without its data files "
               "(point the config at your own cluster otherwise)", file=sys.stderr)
         return 2
-    return subprocess.call(["bash", str(SCRIPT), args.action])
+    # the script's readiness check needs kafka-python: this interpreter has it, wherever the package is installed
+    env = {**os.environ}
+    env.setdefault("LATENTWATCH_PYTHON", sys.executable)
+    return subprocess.call(["bash", str(script), args.action], env=env)

@@ -11,7 +11,7 @@ def _segments(y: Any) -> list[tuple[int, int]]:
     import numpy as np
 
     d = np.diff(np.concatenate([[0], np.asarray(y, dtype=np.int8), [0]]))
-    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist()))
+    return list(zip(np.flatnonzero(d == 1).tolist(), (np.flatnonzero(d == -1) - 1).tolist(), strict=True))
 
 
 def episodes_from(alerts: list[dict[str, Any]], open_at_end: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ INPUT_PARTITIONS, ALERT_PARTITIONS, DEAD_LETTER_PARTITIONS = 4, 2, 1
 def prepare_topics(k: Any, bootstrap: str, security: dict[str, Any]) -> dict[str, dict[int, int]]:
     """Create the missing topics, refuse a group that has live members, move a backlog left by an earlier run past
     the end. Returns where each topic ends now: {"input": ..., "alerts": ..., "dead": ...} (partition -> offset)."""
-    from daemon.bench_io import committed, end_offsets, ensure_topics, group_members, set_committed
+    from latentwatch.kafka.admin import committed, end_offsets, ensure_topics, group_members, set_committed
 
     created = ensure_topics(bootstrap, {k.input_topic: INPUT_PARTITIONS, k.alert_topic: ALERT_PARTITIONS,
                                         k.dead_letter_topic: DEAD_LETTER_PARTITIONS}, security)
@@ -42,7 +42,7 @@ def write_daemon_config(config: Path, work: Path, http_host: str, http_port: int
     persistence and episode settings the daemon must run to decide as ``latentwatch evaluate --protocol skab``)."""
     import yaml
 
-    from daemon.bench_io import free_port, port_free
+    from latentwatch.daemon_process import free_port, port_free
 
     doc = yaml.safe_load(config.read_text()) or {}
     changes: dict[str, Any] = {}

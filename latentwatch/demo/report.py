@@ -48,8 +48,8 @@ def render(s: dict[str, Any], out: Path) -> str:
         b, nab, f = s["skab"]["binary"], s["skab"]["nab"], s["skab"]["faults"]
         e = s["skab"]["episode"]["binary"]
         lines += [
-            f"  SKAB        row (b), the deployment shape (model of the anomaly-free run, each run's own normal from "
-            f"its first 400 rows, the rest streamed), test rows only:",
+            "  SKAB        row (b), the deployment shape (model of the anomaly-free run, each run's own normal from "
+            "its first 400 rows, the rest streamed), test rows only:",
             f"              flagged = alarmed windows: F1 {b['f1']:.3f}  FAR {b['far']:.2f} %  MAR {b['mar']:.2f} %; "
             f"NAB standard {nab['standard']:.1f}, LowFP {nab['low_fp']:.1f}, LowFN {nab['low_fn']:.1f}",
             f"              flagged = rows inside an episode: F1 {e['f1']:.3f}  FAR {e['far']:.2f} %  "

@@ -19,7 +19,6 @@ import numpy as np
 from pipelines.evaluate.skab.settings import FIT_ROWS as FIRST_ROWS
 
 
-
 def test_part(streams: list[Any], spec: Any, first_rows: int = FIRST_ROWS) -> list[Any]:
     """Each stream without the windows that end within its first rows (those are the asset's normal)."""
     from pipelines.sources import WindowStream

@@ -46,7 +46,7 @@ def wait_committed(daemon: Any, k: Any, bootstrap: str, security: dict[str, Any]
                    end: dict[int, int], timeout_s: float) -> dict[int, int]:
     """Poll the group's committed offsets until they reach ``end`` on every partition; returns the last ones seen.
     Fails when the daemon dies, stalls for STALL_S, or ``timeout_s`` passes."""
-    from daemon.bench_io import admin_client, committed
+    from latentwatch.kafka.admin import admin_client, committed
 
     total = int(sum(end.values())) - int(sum(start.values()))
     t_wait, next_note = now(), now() + 10
@@ -75,7 +75,7 @@ def wait_committed(daemon: Any, k: Any, bootstrap: str, security: dict[str, Any]
 def settled_metrics(daemon: Any, total: int, wait_s: float = 15.0) -> dict[str, Any]:
     """The daemon's /metrics once consumed = scored + dead-lettered >= ``total`` (the counters move right after the
     commit), or after ``wait_s``."""
-    from daemon.bench_io import metric_sum
+    from latentwatch.daemon_process import metric_sum
 
     deadline = now() + wait_s
     while True:

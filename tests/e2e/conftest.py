@@ -11,15 +11,16 @@ import socket
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 import pytest
 import yaml
 
-from daemon import bench_io
+from latentwatch import daemon_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -171,15 +172,15 @@ def write_config(path: Path, bootstrap: str, topics: Topics, group: str, artifac
     return path
 
 
-class DaemonProcess(bench_io.DaemonProcess):
-    """``latentwatch run --config FILE`` as a child process (``daemon.bench_io``'s), plus what these tests need:
-    restarts marked in one log, the partitions /healthz reports, SIGKILL, the JSON log events."""
+class DaemonProcess(daemon_process.DaemonProcess):
+    """``latentwatch run --config FILE`` as a child process (``latentwatch.daemon_process``'s), plus what these tests
+    need: restarts marked in one log, the partitions /healthz reports, SIGKILL, the JSON log events."""
 
     def __init__(self, config: Path, log: Path, http_port: int) -> None:
         super().__init__(config, log, http_port, cwd=REPO)
         self.starts = 0
 
-    def start(self) -> "DaemonProcess":
+    def start(self) -> DaemonProcess:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
@@ -265,7 +266,7 @@ class E2E:
 
     def replay_in_background(self, rate: float, inject_bad: float = 0.0, seed: int = 0,
                              assets: Iterable[str] = E2E_ASSETS, loop: bool = False,
-                             limit: int | None = None) -> "BackgroundReplay":
+                             limit: int | None = None) -> BackgroundReplay:
         """The replay library (what the CLI runs) on a thread, at ``rate`` windows/s; ``.stop()`` ends it early,
         ``.join()`` gives its report."""
         return BackgroundReplay(self, rate, inject_bad, seed, tuple(assets), loop, limit).start()
@@ -290,8 +291,8 @@ class E2E:
 
     def offline(self, name: str = "offline") -> Any:
         """What the daemon publishes for the input topic as it stands, computed offline by its own chain."""
-        from daemon.replay_offline import score_offline
         from daemon.config import load_config
+        from daemon.replay_offline import score_offline
 
         return score_offline(load_config(self.config(name)), self.inputs(), self.artifact)
 
@@ -313,7 +314,7 @@ class BackgroundReplay:
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="e2e-replay", daemon=True)
 
-    def start(self) -> "BackgroundReplay":
+    def start(self) -> BackgroundReplay:
         self.thread.start()
         return self
 

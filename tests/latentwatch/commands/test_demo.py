@@ -28,7 +28,8 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture
 def never_used_broker(tmp_path):
     """Where a broker would be: two free ports and a data directory that does not exist yet (nothing started)."""
-    from daemon.bench_io import answers, free_port
+    from latentwatch.daemon_process import free_port
+    from latentwatch.kafka.broker import answers
 
     if shutil.which("java") is None:
         pytest.fail("the demo test needs Java 17+ on PATH to start its own broker", pytrace=False)
@@ -55,7 +56,7 @@ def _config(tmp_path: Path, bootstrap: str, topics: dict[str, str]) -> Path:
 
 
 def test_demo_reduced_counts_add_up_on_a_never_used_broker(tmp_path, never_used_broker):
-    from daemon.bench_io import answers
+    from latentwatch.kafka.broker import answers
 
     bootstrap, broker_env = never_used_broker
     topics = {"input": "demo-in", "alerts": "demo-alerts", "dead": "demo-dead"}  # the demo creates them

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, UnknownTopicOrPartitionError
 
-from daemon.bench_io import CoordinatorUnavailable, with_coordinator
+from latentwatch.kafka.admin import CoordinatorUnavailable, with_coordinator
 
 
 def test_with_coordinator_waits_through_not_ready_answers():
