@@ -65,7 +65,7 @@ class _Loader:
             if len(inner) == 1:
                 return self.value(inner[0], raw, key)
             self.fail(key, f"unsupported union {tp}")
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             return self.section(tp, raw, key)
         if isinstance(raw, str):
             raw = self.expand(key, raw)
@@ -142,5 +142,5 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         raise ConfigError(path, None, "holds no settings (empty, or only comments); a config names at least its "
                           "kafka section (see conf/local.yaml)")
     loader = _Loader(path, os.environ if env is None else env)
-    cfg = loader.section(Config, raw, "")
+    cfg: Config = loader.section(Config, raw, "")
     return dataclasses.replace(cfg, source=path.absolute())

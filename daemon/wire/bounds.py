@@ -9,7 +9,7 @@ unsendable; an ``asset`` is a Kafka key, a label and a state entry. A window out
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ def meta_depth(obj: Any) -> int:
     deepest, stack = 0, [(obj, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):

@@ -74,8 +74,11 @@ class _Columns:
         """Move rows ``bad`` (positions in the columns) to ``rejected``; returns the positions kept."""
         self.rejected = sorted(self.rejected + [(self.keep[j], e) for j, e in bad.items()], key=lambda p: p[0])
         ok = [j for j in range(len(self.keep)) if j not in bad]
-        self.rows, self.keep, self.assets, self.ts, self.metas = (
-            [col[j] for j in ok] for col in (self.rows, self.keep, self.assets, self.ts, self.metas))
+        self.rows = [self.rows[j] for j in ok]
+        self.keep = [self.keep[j] for j in ok]
+        self.assets = [self.assets[j] for j in ok]
+        self.ts = [self.ts[j] for j in ok]
+        self.metas = [self.metas[j] for j in ok]
         return ok
 
 

@@ -7,4 +7,4 @@ from kafka.record.default_records import DefaultRecordBatchBuilder
 
 def record_size(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> int:
     """An upper bound on the bytes one record takes in a batch (kafka-python's own estimate)."""
-    return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers)
+    return int(DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers))
