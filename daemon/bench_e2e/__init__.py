@@ -7,8 +7,8 @@ Three measurements, each on its own topics (4 input partitions) and its own cons
 (``python -m latentwatch run --config FILE``, a child process, ``OMP_NUM_THREADS=1``):
 
 1. **throughput**: ``--windows`` SKAB windows (the labelled runs, looped) are produced up front with the replay
-   producer (``daemon.replay.replay``). Then, on the same topic: a bare ``KafkaConsumer`` loop (assign, seek to the
-   beginning, ``poll(max_records=1000)`` until every record is seen: no decoding) -> raw records/s; the daemon from
+   producer (``latentwatch.replay.replay``). Then, on the same topic: a bare ``KafkaConsumer`` loop (assign, seek to
+   the beginning, ``poll(max_records=1000)`` until every record is seen: no decoding) -> raw records/s; the daemon from
    an empty group until its committed offsets reach the end offsets -> windows/s (from the first record it consumed
    to the last commit, sampled from its /metrics every 0.25 s); the bare loop again. ratio = daemon / mean of the two
    bare runs, so a change of load on a shared machine during the run shows up as a gap between the two bare runs.

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, cfg: Any, base_cfg: Path, work: Path, bootstrap: str, security: dict[str, Any],
          topics_made: list[str]) -> dict[str, Any]:
     from daemon.kafka_clients import consumer_settings
-    from daemon.replay import Plan, read_manifest
+    from latentwatch.replay import Plan, read_manifest
     from pipelines.sources import WindowSpec, streams
 
     t_start = time.perf_counter()

@@ -14,7 +14,7 @@ def say(msg: str) -> None:
 
 
 def resolve_artifact(cfg: Any, args: argparse.Namespace, work: Path) -> Path:
-    from daemon.replay import read_manifest
+    from latentwatch.replay import read_manifest
 
     if args.artifact:
         read_manifest(args.artifact)
@@ -88,7 +88,7 @@ def produce_up_front(bootstrap: str, security: dict[str, Any], topic: str, plan:
     """``n`` windows of ``plan`` (looped) into ``topic``, all acknowledged before this returns."""
     from kafka import KafkaProducer
 
-    from daemon.replay import producer_settings, replay
+    from latentwatch.replay import producer_settings, replay
 
     producer = KafkaProducer(**producer_settings([bootstrap], security))
     try:

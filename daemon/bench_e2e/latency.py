@@ -125,7 +125,7 @@ ALERT_EVERY_WINDOW = {"threshold": {"method": "spot"},
 def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
     """The SKAB windows shifted far out of the normal range: every one alarms (daemon/bench_e2e/__init__.py,
     "latency")."""
-    from daemon.replay import Plan
+    from latentwatch.replay import Plan
     from pipelines.sources import WindowStream, streams
 
     a, b = LATENCY_SHIFT
@@ -141,8 +141,8 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     commits a batch only after its alerts are acknowledged, so this bounds produce-to-alert for every window."""
     from kafka import KafkaProducer
 
-    from daemon.replay import Plan, producer_settings, replay
     from latentwatch.daemon_process import DaemonProcess, free_port, metric_by_label, thread_cpu
+    from latentwatch.replay import Plan, producer_settings, replay
     from pipelines.sources import streams
 
     run_id = uuid.uuid4().hex[:8]

@@ -35,10 +35,10 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
     from daemon import checkpoint
     from daemon.bench_e2e.harness import daemon_config, resolve_artifact
     from daemon.config import load_config
-    from daemon.replay import read_manifest
     from daemon.state import threshold_key
     from latentwatch.daemon_process import DaemonProcess, free_port
     from latentwatch.kafka.admin import delete_topics, ensure_topics
+    from latentwatch.replay import read_manifest
 
     base = Path(args.config)
     cfg = load_config(base)

@@ -76,7 +76,7 @@ def _spec(artifact: dict[str, Any]) -> Any:
 
 def _plan(args: argparse.Namespace, artifact: dict[str, Any]) -> Any:
     """The labelled SKAB runs (all, or --runs of them evenly spread), cut with the model's window spec."""
-    from daemon.replay import Plan
+    from latentwatch.replay import Plan
     from pipelines.sources import streams
 
     spec = _spec(artifact)

@@ -67,13 +67,13 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
         art = cfg.artifact.path or cfg.artifact.root
         if not args.artifact_root and art is not None:
             try:
-                from daemon.replay import read_manifest
+                from latentwatch.replay import read_manifest
 
                 manifest, manifest_from = read_manifest(art), str(art)
             except Exception:  # no model published yet: the flags decide
                 manifest = None
     if args.artifact_root:
-        from daemon.replay import read_manifest
+        from latentwatch.replay import read_manifest
 
         try:
             manifest, manifest_from = read_manifest(args.artifact_root), args.artifact_root
@@ -112,8 +112,8 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from daemon.replay import BAD_KINDS, Plan, producer_settings, replay
     from daemon.config import ConfigError
+    from latentwatch.replay import BAD_KINDS, Plan, producer_settings, replay
     from pipelines.sources import streams
 
     try:

@@ -18,8 +18,8 @@ Steps, each printed as it happens:
      empty (so every demo starts from the calibration fit, and a real daemon's state under var/state is untouched),
      and ``http.port`` moves to a free port when the configured one is taken; for row (b) the threshold,
      persistence and episode keys the evaluation decides with (``prepare.skab_daemon_settings``);
-  5. replay: one message of each dead-letter class the config allows (``daemon.replay.bad_message``), then the
-     labelled SKAB runs through ``daemon.replay.replay`` (the replay producer), as fast as the producer goes
+  5. replay: one message of each dead-letter class the config allows (``latentwatch.replay.bad_message``), then the
+     labelled SKAB runs through ``latentwatch.replay.replay`` (the replay producer), as fast as the producer goes
      (``--rate`` to pace it);
   6. wait (at most ``--timeout`` seconds) until the group's committed offsets reach the input topic's end offsets;
   7. read the daemon's /metrics, the alert topic and the dead-letter topic (from where they ended before the run),

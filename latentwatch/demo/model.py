@@ -21,7 +21,7 @@ ANOMALY_FREE = "anomaly-free"
 
 def ensure_artifact(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     """The artifact the daemon will load (training one when needed); returns what the summary says about it."""
-    from daemon.replay import read_manifest
+    from latentwatch.replay import read_manifest
 
     if cfg.artifact.path is not None:
         manifest = read_manifest(cfg.artifact.path)

@@ -15,7 +15,7 @@ def send(cfg: Any, plan: Any, rate: float | None, security: dict[str, Any]) -> t
     Returns (the bad messages with where they landed, the replay's report, which bad kinds were left out and why)."""
     from kafka import KafkaProducer
 
-    from daemon.replay import BAD_KINDS, Window, bad_message, producer_settings, replay, usable_bad_kinds
+    from latentwatch.replay import BAD_KINDS, Window, bad_message, producer_settings, replay, usable_bad_kinds
 
     k = cfg.kafka
     kinds, note = usable_bad_kinds(BAD_KINDS, cfg.dead_letter.max_bytes)

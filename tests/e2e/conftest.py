@@ -302,7 +302,7 @@ class BackgroundReplay:
                  loop: bool = False, limit: int | None = None) -> None:
         import threading
 
-        from daemon.replay import Plan
+        from latentwatch.replay import Plan
         from pipelines.sources import WindowSpec, streams
 
         manifest = orjson.loads((world.artifact / "manifest.json").read_bytes())
@@ -321,7 +321,7 @@ class BackgroundReplay:
     def _run(self) -> None:
         from kafka import KafkaProducer
 
-        from daemon.replay import producer_settings, replay
+        from latentwatch.replay import producer_settings, replay
 
         try:
             producer = KafkaProducer(**producer_settings([self.world.bootstrap], linger_ms=5))

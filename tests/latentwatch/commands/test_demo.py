@@ -81,7 +81,7 @@ def test_demo_reduced_counts_add_up_on_a_never_used_broker(tmp_path, never_used_
     assert d["consumed"] == d["scored"] + d["dead_lettered"] == r["windows"] + len(bad)
     assert d["scored"] == r["windows"] and d["dead_lettered"] == len(bad)
     # one bad message of every class, oversized included (max_bytes 16384), each dead-lettered with its own reason
-    from daemon.replay import BAD_KINDS
+    from latentwatch.replay import BAD_KINDS
 
     assert sorted(b["kind"] for b in bad) == sorted(BAD_KINDS)
     assert all(b["dead_lettered_as"] == b["kind"] for b in bad), bad

@@ -71,10 +71,10 @@ def test_artifact_scores_each_run_as_the_evaluation_does(demo_artifact):
 
 
 def test_daemon_chain_alarms_on_the_evaluations_windows(demo_artifact, tmp_path):
-    from daemon.replay import Window, serialize_window
-    from daemon.replay_offline import Record, score_offline
     from daemon.config import load_config
+    from daemon.replay_offline import Record, score_offline
     from latentwatch.demo.prepare import write_daemon_config
+    from latentwatch.replay import Window, serialize_window
     from pipelines.evaluate.skab.settings import SkabSettings
 
     artifact, info = demo_artifact

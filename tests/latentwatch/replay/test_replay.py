@@ -1,4 +1,4 @@
-"""The replay producer (daemon/replay.py, `latentwatch replay`) and the offline run (daemon/replay_offline.py).
+"""The replay producer (latentwatch/replay/, `latentwatch replay`).
 
 Pure logic (merge order, messages, bad messages, pacing, flag resolution) runs without a broker; what the producer
 writes is checked on the real broker (marked kafka).
@@ -15,8 +15,19 @@ import pytest
 
 from daemon.wire.records import decode_batch
 from daemon.wire.schema import Reason
-from daemon.replay import (BAD_KINDS, ENCODINGS, Pacer, Plan, Window, bad_message, serialize_window, merge_order, read_manifest,
-                           select_assets, usable_bad_kinds)
+from latentwatch.replay import (
+    BAD_KINDS,
+    ENCODINGS,
+    Pacer,
+    Plan,
+    Window,
+    bad_message,
+    merge_order,
+    read_manifest,
+    select_assets,
+    serialize_window,
+    usable_bad_kinds,
+)
 from pipelines.sources import WindowSpec, WindowStream
 from tests.daemon.helpers import Rec
 
@@ -35,7 +46,7 @@ def test_merge_by_time_keeps_each_assets_order():
     b = [1500, 2000, 2500]
     c = [500, 5000, 4500, 6000]  # a clock that steps back: still sent in its own order
     sid, rid = merge_order([np.array(a), np.array(b), np.array(c)])
-    order = list(zip(sid.tolist(), rid.tolist()))
+    order = list(zip(sid.tolist(), rid.tolist(), strict=True))
     assert len(order) == 11
     for s in range(3):
         assert [r for q, r in order if q == s] == sorted(r for q, r in order if q == s)
@@ -202,7 +213,7 @@ def test_cli_usage_errors_exit_2(capsys):
 def test_replay_writes_keyed_ordered_windows_and_bad_ones(kafka_bootstrap, kafka_topics):
     from kafka import KafkaProducer
 
-    from daemon.replay import producer_settings, replay
+    from latentwatch.replay import producer_settings, replay
     from tests.e2e.conftest import read_all
 
     topic = kafka_topics("replay", partitions=4)
@@ -238,40 +249,3 @@ def test_replay_writes_keyed_ordered_windows_and_bad_ones(kafka_bootstrap, kafka
     dec = decode_batch(got, dim=5, max_bytes=4096)
     assert len(dec.windows) == 300
     assert Counter(e.reason for _, e in dec.rejected) == rep.bad
-
-
-# -- offline --------------------------------------------------------------------------------------------------------
-
-def test_offline_run_goes_through_the_daemons_chain(artifact_root, tmp_path):
-    """The in-memory consumer and producer still fit the daemon (its surface moves as the daemon grows)."""
-    from daemon.replay_offline import score_offline
-    from daemon.config import load_config
-    from tests.daemon.conftest import DIM
-
-    cfg_path = tmp_path / "d.yaml"
-    cfg_path.write_text(f"artifact:\n  root: {artifact_root}\nthreshold:\n  method: spot\n  q: 0.001\n  level: 0.9\n"
-                        f"episodes:\n  quiet_windows: 2\n  update_every: 2\ndead_letter:\n  max_bytes: 4096\n"
-                        f"batching:\n  max_records: 50\n  max_in_flight: 100\n")
-    cfg = load_config(cfg_path)
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(400, DIM))
-    X[200:215] += 40.0  # an incident on every asset
-    assets = [f"a{i % 4}" for i in range(400)]
-    streams = [WindowStream(a, X[[i for i in range(400) if assets[i] == a]], np.zeros(100, np.int64),
-                            np.arange(100, dtype=np.int64) * 1000 + 1_714_564_800_000) for a in sorted(set(assets))]
-    plan = Plan.build("synthetic", streams)
-    records, offsets = [], Counter()
-    for i, w in enumerate(plan.windows()):
-        p = int(w.asset[1:]) % 2
-        for value in [serialize_window(w, "synthetic")] + ([bad_message("wrong_length", w, "x")] if i % 50 == 0 else []):
-            records.append(Rec(cfg.kafka.input_topic, p, offsets[p], w.asset.encode(), value))
-            offsets[p] += 1
-    run = score_offline(cfg, records)
-    assert run.exit_code == 0 and run.scored == 400
-    assert len(run.dead_letters) == 8 and {r for _, _, r in run.dead_letters} == {"wrong_length"}
-    assert run.committed == dict(offsets)
-    events = Counter(a["episode"]["event"] for a in run.alerts)
-    assert events["open"] >= 4 and events["close"] >= 4
-    assert len(run.alert_ids) == len(run.alerts)  # one id per alert
-    again = score_offline(cfg, list(reversed(records)))  # another arrival order: partitions are re-sorted
-    assert [a["alert_id"] for a in again.alerts] == [a["alert_id"] for a in run.alerts]
