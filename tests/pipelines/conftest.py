@@ -1,4 +1,5 @@
-"""Shared fixtures for the computation tests: a small real model on SNSR (class 0 normal), trained once."""
+"""Shared fixtures for the computation tests: a small real model on SNSR (class 0 normal) and one on the synthetic
+set that ships with the tests (tests/pipelines/synthetic.py), each trained once."""
 from __future__ import annotations
 
 import os
@@ -8,12 +9,15 @@ import numpy as np
 import pytest
 
 from pipelines.train import TrainSpec, fit_bundle, split_train_val
+from tests.pipelines.synthetic import synthetic_split as make_synthetic_split
 
 DATA = Path(os.environ.get("LATENTWATCH_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
 
 
 @pytest.fixture(scope="session")
 def snsr_split():
+    if not (DATA / "snsr" / "X.npy").exists():
+        pytest.skip(f"the shared SNSR data is not at {DATA / 'snsr'} (set LATENTWATCH_DATA_DIR)")
     X = np.load(DATA / "snsr" / "X.npy", allow_pickle=False)
     y = np.load(DATA / "snsr" / "Y.npy", allow_pickle=False).astype(int)
     normal, anomalous = X[y == 0], X[y != 0]
@@ -36,3 +40,15 @@ def small_spec() -> TrainSpec:
 def snsr_bundle(snsr_split, small_spec):
     X_train, X_val, _, _ = snsr_split
     return fit_bundle(X_train, X_val, small_spec, seed=0, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_split():
+    return make_synthetic_split()
+
+
+@pytest.fixture(scope="session")
+def synthetic_bundle(synthetic_split):
+    X_train, X_val, _, _ = synthetic_split
+    spec = TrainSpec(hidden=(16,), latent=3, epochs=30, patience=10, batch_size=64, lr=3e-3, n_trees=5, k=10)
+    return fit_bundle(X_train, X_val, spec, seed=0, progress=False)

@@ -1,7 +1,9 @@
-"""The contract every scorer passes (river-style shared checks)."""
+"""The contract every scorer passes (river-style shared checks), on two data sets: the synthetic set that ships with
+the tests (tests/pipelines/synthetic.py: always run) and SNSR from the shared data (skipped where it is absent)."""
 from __future__ import annotations
 
 import gc
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -11,9 +13,27 @@ from pipelines.artifact import codec
 from pipelines.encode import encode_batch, neighbours_needed
 from pipelines.scorers import REGISTRY, make_scorer
 
-# AUROC floors on SNSR (class 0 normal, all other classes anomalous); the density-only ablations are weaker.
-FLOORS = {"recon": 0.9, "ares": 0.9, "ares-cal": 0.9, "ares-rank": 0.9, "ares-knn": 0.9, "nln": 0.9, "knn-latent": 0.55,
-          "lof-latent": 0.55}
+# AUROC floors per data set; the density-only ablations are weaker. SNSR: class 0 normal, all other classes
+# anomalous. Synthetic: features moved off a linear manifold, which the reconstruction sees best (measured with
+# tests/pipelines/conftest.py's spec: 0.73-0.99; the floors leave room for another torch build's rounding).
+FLOORS = {
+    "snsr": {"recon": 0.9, "ares": 0.9, "ares-cal": 0.9, "ares-rank": 0.9, "ares-knn": 0.9, "nln": 0.9,
+             "knn-latent": 0.55, "lof-latent": 0.55},
+    "synthetic": {"recon": 0.9, "ares": 0.9, "ares-cal": 0.9, "ares-rank": 0.9, "ares-knn": 0.9, "nln": 0.9,
+                  "knn-latent": 0.6, "lof-latent": 0.6},
+}
+
+
+class Case(NamedTuple):
+    data: str
+    bundle: object
+    split: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@pytest.fixture(scope="module", params=["synthetic", "snsr"])
+def case(request) -> Case:
+    return Case(request.param, request.getfixturevalue(f"{request.param}_bundle"),
+                request.getfixturevalue(f"{request.param}_split"))
 
 
 def _fitted(name, bundle, X_val):
@@ -28,27 +48,28 @@ def _score(scorer, bundle, X):
     return scorer.score(enc, bundle.reference, bundle.model.decode)
 
 
-def test_every_registered_scorer_has_a_floor():
-    assert set(FLOORS) == set(REGISTRY)
+@pytest.mark.parametrize("data", sorted(FLOORS))
+def test_every_registered_scorer_has_a_floor(data):
+    assert set(FLOORS[data]) == set(REGISTRY)
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_auroc_above_floor_on_real_data(name, snsr_bundle, snsr_split):
-    _, X_val, X_test, y_test = snsr_split
-    s = _score(_fitted(name, snsr_bundle, X_val), snsr_bundle, X_test)
+def test_auroc_above_floor(name, case):
+    _, X_val, X_test, y_test = case.split
+    s = _score(_fitted(name, case.bundle, X_val), case.bundle, X_test)
     assert np.isfinite(s.score).all()
-    assert roc_auc_score(y_test, s.score) >= FLOORS[name]
+    assert roc_auc_score(y_test, s.score) >= FLOORS[case.data][name]
     for comp in s.components.values():
         assert comp.shape == s.score.shape
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_identical_after_save_and_load(name, snsr_bundle, snsr_split, tmp_path):
-    _, X_val, X_test, _ = snsr_split
-    scorer = _fitted(name, snsr_bundle, X_val)
-    before = _score(scorer, snsr_bundle, X_test)
-    codec.save_model(tmp_path, snsr_bundle.model)
-    codec.save_reference(tmp_path, snsr_bundle.reference)
+def test_identical_after_save_and_load(name, case, tmp_path):
+    _, X_val, X_test, _ = case.split
+    scorer = _fitted(name, case.bundle, X_val)
+    before = _score(scorer, case.bundle, X_test)
+    codec.save_model(tmp_path, case.bundle.model)
+    codec.save_reference(tmp_path, case.bundle.reference)
     codec.save_scorer(tmp_path, scorer, before.score)
     model, reference = codec.load_model(tmp_path), codec.load_reference(tmp_path)
     loaded, calibration, _ = codec.load_scorer(tmp_path)
@@ -60,13 +81,13 @@ def test_identical_after_save_and_load(name, snsr_bundle, snsr_split, tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_batch_of_one_equals_row_in_big_batch(name, snsr_bundle, snsr_split):
-    _, X_val, X_test, _ = snsr_split
-    scorer = _fitted(name, snsr_bundle, X_val)
+def test_batch_of_one_equals_row_in_big_batch(name, case):
+    _, X_val, X_test, _ = case.split
+    scorer = _fitted(name, case.bundle, X_val)
     big = np.resize(X_test, (1000, X_test.shape[1])) * (1 + 1e-3 * np.arange(1000))[:, None]
-    full = _score(scorer, snsr_bundle, big).score
+    full = _score(scorer, case.bundle, big).score
     for i in (0, 137, 999):
-        one = _score(scorer, snsr_bundle, big[i:i + 1]).score
+        one = _score(scorer, case.bundle, big[i:i + 1]).score
         np.testing.assert_allclose(one[0], full[i], rtol=1e-5, atol=1e-8)
 
 
@@ -76,16 +97,16 @@ def _rss_bytes() -> int:
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-def test_memory_bounded_over_100k_windows(name, snsr_bundle, snsr_split):
-    _, X_val, X_test, _ = snsr_split
-    scorer = _fitted(name, snsr_bundle, X_val)
+def test_memory_bounded_over_100k_windows(name, case):
+    _, X_val, X_test, _ = case.split
+    scorer = _fitted(name, case.bundle, X_val)
     batch = np.resize(X_test, (1000, X_test.shape[1]))
     for _ in range(10):
-        _score(scorer, snsr_bundle, batch)
+        _score(scorer, case.bundle, batch)
     gc.collect()
     start = _rss_bytes()
     for _ in range(90):
-        _score(scorer, snsr_bundle, batch)
+        _score(scorer, case.bundle, batch)
     gc.collect()
     assert _rss_bytes() - start < 32 * 2**20
 
@@ -97,17 +118,17 @@ def test_memory_bounded_over_100k_windows(name, snsr_bundle, snsr_split):
     (lambda X: np.where(np.arange(X.shape[1]) == 0, np.inf, X), "NaN or inf"),
     (lambda X: X[:0], "empty batch"),
 ])
-def test_clear_errors(name, bad, message, snsr_bundle, snsr_split):
-    _, X_val, X_test, _ = snsr_split
-    scorer = _fitted(name, snsr_bundle, X_val)
+def test_clear_errors(name, bad, message, case):
+    _, X_val, X_test, _ = case.split
+    scorer = _fitted(name, case.bundle, X_val)
     with pytest.raises(ValueError, match=message):
-        _score(scorer, snsr_bundle, bad(X_test[:5].copy()))
+        _score(scorer, case.bundle, bad(X_test[:5].copy()))
 
 
 @pytest.mark.parametrize("name", ["ares-cal", "ares-rank", "nln"])
-def test_scorers_with_normalisation_refuse_to_score_unfitted(name, snsr_bundle, snsr_split):
+def test_scorers_with_normalisation_refuse_to_score_unfitted(name, case):
     with pytest.raises(RuntimeError, match="fitted"):
-        _score(make_scorer(name), snsr_bundle, snsr_split[2])
+        _score(make_scorer(name), case.bundle, case.split[2])
 
 
 def test_unknown_scorer_names_the_choices():
