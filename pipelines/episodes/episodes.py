@@ -10,7 +10,7 @@ same windows gives the same ids.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, Protocol
 
@@ -95,6 +95,14 @@ class EpisodeTracker:
     def params(self) -> dict[str, Any]:
         return {"quiet_windows": self.quiet_windows, "quiet_seconds": self.quiet_seconds,
                 "max_duration_s": self.max_duration_s, "update_every": self.update_every}
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        """For the shared round-trip check (tests/pipelines/episodes/): the defaults, a tracker that closes on quiet
+        windows or seconds with a short maximum duration, and one that closes on seconds only."""
+        yield {}
+        yield {"quiet_windows": 3, "quiet_seconds": 20.0, "max_duration_s": 120.0, "update_every": 2}
+        yield {"quiet_windows": None, "quiet_seconds": 15.0, "max_duration_s": None, "update_every": 0}
 
     def open_episodes(self) -> dict[str, EpisodeEvent]:
         """The open episode of each asset that has one (as an ``update``-kind snapshot)."""

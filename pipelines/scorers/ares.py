@@ -9,6 +9,7 @@ tie at LOF = 1). The paper form (``calibrated=False``) is unchanged by any of th
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ class ARES(Scorer):
         d = lof(enc, reference) if self.density == "lof" else knn_distance(enc, self.k_density)
         return r, d
 
-    def fit(self, enc: Encoded, reference, decode) -> "ARES":
+    def fit(self, enc: Encoded, reference, decode) -> ARES:
         r, d = self._parts(enc, reference)
         (self.scale_r, q_r), (self.scale_d, q_d) = robust_scale(r), robust_scale(d)
         self.scale_from = {"recon": q_r, "density": q_d}
@@ -64,3 +65,8 @@ class ARES(Scorer):
     def load_state(self, state: dict[str, Any]) -> None:
         self.scale_r, self.scale_d = state.get("scale_r"), state.get("scale_d")
         self.scale_from = dict(state.get("scale_from_percentile") or {})
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        yield {}
+        yield {"k": 5, "alpha": 1.5, "density": "knn", "k_density": 8, "calibrated": True}

@@ -13,6 +13,7 @@ normals whatever their shape. This scorer was designed after seeing ares-cal fai
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,7 @@ class ARESRank(ARES):
         self.q_r: np.ndarray | None = None
         self.q_d: np.ndarray | None = None
 
-    def fit(self, enc: Encoded, reference, decode) -> "ARESRank":
+    def fit(self, enc: Encoded, reference, decode) -> ARESRank:
         r, d = self._parts(enc, reference)
         self.q_r, self.q_d = ecdf_quantiles(r), ecdf_quantiles(d)
         return self
@@ -63,3 +64,8 @@ class ARESRank(ARES):
                     or not np.isfinite(q).all():
                 raise ValueError(f"ares-rank: state {name} must be a finite nondecreasing list of >= 2 values")
         self.q_r, self.q_d = q_r, q_d
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        yield {}
+        yield {"k": 5, "alpha": 0.25, "density": "knn", "k_density": 8}

@@ -8,6 +8,7 @@ can store it and ``load_state`` restores identical scores.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -50,7 +51,7 @@ class Scorer(ABC):
     name: ClassVar[str]
     k_needed: ClassVar[int] = 0
 
-    def fit(self, enc: Encoded, reference: Any, decode: Any) -> "Scorer":
+    def fit(self, enc: Encoded, reference: Any, decode: Any) -> Scorer:
         return self
 
     @abstractmethod
@@ -65,3 +66,10 @@ class Scorer(ABC):
     def load_state(self, state: dict[str, Any]) -> None:
         if state:
             raise ValueError(f"scorer {self.name!r} has no state, got keys {sorted(state)}")
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        """Hyperparameter sets the shared checks build this scorer from (tests/pipelines/scorers/): the defaults,
+        and for a scorer with hyperparameters a set away from every default, so a ``params()`` that forgot one would
+        restore a scorer that scores differently."""
+        yield {}

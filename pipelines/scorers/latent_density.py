@@ -1,6 +1,7 @@
 """Density-only ablations (ARES Table 3): LOF or k-NN distance in latent space, no reconstruction term."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
@@ -32,3 +33,8 @@ class KNNLatent(Scorer):
 
     def params(self) -> dict[str, Any]:
         return {"k": self.k}
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        yield {}
+        yield {"k": 7}

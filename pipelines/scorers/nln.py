@@ -8,6 +8,7 @@ with the range it takes on validation normals, fitted once and stored in the art
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -33,7 +34,7 @@ class NLN(Scorer):
         lat = enc.nbr_dist[:, :k].mean(axis=1)
         return rec, lat
 
-    def fit(self, enc: Encoded, reference, decode) -> "NLN":
+    def fit(self, enc: Encoded, reference, decode) -> NLN:
         rec, lat = self._parts(enc, reference, decode)
         self.ranges = {"recon": [float(rec.min()), float(rec.max())], "latent": [float(lat.min()), float(lat.max())]}
         return self
@@ -56,3 +57,8 @@ class NLN(Scorer):
 
     def load_state(self, state: dict[str, Any]) -> None:
         self.ranges = state.get("ranges")
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        yield {}
+        yield {"k": 3, "alpha": 0.5}

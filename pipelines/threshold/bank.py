@@ -21,7 +21,7 @@ checkpoint holds numpy arrays, not a JSON dict per asset, and a restored bank un
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -80,6 +80,13 @@ class ThresholdBank:
         if settings.method == "dspot":
             params["depth"] = settings.depth
         return cls(settings.method, calibration, asset_calibration, **params)
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        """Method and detector parameters for the shared round-trip check; it passes the calibrations itself."""
+        for method, kind in sorted(METHODS.items()):
+            for params in kind._unit_test_params():
+                yield {"method": method, **params}
 
     @property
     def assets(self) -> list[str]:

@@ -15,6 +15,7 @@ Window means are summed left to right in both the scalar and the vectorised path
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,11 @@ class DSPOT(SPOT):
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), "depth": self.depth}
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        for i, params in enumerate(SPOT._unit_test_params()):
+            yield {**params, "depth": (D.DEPTH, 25)[i % 2]}
 
     @classmethod
     def _params_of(cls, params: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ is in docs/evaluation.md (SKAB section).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,12 @@ class Persistence:
 
     def params(self) -> dict[str, int]:
         return {"m": self.m, "n": self.n, "release": self.release}
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        """For the shared round-trip check: the raw alarm, and a persistence with hysteresis."""
+        yield {}
+        yield {"m": 2, "n": 3, "release": 4}
 
     def step(self, asset: str, raw: bool) -> bool:
         s = self._assets.get(asset)

@@ -35,6 +35,7 @@ every window is a peak: N_t/n climbs far above 1 - level, the refitted shape gro
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -97,6 +98,14 @@ class SPOT:
         return {"q": self.q, "level": self.level, "max_peaks": self.max_peaks, "refit_every": self.refit_every,
                 "min_peaks": self.min_peaks, "max_shape": self.max_shape, "max_peak_ratio": self.max_peak_ratio,
                 "guard_peaks": self.guard_peaks}
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        """Parameter sets the shared round-trip check builds this detector from (tests/pipelines/threshold/): the
+        daemon's risk and level, and one away from every default that also holds its fit on the check's stream."""
+        yield {"q": 1e-3, "level": 0.98}
+        yield {"q": 5e-3, "level": 0.9, "max_peaks": 40, "refit_every": 3, "min_peaks": 5, "max_shape": 0.4,
+               "max_peak_ratio": 3.0, "guard_peaks": 20}
 
     @property
     def threshold(self) -> float:
