@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import orjson
 
-from daemon.replay_offline import Record
+from daemon.inmemory import Record
 from pipelines.online import ScoredBatch
 
 
-Rec = Record  # the fields of kafka's ConsumerRecord the daemon reads (daemon/replay_offline.py)
+Rec = Record  # the fields of kafka's ConsumerRecord the daemon reads (daemon/inmemory.py)
 
 
 def window(asset: str = "pump-1", ts: Any = 1_714_564_800_000, values: Any = None, dim: int = 4, **extra: Any) -> bytes:

@@ -13,7 +13,7 @@ from tests.daemon.helpers import Rec
 def test_offline_run_goes_through_the_daemons_chain(artifact_root, tmp_path):
     """The in-memory consumer and producer still fit the daemon (its surface moves as the daemon grows)."""
     from daemon.config import load_config
-    from daemon.replay_offline import score_offline
+    from daemon.offline import score_offline
     from tests.daemon.conftest import DIM
 
     cfg_path = tmp_path / "d.yaml"

@@ -2,7 +2,7 @@
 
 Everything here talks to the real broker (``kafka_bootstrap`` from tests/conftest.py) and runs the real daemon
 (``python -m latentwatch run --config FILE``) as a child process, so it can be killed with SIGKILL. The expected
-alerts come from ``daemon.replay_offline.score_offline``: the daemon's own chain fed from memory.
+alerts come from ``daemon.offline.score_offline``: the daemon's own chain fed from memory.
 """
 from __future__ import annotations
 
@@ -292,7 +292,7 @@ class E2E:
     def offline(self, name: str = "offline") -> Any:
         """What the daemon publishes for the input topic as it stands, computed offline by its own chain."""
         from daemon.config import load_config
-        from daemon.replay_offline import score_offline
+        from daemon.offline import score_offline
 
         return score_offline(load_config(self.config(name)), self.inputs(), self.artifact)
 

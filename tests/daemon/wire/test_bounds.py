@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from daemon.config import InputConfig
-from daemon.replay_offline import Record
+from daemon.inmemory import Record
 from daemon.wire.bounds import check_meta, meta_depth
 from daemon.wire.json_codec import parse_ts
 from daemon.wire.records import decode_batch

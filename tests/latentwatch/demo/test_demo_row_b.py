@@ -4,8 +4,8 @@ on the same frozen autoencoder), and (2) the daemon's chain, run with the config
 the windows the evaluation's stream code (``pipelines.evaluate.skab.protocol.stream_file``) alarms on, window by
 window, with the same episodes.
 
-The daemon's chain runs over in-memory Kafka stand-ins (``daemon.replay_offline``); with ``update_every: 1`` every
-alarmed window inside an episode sends an alert, so the alerts name each alarmed window. A 2-epoch model keeps it
+The daemon's chain runs over in-memory Kafka stand-ins (``daemon.offline``); with ``update_every: 1`` every alarmed
+window inside an episode sends an alert, so the alerts name each alarmed window. A 2-epoch model keeps it
 cheap: equivalence does not depend on how good the model is.
 """
 from __future__ import annotations
@@ -72,7 +72,8 @@ def test_artifact_scores_each_run_as_the_evaluation_does(demo_artifact):
 
 def test_daemon_chain_alarms_on_the_evaluations_windows(demo_artifact, tmp_path):
     from daemon.config import load_config
-    from daemon.replay_offline import Record, score_offline
+    from daemon.inmemory import Record
+    from daemon.offline import score_offline
     from latentwatch.demo.prepare import write_daemon_config
     from latentwatch.replay import Window, serialize_window
     from pipelines.evaluate.skab.settings import SkabSettings
