@@ -9,14 +9,14 @@ refused with a message naming the file and the format.
 Why a crash does not change the decisions (docs/operations.md, "Crash consistency"). Invariant: the state on disk
 has seen exactly the windows below the offsets it records (``committed``), and every window below them has had its
 alerts acknowledged by the broker. A checkpoint is taken only when no batch is between the threshold step and its
-commit, so the state in memory then reflects ``Daemon.committed`` exactly (the chain is synchronous: a batch that
+commit, so the state in memory then reflects ``DecisionState.committed`` exactly (the chain is synchronous: a batch that
 changed the state is in the commit step until its alerts are flushed and its offsets committed). A restart
-restores the state, takes its offsets as ``Daemon.committed`` and, on every assignment, seeks each partition the
+restores the state, takes its offsets as ``DecisionState.committed`` and, on every assignment, seeks each partition the
 state knows to them, even behind the group's own commit (a kill -9 after a commit, before the next checkpoint). The
 windows in between are scored again from the same state, so they give the same alerts with the same ids and
 contents: the design is at-least-once with identical duplicates (consumers deduplicate by ``alert_id``; at most a
 checkpoint interval of alerts repeats per crash). A partition the state has never seen is written into a checkpoint
-with its start offset before any of its windows is processed (``Daemon._base_new_partitions``), so a kill before
+with its start offset before any of its windows is processed (``ConsumerLoop._base_new_partitions``), so a kill before
 the first periodic checkpoint restarts there too, not at the group's later commit. A partition taken away by a
 rebalance leaves ``committed``; if it comes back, it continues from the group's offset with the state as it is
 (exact only for a partition one daemon keeps).

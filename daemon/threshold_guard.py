@@ -18,6 +18,7 @@ import structlog
 
 from daemon.metrics import Metrics
 from pipelines.artifact.store import atomic_write
+from pipelines.protocols import Thresholds
 
 log = structlog.get_logger("daemon")
 REQUEST_FILE = "refresh-request.json"
@@ -49,9 +50,8 @@ class GuardReporter:
         self.metrics, self.request_path = metrics, request_path
         self.held: dict[str, str] = {}
 
-    def report(self, bank: Any) -> None:
-        take = getattr(bank, "take_guard_trips", None)
-        trips = take() if take is not None else []
+    def report(self, bank: Thresholds) -> None:
+        trips = bank.take_guard_trips()
         for asset, kind, message in trips:
             self.metrics.threshold_guard_trips.labels(kind=kind).inc()
             log.warning("threshold_guard_tripped", asset=asset, kind=kind, reason=message)

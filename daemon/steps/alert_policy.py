@@ -1,4 +1,4 @@
-"""Group alarms into episodes (``pipelines.episodes.EpisodeTracker``) and build the alert messages.
+"""Group alarms into episodes (``pipelines.protocols.Episodes``: ``EpisodeTracker``) and build the alert messages.
 
 The policy: every window goes through the tracker (alarm or not, so it can count quiet windows); each event it
 emits becomes one alert: ``open`` on an asset's first alarm, ``update`` every ``update_every`` alarms inside the
@@ -13,19 +13,20 @@ closed early by a faster one.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 import structlog
 
-from daemon.wire.alert import build_alert, build_sweep_close
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
+from daemon.wire.alert import build_alert, build_sweep_close
+from pipelines.protocols import Episodes, Thresholds
 
 log = structlog.get_logger("daemon.alerts")
 
 
 class AlertPolicyStep(PassStep):
-    def __init__(self, tracker: Callable[[], Any], bank: Callable[[], Any], next_step: Step) -> None:
+    def __init__(self, tracker: Callable[[], Episodes], bank: Callable[[], Thresholds], next_step: Step) -> None:
         self.tracker = tracker
         self.bank = bank
         self.next_step = next_step
@@ -42,41 +43,36 @@ class AlertPolicyStep(PassStep):
         self.next_step.submit(batch)
 
     def _window_alerts(self, batch: Batch) -> None:
-        w, scored = batch.windows, batch.scored
-        tracker, bank = self.tracker(), self.bank()
-        scores, alarms = scored.score.tolist(), batch.alarms.tolist()
+        w, scored, alarms, thresholds = batch.windows, batch.scored, batch.alarms, batch.thresholds
+        assert w is not None and alarms is not None and thresholds is not None, "the threshold step ran first"
+        bank = self.bank()
         ts, partitions, offsets = w.ts_ms.tolist(), w.partition.tolist(), w.offset.tolist()
-        n_peaks = getattr(bank, "last_n_peaks", None)  # per window, whatever the batch boundaries
-        for i, asset in enumerate(w.asset):
-            tp = (w.topic[i], partitions[i])
-            if ts[i] > self.latest_ts_ms.get(tp, -1):
-                self.latest_ts_ms[tp] = ts[i]
-            event = tracker.observe(asset, ts[i] / 1000.0, alarms[i], scores[i],
-                                    f"{w.topic[i]}:{partitions[i]}:{offsets[i]}")
-            if event is None:
-                continue
-            det = bank.detector(asset)
-            threshold = {"value": float(batch.thresholds[i]), "method": bank.method, "q": det.q,
-                         "level": det.level, "n_peaks": int(n_peaks[i]) if n_peaks is not None else det.n_peaks}
-            if hasattr(det, "depth"):
-                threshold["depth"] = det.depth
+        latest = self.latest_ts_ms
+        for topic, partition, t in zip(w.topic, partitions, ts, strict=True):
+            if t > latest.get((topic, partition), -1):
+                latest[(topic, partition)] = t
+        keys = [f"{topic}:{p}:{o}" for topic, p, o in zip(w.topic, partitions, offsets, strict=True)]
+        events = self.tracker().observe_batch(w.asset, w.ts_ms / 1000.0, alarms, scored.score, keys)
+        n_peaks = bank.last_n_peaks  # per window, whatever the batch boundaries
+        for i, event in events:
+            asset, score = w.asset[i], float(scored.score[i])
+            threshold = {"value": float(thresholds[i]), **bank.describe(asset, int(n_peaks[i]))}
             episode = event.alert_fields()
             value = build_alert(
                 topic=w.topic[i], partition=partitions[i], offset=offsets[i], asset=asset, ts_ms=ts[i],
-                score=scores[i], components={k: v[i] for k, v in scored.components.items()}, threshold=threshold,
-                artifact_version=batch.model.version, neighbours=scored.neighbours[i].tolist(), episode=episode,
-                meta=w.meta[i], reference=scored.reference_of(i), sensors=scored.sensors_of(i))
+                score=score, components={k: float(v[i]) for k, v in scored.components.items()},
+                threshold=threshold, artifact_version=batch.model.version, neighbours=scored.neighbours[i].tolist(),
+                episode=episode, meta=w.meta[i], reference=scored.reference_of(i), sensors=scored.sensors_of(i))
             batch.alerts.append((asset.encode(), value, episode["event"]))
             if episode["event"] != "update":  # opens and closes are rare; updates can come per window in a storm
                 log.info("alert", asset=asset, kind=episode["event"], episode_id=episode["episode_id"],
-                         partition=partitions[i], offset=offsets[i], score=scores[i])
+                         partition=partitions[i], offset=offsets[i], score=score)
 
     def _sweep(self, batch: Batch) -> None:
-        tracker = self.tracker()
-        if not self.latest_ts_ms or not hasattr(tracker, "sweep"):
+        if not self.latest_ts_ms:
             return
         watermark_ms = min(self.latest_ts_ms.values())
-        for event in tracker.sweep(watermark_ms / 1000.0):
+        for event in self.tracker().sweep(watermark_ms / 1000.0):
             episode = event.alert_fields()
             batch.alerts.append((event.asset.encode(), build_sweep_close(
                 asset=event.asset, watermark_ms=watermark_ms, artifact_version=batch.model.version,

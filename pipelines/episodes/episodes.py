@@ -54,12 +54,19 @@ def episode_id(asset: str, key: str) -> str:
 
 
 class EpisodeSettings(Protocol):
-    """What ``from_settings`` reads (``latentwatch.config.EpisodesConfig`` has these fields)."""
+    """What ``from_settings`` reads (``daemon.config.EpisodesConfig``, a frozen dataclass, has these fields)."""
 
-    quiet_windows: int
-    quiet_seconds: float | None
-    max_duration_s: float | None
-    update_every: int
+    @property
+    def quiet_windows(self) -> int: ...
+
+    @property
+    def quiet_seconds(self) -> float | None: ...
+
+    @property
+    def max_duration_s(self) -> float | None: ...
+
+    @property
+    def update_every(self) -> int: ...
 
 
 class EpisodeTracker:
@@ -87,7 +94,7 @@ class EpisodeTracker:
         self._open: dict[str, _Open] = {}
 
     @classmethod
-    def from_settings(cls, settings: EpisodeSettings) -> "EpisodeTracker":
+    def from_settings(cls, settings: EpisodeSettings) -> EpisodeTracker:
         """The tracker the daemon runs, from the ``episodes`` config section."""
         return cls(quiet_windows=settings.quiet_windows, quiet_seconds=settings.quiet_seconds,
                    max_duration_s=settings.max_duration_s, update_every=settings.update_every)
@@ -134,18 +141,20 @@ class EpisodeTracker:
         return None
 
     def observe_batch(self, assets: Sequence[str], ts: np.ndarray, alarms: np.ndarray, scores: np.ndarray,
-                      keys: Sequence[str]) -> list[EpisodeEvent]:
-        """``observe`` for each window in order; the events in the same order."""
+                      keys: Sequence[str]) -> list[tuple[int, EpisodeEvent]]:
+        """``observe`` for each window in order; (window index, event) for each window that emitted one, in order
+        (the daemon builds an alert from the window at that index). A quiet window of an asset with no open episode
+        cannot emit anything and is skipped."""
         ts, alarms, scores = np.asarray(ts, np.float64), np.asarray(alarms, bool), np.asarray(scores, np.float64)
         if not len(assets) == ts.size == alarms.size == scores.size == len(keys):
             raise ValueError(f"lengths differ: assets {len(assets)}, ts {ts.size}, alarms {alarms.size}, "
                              f"scores {scores.size}, keys {len(keys)}")
-        events = []
+        events: list[tuple[int, EpisodeEvent]] = []
         for i in range(ts.size):
             if alarms[i] or assets[i] in self._open:
                 ev = self.observe(assets[i], float(ts[i]), bool(alarms[i]), float(scores[i]), keys[i])
                 if ev is not None:
-                    events.append(ev)
+                    events.append((i, ev))
         return events
 
     def sweep(self, now_ts: float) -> list[EpisodeEvent]:
@@ -162,7 +171,7 @@ class EpisodeTracker:
         return {"params": self.params(), "open": {a: asdict(ep) for a, ep in self._open.items()}}
 
     @classmethod
-    def from_state(cls, d: dict[str, Any]) -> "EpisodeTracker":
+    def from_state(cls, d: dict[str, Any]) -> EpisodeTracker:
         obj = cls(**d["params"])
         obj._open = {a: _Open(**ep) for a, ep in d["open"].items()}
         return obj

@@ -36,15 +36,28 @@ OWN = "own"
 
 
 class ThresholdSettings(Protocol):
-    """What ``from_settings`` reads (``latentwatch.config.ThresholdConfig`` has these fields)."""
+    """What ``from_settings`` reads (``daemon.config.ThresholdConfig``, a frozen dataclass, has these fields)."""
 
-    method: str
-    q: float
-    level: float
-    depth: int
-    refit_every: int
-    max_shape: float
-    max_peak_ratio: float
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def q(self) -> float: ...
+
+    @property
+    def level(self) -> float: ...
+
+    @property
+    def depth(self) -> int: ...
+
+    @property
+    def refit_every(self) -> int: ...
+
+    @property
+    def max_shape(self) -> float: ...
+
+    @property
+    def max_peak_ratio(self) -> float: ...
 
 
 def needed_scores(method: str, level: float, min_peaks: int = defaults.MIN_PEAKS,
@@ -73,7 +86,7 @@ class ThresholdBank:
 
     @classmethod
     def from_settings(cls, settings: ThresholdSettings, calibration: np.ndarray,
-                      asset_calibration: Mapping[str, np.ndarray] | None = None) -> "ThresholdBank":
+                      asset_calibration: Mapping[str, np.ndarray] | None = None) -> ThresholdBank:
         """The bank the daemon runs, from the ``threshold`` config section."""
         params: dict[str, Any] = {"q": settings.q, "level": settings.level, "refit_every": settings.refit_every,
                                   "max_shape": settings.max_shape, "max_peak_ratio": settings.max_peak_ratio}
@@ -129,13 +142,23 @@ class ThresholdBank:
         self._touched.add(asset)
         return det
 
+    def describe(self, asset: str, n_peaks: int | None = None) -> dict[str, Any]:
+        """The threshold part of the asset's alert, less its value: method, q, level, n_peaks (``n_peaks`` when
+        given, the window's own from ``last_n_peaks``; else the detector's count now) and, for DSPOT, depth."""
+        det = self.detector(asset)
+        out: dict[str, Any] = {"method": self.method, "q": det.q, "level": det.level,
+                               "n_peaks": det.n_peaks if n_peaks is None else int(n_peaks)}
+        if isinstance(det, DSPOT):
+            out["depth"] = det.depth
+        return out
+
     def expire(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[str]:
         """Before ``process``: an asset whose window comes more than ``idle_s`` (event time) after its previous one
         is dropped and restarts from its calibration; returns those assets. Decided by the asset's own times, so
         the same stream expires the same assets however it is batched or restarted."""
         out = []
         seen = self._last_seen
-        for a, t in zip(assets, ts_s.tolist()):
+        for a, t in zip(assets, ts_s.tolist(), strict=True):
             last = seen.get(a)
             if last is not None and t - last > idle_s:
                 self._drop(a)
@@ -176,7 +199,7 @@ class ThresholdBank:
         if own is None:
             return self._proto.clone(), SHARED
         p = self._proto
-        need = needed_scores(self.method, p.level, p.min_peaks, getattr(p, "depth", 0))
+        need = needed_scores(self.method, p.level, p.min_peaks, p.depth if isinstance(p, DSPOT) else 0)
         if own.size < need:
             return p.clone(), f"{SHARED} (own: {own.size} scores, need {need})"
         det = type(p)(**p.params())
@@ -256,7 +279,7 @@ class ThresholdBank:
 
     @classmethod
     def from_state(cls, d: dict[str, Any],
-                   asset_calibration: Mapping[str, np.ndarray] | None = None) -> "ThresholdBank":
+                   asset_calibration: Mapping[str, np.ndarray] | None = None) -> ThresholdBank:
         """Inverse of ``state``; also loads the older all-JSON state (no "packed"), and one written before per-asset
         calibration existed (no "sources": every asset in it started from the shared fit)."""
         obj = object.__new__(cls)
@@ -279,7 +302,7 @@ class ThresholdBank:
         obj._asset_cal = _checked(asset_calibration)
         obj.last_n_peaks = np.empty(0, dtype=np.int64)
         seen = d.get("last_seen") or {"names": [], "ts": []}
-        obj._last_seen = dict(zip(seen["names"], np.asarray(seen["ts"], np.float64).tolist()))
+        obj._last_seen = dict(zip(seen["names"], np.asarray(seen["ts"], np.float64).tolist(), strict=True))
         return obj
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -168,7 +168,7 @@ class DSPOT(SPOT):
             raise ValueError(f"window has {extra.size} values, depth is {self.depth}")
         self._set_window(extra)
 
-    def clone(self) -> "DSPOT":
+    def clone(self) -> Self:
         obj = super().clone()
         obj._window = list(self._window)
         return obj

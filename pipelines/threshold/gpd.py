@@ -42,7 +42,8 @@ def _w_grid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     u = np.reciprocal(s).sum(axis=1)
     v = np.log(s, out=s).sum(axis=1)
     n = y.size
-    return (u / n) * (1.0 + v / n) - 1.0
+    w: np.ndarray = (u / n) * (1.0 + v / n) - 1.0
+    return w
 
 
 def _w(x: float, y: np.ndarray) -> float:

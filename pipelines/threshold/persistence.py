@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pipelines import defaults
+from pipelines.protocols import Decisions
 
 
 @dataclass(slots=True)  # one per asset: no __dict__
@@ -93,7 +94,7 @@ class Persistence:
         return obj
 
 
-def decide(bank: Any, persistence: Persistence | None, assets: Sequence[str],
+def decide(bank: Any, persistence: Decisions | None, assets: Sequence[str],
            scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(decisions, thresholds): the bank's per-asset threshold, then persistence and hysteresis when given."""
     raw, thresholds = bank.process(assets, scores)

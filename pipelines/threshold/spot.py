@@ -36,12 +36,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Self, TypeVar
 
 import numpy as np
 
 from pipelines import defaults as D
 from pipelines.threshold.gpd import grimshaw, tail_quantile
+
+_T = TypeVar("_T")
 
 
 def _finite(xs: Any, what: str) -> np.ndarray:
@@ -266,7 +268,7 @@ class SPOT:
                 "shape_bound": self._shape_bound}
 
     @classmethod
-    def from_state(cls, d: dict[str, Any]) -> "SPOT":
+    def from_state(cls, d: dict[str, Any]) -> SPOT:
         """A state written before the runaway guard existed loads with the default guard, its history empty."""
         if d.get("kind") != cls.kind:
             raise ValueError(f"state is for {d.get('kind')!r}, not {cls.kind!r}")
@@ -309,7 +311,7 @@ class SPOT:
 
     @classmethod
     def from_array(cls, a: np.ndarray, params: dict[str, Any],
-                   shared_calibration: np.ndarray | None = None) -> "SPOT":
+                   shared_calibration: np.ndarray | None = None) -> SPOT:
         """Inverse of ``to_array`` (same decisions, bit for bit), with the bank's ``params``."""
         obj = cls(**params)
         h = a[:cls._HEAD]
@@ -338,7 +340,7 @@ class SPOT:
     def _load_extra(self, extra: np.ndarray) -> None:
         pass
 
-    def clone(self) -> "SPOT":
+    def clone(self) -> Self:
         """An independent copy (cheaper than a state round trip)."""
         obj = object.__new__(type(self))
         for cls in type(self).__mro__:
@@ -350,6 +352,6 @@ class SPOT:
         return obj
 
 
-def _newest(values: list, maxlen: int | None) -> list:
+def _newest(values: list[_T], maxlen: int | None) -> list[_T]:
     """The last ``maxlen`` values (all when None), as a deque(values, maxlen) would keep them."""
     return values if maxlen is None or len(values) <= maxlen else values[len(values) - maxlen:]

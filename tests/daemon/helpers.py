@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from daemon.factories import StateFactories
 from daemon.inmemory import Record
 from pipelines.online import ScoredBatch
-
 
 Rec = Record  # the fields of kafka's ConsumerRecord the daemon reads (daemon/inmemory.py)
 
@@ -24,7 +24,10 @@ def recs(values: list[bytes | None], topic: str = "t", partition: int = 0, start
 
 
 class StandInModel:
-    """Same surface as OnlineModel: version, dim, calibration, score(X, assets) -> ScoredBatch. Score = max |x|."""
+    """A ``pipelines.protocols.ScoringModel`` like OnlineModel: version, dim, calibration, no per-asset calibration,
+    score(X, assets) -> ScoredBatch, close. Score = max |x|."""
+
+    asset_calibration = None
 
     def __init__(self, dim: int = 4, version: str = "v-test", seed: int = 0) -> None:
         self.dim = dim
@@ -40,18 +43,26 @@ class StandInModel:
         return ScoredBatch(score=s, components={"recon": s / 2, "density": s / 3},
                            neighbours=np.tile(np.arange(3, dtype=np.int64), (len(X), 1)))
 
+    def close(self) -> None:
+        self.closed = True
+
 
 @dataclass
 class StandInEvent:
+    """A ``pipelines.protocols.Event``."""
+
     kind: str
     episode_id: str
     asset: str
     alarms: int
 
+    def alert_fields(self) -> dict[str, Any]:
+        return {"event": self.kind, "episode_id": self.episode_id, "n_alarms": self.alarms}
+
 
 class StandInTracker:
-    """EpisodeTracker's surface: open on the first alarm, update every ``update_every`` alarms, close after
-    ``quiet_windows`` windows without one."""
+    """A ``pipelines.protocols.Episodes`` like EpisodeTracker: open on the first alarm, update every
+    ``update_every`` alarms, close after ``quiet_windows`` windows without one; ``sweep`` closes nothing."""
 
     def __init__(self, quiet_windows: int = 3, update_every: int = 2) -> None:
         self.quiet_windows, self.update_every = quiet_windows, update_every
@@ -75,14 +86,27 @@ class StandInTracker:
                 return StandInEvent("close", ep["id"], asset, ep["alarms"])
         return None
 
+    def observe_batch(self, assets: Any, ts: Any, alarms: Any, scores: Any,
+                      keys: Any) -> list[tuple[int, StandInEvent]]:
+        events = [(i, self.observe(a, float(t), bool(x), float(s), k))
+                  for i, (a, t, x, s, k) in enumerate(zip(assets, ts, alarms, scores, keys, strict=True))]
+        return [(i, e) for i, e in events if e is not None]
+
+    def sweep(self, now_ts: float) -> list[StandInEvent]:
+        return []
+
     def state(self) -> dict[str, Any]:
         return {"quiet_windows": self.quiet_windows, "update_every": self.update_every, "open": self.open}
 
     @classmethod
-    def from_state(cls, d: dict[str, Any]) -> "StandInTracker":
+    def from_state(cls, d: dict[str, Any]) -> StandInTracker:
         t = cls(d["quiet_windows"], d["update_every"])
         t.open = d["open"]
         return t
+
+
+STAND_IN_TRACKER = StateFactories(tracker=lambda settings: StandInTracker(),
+                                  tracker_from_state=StandInTracker.from_state)  # the real bank and persistence
 
 
 def checkpoint_as_format1(path: Any) -> dict:

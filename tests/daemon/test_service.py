@@ -15,10 +15,10 @@ from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
 from kafka.structs import TopicPartition
 
+from daemon.config import Config, HttpConfig, ThresholdConfig, load_config
 from daemon.reload import changed_keys, merge_live
 from daemon.service import EXIT_OK, Daemon
-from daemon.config import Config, HttpConfig, ThresholdConfig, load_config
-from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
+from tests.daemon.helpers import STAND_IN_TRACKER, Rec, StandInModel, checkpoint_as_format1, window
 
 
 class RecordingConsumer:
@@ -105,8 +105,7 @@ def make_daemon(tmp_path, records, **cfg_kw):
         method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"), **cfg_kw)
     consumer, producer = RecordingConsumer(records), RecordingProducer()
     d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
-               resolver=lambda root: Path("/a/versions/v"), make_tracker=lambda c: StandInTracker(),
-               tracker_from_state=StandInTracker.from_state)
+               resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
     return d, consumer, producer
 
 
@@ -114,9 +113,9 @@ def restored_daemon(cfg: Config) -> Daemon:
     """A daemon on stand-ins with no records, its model loaded and its checkpoint (if any) restored."""
     d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
                model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
-               make_tracker=lambda c: StandInTracker(), tracker_from_state=StandInTracker.from_state)
+               factories=STAND_IN_TRACKER)
     d.model.load_initial()
-    d._restore_state()
+    d.restore_state()
     return d
 
 
@@ -155,9 +154,9 @@ def test_a_stuck_producer_pauses_the_partitions_and_commits_nothing(tmp_path):
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
     deadline = time.monotonic() + 20
-    while not d.paused and time.monotonic() < deadline:
+    while not (d.loop is not None and d.loop.paused) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert d.paused and consumer.paused_tps == {TopicPartition("in", 0)}
+    assert d.loop.paused and consumer.paused_tps == {TopicPartition("in", 0)}
     d.flags.request_stop("test")
     t.join(10)
     assert consumer.commits == []
@@ -191,7 +190,7 @@ def test_health_and_metrics_over_http(tmp_path):
 
 
 def test_changed_keys_names_dotted_keys_only():
-    from daemon.config import Secret, SecurityConfig, KafkaConfig
+    from daemon.config import KafkaConfig, Secret, SecurityConfig
 
     a = Config()
     b = Config(kafka=KafkaConfig(group_id="x", security=SecurityConfig(sasl_plain_password=Secret("pw"))))
@@ -223,22 +222,21 @@ def test_bundled_config_builds_a_daemon_without_touching_kafka():
 def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypatch):
     import asyncio
 
-    import daemon.service as service
+    import daemon.loop as loop
 
-    monkeypatch.setattr(service, "REJOIN_STALL_S", 0.3)
+    monkeypatch.setattr(loop, "REJOIN_STALL_S", 0.3)
     stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(10)), RecordingProducer()
     made = iter([(stuck, producer), (fresh, RecordingProducer())])
     cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9,
                                                                       checkpoint_path=tmp_path / "state.json"))
     d = Daemon(cfg, clients=lambda c: next(made), model_loader=lambda p: StandInModel(),
-               resolver=lambda root: Path("/a/versions/v"), make_tracker=lambda c: StandInTracker(),
-               tracker_from_state=StandInTracker.from_state)
+               resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
     deadline = time.monotonic() + 20
     while not stuck.commits and time.monotonic() < deadline:
         time.sleep(0.01)
-    asyncio.run(d.rebalance.on_partitions_revoked(set(stuck.tps)))
+    asyncio.run(d.loop.rebalance.on_partitions_revoked(set(stuck.tps)))
     assert d.health() == (False, "waiting for a partition assignment")
     while not fresh.commits and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -11,10 +11,10 @@ import numpy as np
 import structlog
 from kafka.structs import TopicPartition
 
+from daemon.config import Config, HttpConfig, ThresholdConfig
 from daemon.service import Daemon
 from daemon.threshold_guard import REQUEST_FILE
-from daemon.config import Config, HttpConfig, ThresholdConfig
-from tests.daemon.helpers import Rec, StandInModel, StandInTracker, checkpoint_as_format1, window
+from tests.daemon.helpers import STAND_IN_TRACKER, Rec, StandInModel, checkpoint_as_format1, window
 from tests.daemon.test_service import RecordingConsumer, RecordingProducer, restored_daemon
 
 
@@ -72,8 +72,7 @@ def test_a_tripped_guard_is_logged_counted_in_health_and_requests_a_refresh(tmp_
     cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(
         method="spot", q=1e-3, checkpoint_path=tmp_path / "state" / "daemon-state.json"))
     d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
-               resolver=lambda root: Path("/a/versions/v"), make_tracker=lambda c: StandInTracker(),
-               tracker_from_state=StandInTracker.from_state)
+               resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
     deadline = time.monotonic() + 20

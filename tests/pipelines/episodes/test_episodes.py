@@ -18,10 +18,26 @@ def fault_stream(t0: float = 1_700_000_000.0, before: int = 60, fault: int = 300
     return ts, alarms, scores, keys
 
 
+def only_events(pairs: list[tuple[int, EpisodeEvent]]) -> list[EpisodeEvent]:
+    return [e for _, e in pairs]
+
+
+def test_observe_batch_gives_each_event_with_the_index_of_its_window():
+    tr = EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=2)
+    alarms = np.array([0, 1, 1, 0, 1, 0, 0, 0, 1], bool)
+    got = tr.observe_batch(["a"] * alarms.size, np.arange(alarms.size, dtype=float), alarms, np.ones(alarms.size),
+                           [str(i) for i in range(alarms.size)])
+    assert [(i, e.kind) for i, e in got] == [(1, "open"), (4, "update"), (6, "close"), (8, "open")]
+    one_by_one = [(i, tr2.observe("a", float(i), bool(a), 1.0, str(i)))
+                  for tr2 in [EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=2)]
+                  for i, a in enumerate(alarms)]
+    assert got == [(i, e) for i, e in one_by_one if e is not None]
+
+
 def test_five_minute_fault_is_one_episode():
     ts, alarms, scores, keys = fault_stream()
     tr = EpisodeTracker(quiet_windows=30, update_every=60)
-    events = tr.observe_batch(["pump-1"] * ts.size, ts, alarms, scores, keys)
+    events = only_events(tr.observe_batch(["pump-1"] * ts.size, ts, alarms, scores, keys))
     kinds = [e.kind for e in events]
     assert kinds.count("open") == 1 and kinds.count("close") == 1
     assert kinds[0] == "open" and kinds[-1] == "close"
@@ -68,11 +84,11 @@ def test_interleaved_assets_are_independent():
     assets = ["a"] * ts.size + ["b"] * ts.size
     all_ts = np.concatenate([ts, ts + 100.0])
     order = np.argsort(all_ts, kind="stable")
-    events = tr.observe_batch([assets[i] for i in order], all_ts[order],
-                              np.concatenate([alarms, alarms])[order], np.concatenate([scores, scores])[order],
-                              [(keys + keys)[i] for i in order])
-    single = EpisodeTracker(quiet_windows=30, update_every=60).observe_batch(["a"] * ts.size, ts, alarms, scores,
-                                                                           keys)
+    events = only_events(tr.observe_batch([assets[i] for i in order], all_ts[order],
+                                          np.concatenate([alarms, alarms])[order],
+                                          np.concatenate([scores, scores])[order], [(keys + keys)[i] for i in order]))
+    single = only_events(EpisodeTracker(quiet_windows=30, update_every=60).observe_batch(["a"] * ts.size, ts, alarms,
+                                                                                         scores, keys))
     assert [e for e in events if e.asset == "a"] == single
     b = [e for e in events if e.asset == "b"]
     assert [e.kind for e in b] == [e.kind for e in single]
@@ -88,9 +104,10 @@ def test_ids_are_deterministic_across_replays_and_checkpoints():
 
     tr = EpisodeTracker(quiet_windows=30)
     head = tr.observe_batch(["x"] * 200, ts[:200], alarms[:200], scores[:200], keys[:200])
+    assert all(i < 200 for i, _ in head)
     restored = EpisodeTracker.from_state(json.loads(json.dumps(tr.state())))
     tail = restored.observe_batch(["x"] * (ts.size - 200), ts[200:], alarms[200:], scores[200:], keys[200:])
-    assert head + tail == first
+    assert head + [(i + 200, e) for i, e in tail] == first
 
 
 def test_event_is_frozen_and_errors():

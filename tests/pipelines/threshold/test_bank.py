@@ -170,7 +170,7 @@ def test_spilled_and_compact_restored_detectors_decide_bit_for_bit():
         a, s = assets[lo:lo + 500], scores[lo:lo + 500]
         sub = [x for x in a if x != "a4"] if lo % 1000 else a  # a4 sits out every other batch: it gets spilled
         keep = np.array([x in sub for x in a])
-        a = [x for x, k in zip(a, keep) if k]
+        a = [x for x, k in zip(a, keep, strict=True) if k]
         r1, t1 = plain.process(a, s[keep])
         n1 = plain.last_n_peaks
         r2, t2 = spilled.process(a, s[keep])
@@ -207,3 +207,17 @@ def test_an_asset_idle_longer_than_the_expiry_restarts_from_its_calibration_the_
     for b in (bank, restored):
         assert b.expire(["b", "a"], np.array([150.0, 151.0]), 100.0) == ["a"]  # a: 101 s after 50
         assert b.detector("a").n == fresh_n and b.detector("b").n == fresh_n + 50
+
+
+@pytest.mark.parametrize("method, params, extra", [
+    ("spot", {"q": 1e-3, "level": 0.9}, {}),
+    ("dspot", {"q": 2e-3, "level": 0.95, "depth": 4}, {"depth": 4}),
+])
+def test_describe_is_the_alerts_threshold_part(method, params, extra):
+    bank = ThresholdBank(method, CAL, **params)
+    bank.process(["a"] * 300, np.random.default_rng(3).exponential(size=300))
+    peaks_now = bank.detector("a").n_peaks
+    assert bank.describe("a") == {"method": method, "q": params["q"], "level": params["level"],
+                                  "n_peaks": peaks_now, **extra}
+    assert bank.describe("a", 7)["n_peaks"] == 7  # the window's own count, when the caller has it
+    assert list(bank.describe("a")) == ["method", "q", "level", "n_peaks", *extra]  # the alert's key order

@@ -57,7 +57,8 @@ def episodes(alarms: np.ndarray, scores: np.ndarray, first_row: int) -> tuple[li
     timestamp = window key)."""
     rows_ = np.arange(first_row, first_row + alarms.size)
     tr = EpisodeTracker()
-    events = tr.observe_batch(["pump"] * alarms.size, rows_.astype(float), alarms, scores, [str(r) for r in rows_])
+    events = [e for _, e in tr.observe_batch(["pump"] * alarms.size, rows_.astype(float), alarms, scores,
+                                             [str(r) for r in rows_])]
     return events, tr.open_episodes()
 
 
