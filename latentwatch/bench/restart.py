@@ -33,9 +33,9 @@ print(json.dumps({"daemon_import_s": t1 - t0, "model_load_s": time.perf_counter(
 
 def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict[str, Any]:
     from daemon import checkpoint
-    from daemon.bench_e2e.harness import daemon_config, resolve_artifact
     from daemon.config import load_config
     from daemon.state import threshold_key
+    from latentwatch.bench.e2e.harness import daemon_config, resolve_artifact
     from latentwatch.daemon_process import DaemonProcess, free_port
     from latentwatch.kafka.admin import delete_topics, ensure_topics
     from latentwatch.replay import read_manifest

@@ -21,7 +21,7 @@ BENCHES: dict[str, tuple[str, str]] = {
                "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only"),
     "state": ("latentwatch.bench.state",
               "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore"),
-    "e2e": ("daemon.bench_e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
+    "e2e": ("latentwatch.bench.e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }
 
 

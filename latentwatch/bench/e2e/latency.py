@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.bench_e2e.harness import REJOIN_STALL_EVENT, Stalled, check_stall, daemon_config, make_topics, say
+from latentwatch.bench.e2e.harness import REJOIN_STALL_EVENT, Stalled, check_stall, daemon_config, make_topics, say
 
 LATENCY_SHIFT = (50.0, 100.0)  # x * 50 + 100: far outside the scaler's normal range -> every window alarms
 
@@ -123,7 +123,7 @@ ALERT_EVERY_WINDOW = {"threshold": {"method": "spot"},
 
 
 def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
-    """The SKAB windows shifted far out of the normal range: every one alarms (daemon/bench_e2e/__init__.py,
+    """The SKAB windows shifted far out of the normal range: every one alarms (latentwatch/bench/e2e/__init__.py,
     "latency")."""
     from latentwatch.replay import Plan
     from pipelines.sources import WindowStream, streams

@@ -1,4 +1,4 @@
-"""`latentwatch bench e2e`: the phases in order (daemon/bench_e2e/__init__.py says what each measures)."""
+"""`latentwatch bench e2e`: the phases in order (latentwatch/bench/e2e/__init__.py says what each measures)."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.bench_e2e.harness import (
+from latentwatch.bench.e2e.harness import (
     daemon_pass,
     make_topics,
     produce_up_front,
@@ -19,15 +19,15 @@ from daemon.bench_e2e.harness import (
     retry_stalled,
     say,
 )
-from daemon.bench_e2e.latency import latency_run
-from daemon.bench_e2e.profiling import (
+from latentwatch.bench.e2e.latency import latency_run
+from latentwatch.bench.e2e.profiling import (
     alert_path_profile,
     cpu_by_part,
     find_py_spy,
     profile_breakdown,
     sampled_breakdown,
 )
-from daemon.bench_e2e.report import render
+from latentwatch.bench.e2e.report import render
 
 GOALS = {"windows_per_s": 10_000.0, "ratio_vs_raw": 0.5, "p99_ms": 200.0, "rate": 2000.0}
 

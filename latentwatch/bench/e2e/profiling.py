@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from daemon.bench_e2e.harness import daemon_pass, make_topics, produce_up_front, say
-from daemon.bench_e2e.latency import ALERT_EVERY_WINDOW, alert_plan
+from latentwatch.bench.e2e.harness import daemon_pass, make_topics, produce_up_front, say
+from latentwatch.bench.e2e.latency import ALERT_EVERY_WINDOW, alert_plan
 
 # (label, file suffix, function name): cumulative time of the main thread spent in each; they do not overlap except
 # as noted in `profile_breakdown`.

@@ -25,7 +25,8 @@ def render(r: dict[str, Any], out: Path) -> str:
         f"  ratio vs raw        {tp['ratio_vs_raw']}  (per CPU s: {tp['ratio_per_cpu_s']})",
     ]
     if b:
-        lines.append(f"  binary encoding     daemon {b['daemon']['per_s']:.0f} windows/s ({b['daemon']['per_cpu_s']} per "
+        lines.append(f"  binary encoding     daemon {b['daemon']['per_s']:.0f} windows/s "
+                     f"({b['daemon']['per_cpu_s']} per "
                      f"CPU s) vs bare consumer {b['raw']['per_s']:.0f}/s: ratio {b['ratio_vs_raw']}; JSON above "
                      f"{d['per_s']:.0f}/s ({d['per_cpu_s']} per CPU s)")
     if lat and lc:
@@ -39,8 +40,9 @@ def render(r: dict[str, Any], out: Path) -> str:
             f"  after the first 5 s: p99 {lat['latency_ms_after_warmup']['p99']} / "
             f"{lc['latency_ms_after_warmup']['p99']} ms; slowest seconds of input (alert run): "
             + ", ".join(f"{w['second']} s: {w['max_ms']:.0f} ms" for w in lat["worst_seconds"]),
-            f"  peer: raw delivery  a bare consumer of the same input, same time: p50 {lat['raw_delivery_ms']['p50']} / "
-            f"{lc['raw_delivery_ms']['p50']} ms, p99 {lat['raw_delivery_ms']['p99']} / {lc['raw_delivery_ms']['p99']} ms",
+            f"  peer: raw delivery  a bare consumer of the same input, same time: "
+            f"p50 {lat['raw_delivery_ms']['p50']} / {lc['raw_delivery_ms']['p50']} ms, "
+            f"p99 {lat['raw_delivery_ms']['p99']} / {lc['raw_delivery_ms']['p99']} ms",
         ]
     lines += [
         f"  goals               windows/s {g['windows_per_s']['value']} vs {g['windows_per_s']['goal']:.0f}: "

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,7 @@ def test_bench_e2e_tiny_run_has_every_field(tmp_path, kafka_bootstrap, skab_arti
 
 def test_sampled_breakdown_gives_each_sample_to_its_innermost_part(tmp_path):
     """py-spy's raw stacks (root first): the innermost named part of the loop wins, threads and start-up apart."""
-    from daemon.bench_e2e.profiling import sampled_breakdown
+    from latentwatch.bench.e2e.profiling import sampled_breakdown
 
     svc, turn = "/r/daemon/service.py", "Daemon._turn (/r/daemon/service.py:300)"
     raw = tmp_path / "raw.txt"
@@ -131,7 +131,7 @@ def test_sampled_breakdown_gives_each_sample_to_its_innermost_part(tmp_path):
     assert b["waiting_us_per_window"]["other threads waiting"] == pytest.approx(50.0)
     # 30 samples at 200 Hz over 1000 windows = 150 us of CPU per window
     assert b["sampled_us_per_window"]["consumer poll (fetch, CRC, record parsing)"] == pytest.approx(150.0)
-    from daemon.bench_e2e.profiling import cpu_by_part
+    from latentwatch.bench.e2e.profiling import cpu_by_part
 
     split = cpu_by_part(b, {"main": 0.08, "other": 0.02, "total": 0.1}, windows=1000)  # 80 us main, 20 us other
     assert split["consumer poll (fetch, CRC, record parsing)"] == pytest.approx(30.0, abs=0.1)
