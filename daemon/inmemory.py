@@ -8,11 +8,14 @@ for the Kafka clients.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kafka.errors import KafkaTimeoutError
+from kafka.future import Future
 from kafka.structs import TopicPartition
 
 
@@ -29,31 +32,31 @@ class Record:
     timestamp: int = -1
 
 
-class _Done:
-    """A producer future that has already succeeded."""
-
-    is_done = True
-    exception = None
-    succeeded = lambda self: True  # noqa: E731
-
-    def add_callback(self, fn: Any, *a: Any, **kw: Any) -> _Done:
-        return self
-
-    def add_errback(self, fn: Any, *a: Any, **kw: Any) -> _Done:
-        return self
-
-
 class MemoryProducer:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes | None, list]] = []
+    """Keeps every send as (topic, key, value, headers); each returns kafka-python's own future, already succeeded.
+
+    ``fail``: every send raises it (a producer that refuses at once); ``stuck = True``: sends never complete and a
+    flush times out (a broker that stopped acknowledging)."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes | None, list | None]] = []
+        self.fail = fail
+        self.stuck = False
 
     def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: list | None = None,
-             **_: Any) -> _Done:
-        self.sent.append((topic, key, value, list(headers or [])))
-        return _Done()
+             **_: Any) -> Future:
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append((topic, key, value, headers))
+        f = Future()
+        if not self.stuck:
+            f.success(None)
+        return f
 
     def flush(self, timeout: float | None = None) -> None:
-        return None
+        if self.stuck:
+            time.sleep(min(timeout or 0, 0.01))
+            raise KafkaTimeoutError("flush")
 
     def close(self, timeout: float | None = None) -> None:
         return None

@@ -66,7 +66,7 @@ def score_offline(cfg: Config, records: Sequence[Any], artifact_path: Path | Non
     dead = []
     for t, _, _, headers in producer.sent:
         if t == cfg.kafka.dead_letter_topic:
-            h = {k: v.decode() for k, v in headers}
+            h = {k: v.decode() for k, v in headers or []}
             dead.append((int(h["source_partition"]), int(h["source_offset"]), h["reason"]))
     return OfflineRun(exit_code=code, alerts=alerts, dead_letters=sorted(dead),
                       committed={tp.partition: o for tp, o in consumer.committed.items()},

@@ -11,11 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from kafka.errors import KafkaTimeoutError
-from kafka.future import Future
 from kafka.structs import TopicPartition
 
 from daemon.config import Config, HttpConfig, ThresholdConfig, load_config
+from daemon.inmemory import MemoryProducer
 from daemon.reload import changed_keys, merge_live
 from daemon.service import EXIT_OK, Daemon
 from tests.daemon.helpers import STAND_IN_TRACKER, Rec, StandInModel, checkpoint_as_format1, window
@@ -78,32 +77,10 @@ class RecordingConsumer:
         self.closed = True
 
 
-class RecordingProducer:
-    def __init__(self):
-        self.sent = []
-        self.stuck = False
-
-    def send(self, topic, key=None, value=None, headers=None):
-        self.sent.append((topic, key, value, headers))
-        f = Future()
-        if not self.stuck:
-            f.success(None)
-        self._last = f
-        return f
-
-    def flush(self, timeout=None):
-        if self.stuck:
-            time.sleep(min(timeout or 0, 0.01))
-            raise KafkaTimeoutError("flush")
-
-    def close(self, timeout=None):
-        pass
-
-
 def make_daemon(tmp_path, records, **cfg_kw):
     cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(
         method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"), **cfg_kw)
-    consumer, producer = RecordingConsumer(records), RecordingProducer()
+    consumer, producer = RecordingConsumer(records), MemoryProducer()
     d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
                resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
     return d, consumer, producer
@@ -111,7 +88,7 @@ def make_daemon(tmp_path, records, **cfg_kw):
 
 def restored_daemon(cfg: Config) -> Daemon:
     """A daemon on stand-ins with no records, its model loaded and its checkpoint (if any) restored."""
-    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), RecordingProducer()),
+    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), MemoryProducer()),
                model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
                factories=STAND_IN_TRACKER)
     d.model.load_initial()
@@ -225,8 +202,8 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     import daemon.loop as loop
 
     monkeypatch.setattr(loop, "REJOIN_STALL_S", 0.3)
-    stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(10)), RecordingProducer()
-    made = iter([(stuck, producer), (fresh, RecordingProducer())])
+    stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(10)), MemoryProducer()
+    made = iter([(stuck, producer), (fresh, MemoryProducer())])
     cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9,
                                                                       checkpoint_path=tmp_path / "state.json"))
     d = Daemon(cfg, clients=lambda c: next(made), model_loader=lambda p: StandInModel(),

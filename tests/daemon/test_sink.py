@@ -5,21 +5,11 @@ import orjson
 import pytest
 from kafka.errors import KafkaTimeoutError
 
-from daemon.wire.alert import build_alert
 from daemon.batch import Batch
+from daemon.inmemory import MemoryProducer
 from daemon.steps.commit import DeliveryFailed
 from daemon.steps.sink import SinkStep
-
-
-class Producer:
-    def __init__(self, fail: Exception | None = None) -> None:
-        self.fail, self.sent = fail, []
-
-    def send(self, topic, key=None, value=None, headers=None):
-        if self.fail is not None:
-            raise self.fail
-        self.sent.append((topic, key, value, headers))
-        return object()
+from daemon.wire.alert import build_alert
 
 
 class Sink:
@@ -37,7 +27,7 @@ def _alert(meta_bytes: int) -> bytes:
 
 
 def test_alerts_are_sent_as_they_are_and_one_over_the_limit_is_cut_with_headers():
-    producer, after = Producer(), Sink()
+    producer, after = MemoryProducer(), Sink()
     truncated = []
     step = SinkStep(producer, "alerts", after, record_limit=4000, on_truncated=lambda: truncated.append(1))
     batch = Batch(records=[])
@@ -50,7 +40,7 @@ def test_alerts_are_sent_as_they_are_and_one_over_the_limit_is_cut_with_headers(
 
 
 def test_an_error_raised_by_send_is_a_failed_delivery():
-    step = SinkStep(Producer(KafkaTimeoutError("Failed to update metadata after 60.0 secs.")), "alerts", Sink())
+    step = SinkStep(MemoryProducer(KafkaTimeoutError("Failed to update metadata after 60.0 secs.")), "alerts", Sink())
     batch = Batch(records=[])
     batch.alerts = [(b"a", _alert(10), "open")]
     with pytest.raises(DeliveryFailed, match="could not be sent to alerts"):
