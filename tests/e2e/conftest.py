@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from latentwatch import daemon_process
+from latentwatch.kafka.admin import committed, read_range
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,37 +75,9 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
         c.close()
 
 
-def committed(bootstrap: str, group: str, topic: str) -> dict[int, int]:
-    from kafka import KafkaAdminClient
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="e2e-admin", request_timeout_ms=10000)
-    try:
-        offsets = admin.list_group_offsets({group: None})[group]
-    finally:
-        admin.close()
-    return {tp.partition: om.offset for tp, om in offsets.items() if tp.topic == topic and om.offset >= 0}
-
-
 def read_all(bootstrap: str, topic: str, timeout_s: float = 60) -> list[Any]:
-    """Every record of ``topic`` up to its end offsets now, in (partition, offset) order."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    ends = end_offsets(bootstrap, topic)
-    c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="e2e-reader", enable_auto_commit=False,
-                      max_partition_fetch_bytes=8 << 20)
-    try:
-        tps = [TopicPartition(topic, p) for p in ends]
-        c.assign(tps)
-        c.seek_to_beginning(*tps)
-        out: list[Any] = []
-        deadline = time.monotonic() + timeout_s
-        while any(c.position(tp) < ends[tp.partition] for tp in tps):
-            assert time.monotonic() < deadline, f"could not read {topic} to its end {ends} in {timeout_s}s"
-            for recs in c.poll(timeout_ms=500).values():
-                out.extend(r for r in recs if r.offset < ends[r.partition])
-    finally:
-        c.close()
-    return sorted(out, key=lambda r: (r.partition, r.offset))
+    """Every record of ``topic`` up to its end offsets now (waiting for the metadata), in (partition, offset) order."""
+    return read_range(bootstrap, topic, {}, end_offsets(bootstrap, topic), timeout_s=timeout_s)
 
 
 def alerts_of(records: Iterable[Any]) -> list[dict]:
