@@ -16,7 +16,7 @@ from pipelines import explain
 from pipelines.artifact import codec
 from pipelines.artifact.assets import is_shard, load_asset_references
 from pipelines.artifact.store import ArtifactError, read_pointer, verify
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.model.frozen import FrozenModel
 from pipelines.reference.build import Reference
 from pipelines.reference.fleet import AssetReferences, gather

@@ -95,9 +95,9 @@ def build(model, X: np.ndarray, starts, offsets, n: int, full: int) -> tuple[dic
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     from pipelines.artifact.assets import publish_assets
+    from pipelines.fit import TrainSpec, fit_artifact
     from pipelines.online import OnlineModel
     from pipelines.sources import WindowSpec, normal_windows
-    from pipelines.train import TrainSpec, fit_artifact
 
     X = normal_windows("skab", args.data_dir, WindowSpec())
     tmp = Path(tempfile.mkdtemp(prefix="lw-bench-assets-"))

@@ -12,8 +12,8 @@ import yaml
 from pipelines.data import load_dataset
 from pipelines.data.skab import SENSOR_COLUMNS
 from pipelines.data.windowing import window_feature_names
+from pipelines.fit import TrainSpec, fit_artifact, split_for_source
 from pipelines.sources import SOURCES, TIME_SERIES, WindowSpec, normal_window_parts, normal_windows
-from pipelines.train import TrainSpec, fit_artifact, split_for_source
 
 
 def load_spec(path: str | None, **overrides) -> TrainSpec:

@@ -110,10 +110,10 @@ def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, dat
     from pipelines.artifact import codec
     from pipelines.artifact.store import publish, remove_staging, staging_dir
     from pipelines.evaluate.skab.models import time_split
+    from pipelines.fit import fingerprint
     from pipelines.reference.assets import score_against
     from pipelines.reference.build import build_reference
     from pipelines.sources import WindowSpec
-    from pipelines.train import fingerprint
 
     tr, va = time_split(len(X))
     window = WindowSpec(s.length, 1, s.mode)

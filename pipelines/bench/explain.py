@@ -60,8 +60,8 @@ def inject(values: np.ndarray, sensor: int, kind: str, onset: int, size: float, 
 def train_model(values: np.ndarray, cfg: ExplainBench, out_root: Path):
     from pipelines.data.skab import SENSOR_COLUMNS
     from pipelines.data.windowing import window_feature_names, window_vectors
+    from pipelines.fit import TrainSpec, fit_artifact
     from pipelines.online import OnlineModel
-    from pipelines.train import TrainSpec, fit_artifact
 
     X = window_vectors(values, cfg.window, 1, "summary")
     spec = TrainSpec(hidden=(32, 16), latent=6, epochs=cfg.epochs, patience=10, n_trees=10, k=10, device="cpu")

@@ -1,6 +1,5 @@
 """Loaders for the shared real data sets (read in place from the shared data folder, never copied) and the
 windowing used by training and replay alike."""
-from ._common import DataError, Dataset
 from .registry import (
     DATASETS,
     DatasetSpec,
@@ -11,6 +10,7 @@ from .registry import (
     resolve_data_dir,
 )
 from .skab import SkabRun
+from .tables import DataError, Dataset
 
 __all__ = [
     "DATASETS",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import DataError, Dataset, read_table, readonly, require_dir
+from .tables import DataError, Dataset, read_table, readonly, require_dir
 
 NUMERIC_COLUMNS: tuple[str, ...] = tuple(
     """

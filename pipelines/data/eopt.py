@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import Dataset, parse_binary, read_table, readonly, require_dir
+from .tables import Dataset, parse_binary, read_table, readonly, require_dir
 
 FILES: tuple[str, ...] = (
     "HRSS_normal_standard.csv",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import DataError, Dataset, read_table, readonly, require_dir
+from .tables import DataError, Dataset, read_table, readonly, require_dir
 
 HEADER: tuple[str, ...] = (
     "Neo Reference ID", "Name", "Absolute Magnitude", "Est Dia in KM(min)", "Est Dia in KM(max)",

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from . import cnc, eopt, nasa, skab, snsr, stl
-from ._common import DataError, Dataset
+from .tables import DataError, Dataset
 
 ENV_VAR = "LATENTWATCH_DATA_DIR"
 _REPO_ROOT = Path(__file__).resolve().parents[2]  # pipelines/data/registry.py -> repo root

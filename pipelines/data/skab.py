@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import Dataset, Table, parse_binary, read_table, readonly, require_dir
+from .tables import Dataset, Table, parse_binary, read_table, readonly, require_dir
 
 SENSOR_COLUMNS: tuple[str, ...] = (
     "Accelerometer1RMS", "Accelerometer2RMS", "Current", "Pressure", "Temperature", "Thermocouple", "Voltage",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import DataError, Dataset, readonly, require_dir, require_file
+from .tables import DataError, Dataset, readonly, require_dir, require_file
 
 N_FEATURES = 48
 N_CLASSES = 11

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import DataError, Dataset, Table, readonly, require_dir, require_file
+from .tables import DataError, Dataset, Table, readonly, require_dir, require_file
 
 N_FEATURES = 27
 CLASS_NAMES: tuple[str, ...] = ("Pastry", "Z_Scratch", "K_Scatch", "Stains", "Dirtiness", "Bumps", "Other_Faults")

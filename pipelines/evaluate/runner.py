@@ -1,6 +1,6 @@
 """Run the protocol: per (data set, arrangement, seed) one split, one autoencoder, every scorer and baseline.
 
-The autoencoder and its reference are built once per run by the production path, ``pipelines.train.fit_bundle``,
+The autoencoder and its reference are built once per run by the production path, ``pipelines.fit.fit_bundle``,
 with the evaluation's TrainSpec (its scaler and reference_dedup set from ``EvalConfig.scaler`` / ``.reference``);
 the test rows are encoded and their latent neighbours found once, then every scorer reads that same ``Encoded``
 batch. Scorers that learn a normalisation (ares-cal, ares-rank, nln) are fitted on the validation normals only.
@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN, run_baseline
 from pipelines.evaluate.protocol import VAL_FRACTION, Arrangement, arrangements, make_split
 from pipelines.evaluate.settings import (DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC,
                                           scorer_params_for, spec_for)
+from pipelines.fit import TrainSpec, fit_bundle
 from pipelines.scorers import make_scorer
-from pipelines.train import TrainSpec, fit_bundle
 
 REFERENCES = ("windows", "distinct")  # EvalConfig.reference -> TrainSpec.reference_dedup False / True
 

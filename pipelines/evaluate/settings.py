@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from pipelines.fit import TrainSpec
 from pipelines.scorers import REGISTRY
-from pipelines.train import TrainSpec
 
 DEFAULT_SPEC = TrainSpec()
 DEFAULT_SCALER = "minmax"  # TrainSpec.scaler; "zscore" is TrainSpec's default
@@ -28,7 +28,7 @@ PROTOCOL_NOTES = [
     "Baselines use the model's scaler (fitted on the training split) on the same rows; OC-SVM trains on at most "
     "ocsvm_max_train seeded random training rows.",
     "Inputs are min-max scaled on the training split (scaler='minmax') and the reference keeps every training "
-    "window (reference='windows'): TrainSpec(scaler='minmax', reference_dedup=False) of pipelines.train.fit_bundle.",
+    "window (reference='windows'): TrainSpec(scaler='minmax', reference_dedup=False) of pipelines.fit.fit_bundle.",
 ]
 
 # Per-data-set overrides: {"data set": {"spec": {TrainSpec field: value}, "scorers": {scorer: {param: value}},

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import Scaler
 from pipelines.reference.build import Reference, build_reference

@@ -6,7 +6,8 @@ from typing import Any
 from pipelines.scorers.ares import ARES
 from pipelines.scorers.ares_rank import ARESRank
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
-from pipelines.scorers.latent_density import KNNLatent, LOFLatent
+from pipelines.scorers.knn_latent import KNNLatent
+from pipelines.scorers.lof_latent import LOFLatent
 from pipelines.scorers.nln import NLN
 from pipelines.scorers.recon import Recon
 

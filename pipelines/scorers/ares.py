@@ -4,8 +4,8 @@ r is the local reconstruction score (eq. 6), d the local density score: LOF in l
 choice) or the k-NN distance (Table 3's KNN column, k=20 there). The two parts are unnormalised; on real data one
 of them can decide nearly every score, so ``calibrated=True`` divides each part by a robust scale of its values on
 validation normals before adding them (alpha still weights the density part). The scale is the interquartile range,
-widened to a wider central percentile range where ties make it zero (``parts.robust_scale``: on EOPT most normals
-tie at LOF = 1). The paper form (``calibrated=False``) is unchanged by any of this.
+widened to a wider central percentile range where ties make it zero (``normalisation.robust_scale``: on EOPT most
+normals tie at LOF = 1). The paper form (``calibrated=False``) is unchanged by any of this.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
-from pipelines.scorers.parts import knn_distance, local_recon, lof, robust_scale
+from pipelines.scorers.neighbourhood import knn_distance, local_recon, lof
+from pipelines.scorers.normalisation import robust_scale
 
 
 class ARES(Scorer):

@@ -2,8 +2,8 @@
 
 r and d are ARES's two parts (eq. 6 local reconstruction, eq. 8 latent LOF; pipelines.scorers.ares). F_r and F_d
 are their empirical CDFs on the validation normals, fitted in ``fit`` (like ares-cal's scales) and stored as 1,001
-quantiles per part (``parts.ecdf_quantiles``), so the state is bounded whatever the validation size. Mapping
-(``parts.ecdf_map``): linear interpolation between quantiles; ties (within 1e-6 of the part's 1-99 percentile
+quantiles per part (``normalisation.ecdf_quantiles``), so the state is bounded whatever the validation size. Mapping
+(``normalisation.ecdf_map``): linear interpolation between quantiles; ties (within 1e-6 of the part's 1-99 percentile
 range) get the mid-rank of their block; beyond the validation range the line continues with the average slope of
 the upper (lower) half of the quantiles, so large anomalies stay ordered by the part's own value. alpha = 0.5.
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from pipelines.scorers.ares import ARES
 from pipelines.scorers.base import Encoded, ScoreResult
-from pipelines.scorers.parts import RANK_QUANTILES, ecdf_map, ecdf_quantiles
+from pipelines.scorers.normalisation import RANK_QUANTILES, ecdf_map, ecdf_quantiles
 
 
 class ARESRank(ARES):

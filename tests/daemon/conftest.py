@@ -15,8 +15,8 @@ DIM = 8
 
 @pytest.fixture(scope="session")
 def artifact_root(tmp_path_factory) -> Path:
-    """A real, verified artifact (``pipelines.train.fit_artifact``) on small synthetic normal data."""
-    from pipelines.train import TrainSpec, fit_artifact
+    """A real, verified artifact (``pipelines.fit.fit_artifact``) on small synthetic normal data."""
+    from pipelines.fit import TrainSpec, fit_artifact
 
     root = tmp_path_factory.mktemp("artifacts")
     X = np.random.default_rng(0).normal(size=(1000, DIM))

@@ -31,7 +31,7 @@ def fleet(tmp_path_factory):
     from pipelines.data import load_skab_anomaly_free
     from pipelines.data.skab import SENSOR_COLUMNS
     from pipelines.data.windowing import window_feature_names, window_vectors
-    from pipelines.train import TrainSpec, fit_artifact
+    from pipelines.fit import TrainSpec, fit_artifact
 
     raw = np.asarray(load_skab_anomaly_free(None).values, dtype=np.float64)
     sigma = raw.std(axis=0)

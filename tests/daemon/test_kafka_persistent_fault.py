@@ -20,7 +20,7 @@ NORMAL, FAULT, AFTER = 600, 400, 100
 @pytest.fixture(scope="module")
 def long_calibration_root(tmp_path_factory):
     """An artifact with 600 calibration scores: DSPOT at the default level 0.98 needs 510."""
-    from pipelines.train import TrainSpec, fit_artifact
+    from pipelines.fit import TrainSpec, fit_artifact
 
     root = tmp_path_factory.mktemp("artifacts-3000")
     X = np.random.default_rng(0).normal(size=(3000, DIM))

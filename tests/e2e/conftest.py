@@ -35,8 +35,8 @@ E2E_ASSETS = ("skab/valve1/0", "skab/valve1/1", "skab/valve2/0", "skab/other/1",
 def e2e_artifact(tmp_path_factory) -> Path:
     """A real artifact (version directory), trained once per session on SKAB's normal windows with the shared window
     spec: every third window, 3 epochs. Weak, which suits these tests: it raises plenty of alarms."""
+    from pipelines.fit import TrainSpec, fit_artifact
     from pipelines.sources import WindowSpec, normal_windows
-    from pipelines.train import TrainSpec, fit_artifact
 
     spec = WindowSpec(10, 1, "summary")
     X = normal_windows("skab", None, spec)[::3]

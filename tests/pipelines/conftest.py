@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.train import TrainSpec, fit_bundle, split_train_val
+from pipelines.fit import TrainSpec, fit_bundle, split_train_val
 from tests.pipelines.synthetic import synthetic_split as make_synthetic_split
 
 DATA = Path(os.environ.get("LATENTWATCH_DATA_DIR", Path(__file__).resolve().parents[2].parent / "shared" / "data"))

@@ -31,8 +31,8 @@ def resolve_artifact(cfg: Any, args: argparse.Namespace, work: Path) -> Path:
         pass
     import torch
 
+    from pipelines.fit import TrainSpec, fit_artifact
     from pipelines.sources import WindowSpec, normal_windows
-    from pipelines.train import TrainSpec, fit_artifact
 
     torch.set_num_threads(1)
     say(f"no SKAB artifact under {cfg.artifact.root}: training a 3-epoch one into {work / 'artifacts'} "

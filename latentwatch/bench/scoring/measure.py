@@ -179,10 +179,10 @@ def bench_size(size: int, cfg: BenchConfig, source: WindowSource, model, out=sys
 
 def _measure(res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source: WindowSource, model,
              rng: np.random.Generator) -> None:
+    from pipelines.fit import Bundle, calibrate
     from pipelines.online import OnlineModel
     from pipelines.reference.search import NeighbourIndex, exact_knn
     from pipelines.scorers import make_scorer
-    from pipelines.train import Bundle, calibrate
 
     # query batches, encoded once for the search-only peers
     Xq_all = source.queries(cfg.queries, rng)
@@ -245,7 +245,7 @@ def _measure(res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source:
 
 
 def train_model(cfg: BenchConfig, source: WindowSource):
-    from pipelines.train import TrainSpec, fit_bundle
+    from pipelines.fit import TrainSpec, fit_bundle
 
     rng = np.random.default_rng([cfg.seed, 0])
     X_train = source.normal(cfg.train_rows, rng)

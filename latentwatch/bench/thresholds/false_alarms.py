@@ -55,9 +55,9 @@ def _fit_and_score(X_fit: np.ndarray, held_out: list[np.ndarray], seed: int,
                    runs: list[int] | None = None) -> tuple[np.ndarray, list, float]:
     """``runs``: lengths of the time-ordered runs X_fit stacks, for the time-ordered split (``train`` does the same
     for SKAB, gap window - 1 = 9); None: the seeded split."""
-    from pipelines.encode import encode_batch, neighbours_needed
+    from pipelines.batch_encoding import encode_batch, neighbours_needed
+    from pipelines.fit import TrainSpec, calibrate, fit_bundle, split_time_ordered, split_train_val
     from pipelines.scorers import make_scorer
-    from pipelines.train import TrainSpec, calibrate, fit_bundle, split_time_ordered, split_train_val
 
     t0 = time.perf_counter()
     spec = TrainSpec()

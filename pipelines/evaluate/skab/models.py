@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.evaluate.skab.drift import channel_slowness, channel_trend, drift_guard, level_features
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.evaluate.skab.settings import SkabSettings
 from pipelines.model.autoencoder import AESpec
 from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import Scaler
-from pipelines.model.train import TrainParams, train_autoencoder
+from pipelines.model.training import TrainParams, train_autoencoder
 from pipelines.online import OnlineModel
 from pipelines.reference.assets import AssetNormal, build_asset_normal
 from pipelines.reference.build import build_reference
 from pipelines.scorers import Scorer, make_scorer
-from pipelines.evaluate.skab.settings import SkabSettings
 
 VAL_FRACTION = 0.2
 

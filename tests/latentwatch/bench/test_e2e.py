@@ -21,8 +21,8 @@ def skab_artifact(tmp_path_factory) -> Path:
     """A small real SKAB artifact (every third normal window, 2 epochs): the shape the benchmark needs, quickly."""
     import torch
 
+    from pipelines.fit import TrainSpec, fit_artifact
     from pipelines.sources import WindowSpec, normal_windows
-    from pipelines.train import TrainSpec, fit_artifact
 
     torch.set_num_threads(1)
     spec = WindowSpec()

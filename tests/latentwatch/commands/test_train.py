@@ -28,8 +28,8 @@ def test_unknown_spec_key_names_key_and_file(tmp_path):
 
 
 def test_a_time_series_source_trains_with_the_time_ordered_split_a_tabular_one_with_the_seeded(tmp_path, capsys):
+    from pipelines.fit import split_time_ordered
     from pipelines.sources import WindowSpec, normal_window_parts
-    from pipelines.train import split_time_ordered
 
     spec = tmp_path / "spec.yaml"
     spec.write_text("hidden: [8]\nlatent: 2\nn_trees: 3\nk: 5\n")

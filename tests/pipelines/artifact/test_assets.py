@@ -8,10 +8,10 @@ import pytest
 
 from pipelines.artifact.assets import publish_assets, read_index, shard_name
 from pipelines.artifact.store import ArtifactError, resolve_current
+from pipelines.fit import TrainSpec, fit_artifact
 from pipelines.online import OnlineModel
 from pipelines.reference.assets import build_asset_normal
 from pipelines.reference.partition import partition_of
-from pipelines.train import TrainSpec, fit_artifact
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from pipelines.artifact import codec
-from pipelines.encode import encode_batch
+from pipelines.batch_encoding import encode_batch
 from pipelines.reference.build import build_reference
 from pipelines.scorers import make_scorer
 

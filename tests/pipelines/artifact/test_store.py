@@ -7,8 +7,8 @@ import pytest
 
 from pipelines.artifact import store
 from pipelines.artifact.store import ArtifactError
+from pipelines.fit import TrainSpec, fit_artifact
 from pipelines.online import OnlineModel
-from pipelines.train import TrainSpec, fit_artifact
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from pipelines.artifact import codec
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
+from pipelines.fit import TrainSpec, fit_artifact, fit_bundle, split_train_val
 from pipelines.online import OnlineModel
 from pipelines.scorers import make_scorer
-from pipelines.train import TrainSpec, fit_artifact, fit_bundle, split_train_val
 
 SPEC = TrainSpec(hidden=(16,), latent=4, epochs=5, n_trees=5, scaler="minmax", reference_dedup=False)
 

@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.evaluate.runner import EvalConfig
 from pipelines.evaluate.settings import DEFAULT_REFERENCE, DEFAULT_SCALER
-from pipelines.train import TrainSpec, fit_bundle
+from pipelines.fit import TrainSpec, fit_bundle
 
 
 def test_eval_config_sets_the_spec_fields_and_keeps_the_overrides():

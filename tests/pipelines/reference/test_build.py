@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from pipelines.encode import encode_batch
+from pipelines.batch_encoding import encode_batch
 from pipelines.reference.build import build_reference, dedup_rows, expand_by_counts
 from pipelines.scorers import REGISTRY, make_scorer
-from pipelines.scorers.parts import lof
+from pipelines.scorers.neighbourhood import lof
 
 
 def test_dedup_keeps_first_seen_order_and_counts():

@@ -1,11 +1,11 @@
-"""ARES-cal's scale of each part on validation normals (pipelines.scorers.parts.robust_scale)."""
+"""ARES-cal's scale of each part on validation normals (pipelines.scorers.normalisation.robust_scale)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from pipelines.scorers import make_scorer
-from pipelines.scorers.parts import robust_scale
+from pipelines.scorers.normalisation import robust_scale
 
 
 def test_gaussian_values_give_their_sigma_from_the_interquartile_range():
@@ -39,7 +39,7 @@ def test_a_part_constant_on_normals_is_not_rescaled():
 
 
 def test_ares_cal_records_where_its_scales_came_from_and_restores_them(snsr_bundle, snsr_split):
-    from pipelines.encode import encode_batch, neighbours_needed
+    from pipelines.batch_encoding import encode_batch, neighbours_needed
 
     _, X_val, X_test, _ = snsr_split
     sc = make_scorer("ares-cal")

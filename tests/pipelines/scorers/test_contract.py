@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from pipelines.artifact import codec
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.scorers import REGISTRY, make_scorer
 
 # AUROC floors per data set; the density-only ablations are weaker. SNSR: class 0 normal, all other classes

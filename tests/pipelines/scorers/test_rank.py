@@ -1,4 +1,4 @@
-"""ares-rank's empirical-CDF map of each part (pipelines.scorers.parts.ecdf_quantiles / ecdf_map)."""
+"""ares-rank's empirical-CDF map of each part (pipelines.scorers.normalisation.ecdf_quantiles / ecdf_map)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipelines.scorers import make_scorer
-from pipelines.scorers.parts import RANK_QUANTILES, ecdf_map, ecdf_quantiles
+from pipelines.scorers.normalisation import RANK_QUANTILES, ecdf_map, ecdf_quantiles
 
 
 def test_continuous_values_map_to_their_empirical_cdf():
@@ -48,7 +48,7 @@ def test_a_constant_part_maps_to_one_half_and_beyond_by_its_own_value():
 
 
 def test_state_is_bounded_and_survives_json(snsr_bundle, snsr_split):
-    from pipelines.encode import encode_batch, neighbours_needed
+    from pipelines.batch_encoding import encode_batch, neighbours_needed
 
     _, X_val, X_test, _ = snsr_split
     sc = make_scorer("ares-rank")

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.scorers import REGISTRY, Scorer, make_scorer
 
 CASES = [(name, params) for name, (cls, _) in sorted(REGISTRY.items()) for params in cls._unit_test_params()]

@@ -1,26 +1,8 @@
-"""Score parts shared by the latent-neighbour scorers, vectorised over the batch."""
+"""Normalisation of score parts, fitted on validation normals: ares-cal's robust scale of each part and ares-rank's
+empirical CDF of each part (a fixed grid of quantiles) with the map through it."""
 from __future__ import annotations
 
 import numpy as np
-
-from pipelines.scorers.base import Encoded
-
-
-def local_recon(enc: Encoded, reference, k: int) -> np.ndarray:
-    """ARES eq. 6: own squared error minus the median squared error of the k latent neighbours."""
-    return enc.err - np.median(reference.err[enc.nbr_idx[:, :k]], axis=1)
-
-
-def lof(enc: Encoded, reference) -> np.ndarray:
-    """LOF of each query against the reference (eq. 1), with the reference's own k and distance floor."""
-    k = reference.k
-    reach = reference.reach(enc.nbr_idx[:, :k], enc.nbr_dist[:, :k])
-    return reference.lrd[enc.nbr_idx[:, :k]].mean(axis=1) * reach.mean(axis=1)
-
-
-def knn_distance(enc: Encoded, k: int) -> np.ndarray:
-    return enc.nbr_dist[:, k - 1].astype(np.float64)
-
 
 # Central quantile ranges tried in turn by robust_scale: (lower percentile, the range's width in standard deviations
 # of a normal distribution, so every rung estimates the same sigma on gaussian data).

@@ -12,16 +12,15 @@ import numpy as np
 
 from pipelines.artifact import codec
 from pipelines.artifact.store import publish, remove_staging, staging_dir
-from pipelines.encode import encode_batch, neighbours_needed
+from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.model.autoencoder import AESpec
 from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import METHODS as SCALER_METHODS
 from pipelines.model.scaler import Scaler
-from pipelines.model.train import TrainParams, train_autoencoder
+from pipelines.model.training import TrainParams, train_autoencoder
 from pipelines.reference.build import Reference, build_reference
 from pipelines.reference.search import DEFAULT_EXACT_MAX
 from pipelines.scorers import Scorer, make_scorer
-
 
 SPLITS = (None, "seeded", "time")
 
@@ -69,7 +68,7 @@ class TrainSpec:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainSpec":
+    def from_dict(cls, d: dict[str, Any]) -> TrainSpec:
         """Inverse of to_dict (an artifact manifest's "spec"); fields it lacks keep their defaults, which are the
         behaviour of artifacts written before the field existed."""
         d = {"split": "seeded", **d}  # artifacts from before the field: the seeded split

@@ -1,22 +1,12 @@
-"""Density-only ablations (ARES Table 3): LOF or k-NN distance in latent space, no reconstruction term."""
+"""The latent k-NN ablation (ARES Table 3, KNN column): the distance to the window's k-th latent neighbour in the
+reference, no reconstruction term."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
-from pipelines.scorers.parts import knn_distance, lof
-
-
-class LOFLatent(Scorer):
-    name = "lof-latent"
-
-    def __init__(self) -> None:
-        self.k_needed = 0
-
-    def score(self, enc: Encoded, reference, decode) -> ScoreResult:
-        d = lof(enc, reference)
-        return ScoreResult(score=d, components={"lof": d})
+from pipelines.scorers.neighbourhood import knn_distance
 
 
 class KNNLatent(Scorer):
@@ -27,7 +17,7 @@ class KNNLatent(Scorer):
             raise ValueError(f"knn-latent: k must be >= 1, got {k}")
         self.k = self.k_needed = int(k)
 
-    def score(self, enc: Encoded, reference, decode) -> ScoreResult:
+    def score(self, enc: Encoded, reference: Any, decode: Any) -> ScoreResult:
         d = knn_distance(enc, self.k)
         return ScoreResult(score=d, components={"knn": d})
 

@@ -2,7 +2,7 @@ import numpy as np
 import torch
 
 from pipelines.model.autoencoder import AESpec
-from pipelines.model.train import TrainParams, train_autoencoder
+from pipelines.model.training import TrainParams, train_autoencoder
 
 
 def _data():

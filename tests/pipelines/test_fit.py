@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.train import TrainSpec, fit_artifact, split_for_source, split_time_ordered, split_train_val
+from pipelines.fit import TrainSpec, fit_artifact, split_for_source, split_time_ordered, split_train_val
 
 
 def test_each_run_keeps_its_last_part_for_validation_after_a_gap():
