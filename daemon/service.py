@@ -39,9 +39,10 @@ from daemon.reload import merge_live
 from daemon.signals import Flags, install, restore
 from daemon.startup import StopRequested, TopicMissing, check_topics, connect, output_record_limit
 from daemon.state import DecisionState
-from daemon.steps.commit import DeliveryFailed, Offsets
+from daemon.steps.batcher import Batcher
+from daemon.steps.commit import CommitStep, DeliveryFailed, Offsets
 from daemon.threshold_guard import REQUEST_FILE, GuardReporter
-from pipelines.protocols import ScoringModel
+from pipelines.protocols import Decisions, ScoringModel, Thresholds
 
 log = structlog.get_logger("daemon")
 
@@ -89,7 +90,7 @@ class Daemon:
         self._next_checkpoint = 0.0
         self.started = threading.Event()
 
-    # -- what tests and the health check read -----------------------------------------------------------------------
+    # -- what tests and the health check read (the parts live in the loop, the chain and the state) -------------------
 
     @property
     def consumer(self) -> Any:
@@ -104,23 +105,19 @@ class Daemon:
         return {} if self.state is None else self.state.committed
 
     @property
-    def batcher(self) -> Any:
+    def batcher(self) -> Batcher:
         return self._chain.batcher
 
     @property
-    def commit_step(self) -> Any:
+    def commit_step(self) -> CommitStep:
         return self._chain.commit
 
     @property
-    def bank(self) -> Any:
+    def bank(self) -> Thresholds:
         return self._state.bank
 
     @property
-    def tracker(self) -> Any:
-        return self._state.tracker
-
-    @property
-    def persistence(self) -> Any:
+    def persistence(self) -> Decisions:
         return self._state.persistence
 
     @property
@@ -298,7 +295,10 @@ class Daemon:
         self.phase = "stopping"
         self.notifier.stopping()
         deadline = time.monotonic() + self.cfg.shutdown_timeout_s
-        left = lambda: max(0.1, deadline - time.monotonic())  # noqa: E731
+
+        def left() -> float:
+            return max(0.1, deadline - time.monotonic())
+
         drained = False
         if clean and self.chain is not None:
             try:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from daemon.config.base import LIVE, require
 from pipelines import defaults as D
+from pipelines.threshold.spot import InvalidParameter, check_params
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,11 @@ class ThresholdConfig:
     idle_expiry_s: float | None = 604_800.0  # event time; an asset unseen this long restarts from its calibration
 
     def check(self) -> None:
-        require(0.0 < self.q < 1.0, "q", "a risk in (0, 1)")
-        require(0.0 < self.level < 1.0, "level", "an initial quantile level in (0, 1)")
+        try:  # the detector's own rules (pipelines.threshold.spot), with this section's key
+            check_params(self.q, self.level, self.refit_every, self.max_shape, self.max_peak_ratio)
+        except InvalidParameter as e:
+            require(False, e.name, e.expected)
         require(self.depth > 0, "depth", "a positive integer")
-        require(self.max_shape > 0, "max_shape", "a positive bound on the GPD shape")
-        require(self.max_peak_ratio > D.RELEASE_PEAK_RATIO, "max_peak_ratio",
-                 f"a multiple of 1 - level above {D.RELEASE_PEAK_RATIO}")
-        require(self.refit_every >= 1, "refit_every", "an integer >= 1 (1: refit the GPD on every new peak)")
-        require(self.q < 1.0 - self.level, "q", "a risk below 1 - threshold.level")
         require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
         require(self.idle_expiry_s is None or self.idle_expiry_s > 0, "idle_expiry_s",
                  "a positive number of seconds (event time), or null to keep every asset")

@@ -46,6 +46,37 @@ from pipelines.threshold.gpd import grimshaw, tail_quantile
 _T = TypeVar("_T")
 
 
+class InvalidParameter(ValueError):
+    """A detector parameter out of range: ``name`` and what a valid value is (``expected``), so that the config names
+    its key and file with the same rule (``daemon.config``: ``threshold``) instead of keeping a copy of it."""
+
+    def __init__(self, name: str, expected: str, message: str) -> None:
+        super().__init__(message)
+        self.name, self.expected = name, expected
+
+
+def check_params(q: float = D.Q, level: float = D.LEVEL, refit_every: int = D.REFIT_EVERY,
+                 max_shape: float = D.MAX_SHAPE, max_peak_ratio: float = D.MAX_PEAK_RATIO) -> None:
+    """The rules SPOT's (and DSPOT's) parameters keep, the one place they are written: ``InvalidParameter`` on the
+    first one broken."""
+    if not 0.0 < q < 1.0:
+        raise InvalidParameter("q", "a risk in (0, 1)", f"q must be in (0, 1), got {q}")
+    if not 0.0 < level < 1.0:
+        raise InvalidParameter("level", "an initial quantile level in (0, 1)", f"level must be in (0, 1), got {level}")
+    if not max_shape > 0:
+        raise InvalidParameter("max_shape", "a positive bound on the GPD shape",
+                               f"max_shape must be > 0, got {max_shape}")
+    if not max_peak_ratio > D.RELEASE_PEAK_RATIO:
+        raise InvalidParameter("max_peak_ratio", f"a multiple of 1 - level above {D.RELEASE_PEAK_RATIO}",
+                               f"max_peak_ratio must be > {D.RELEASE_PEAK_RATIO}, got {max_peak_ratio}")
+    if refit_every < 1:
+        raise InvalidParameter("refit_every", "an integer >= 1 (1: refit the GPD on every new peak)",
+                               f"refit_every must be >= 1, got {refit_every}")
+    if q >= 1.0 - level:
+        raise InvalidParameter("q", "a risk below 1 - level",
+                               f"q={q} must be below 1 - level = {1.0 - level}: z_q would fall under t")
+
+
 def _finite(xs: Any, what: str) -> np.ndarray:
     arr = np.asarray(xs, dtype=np.float64)
     if arr.ndim != 1:
@@ -69,19 +100,11 @@ class SPOT:
     def __init__(self, q: float = D.Q, level: float = D.LEVEL, max_peaks: int | None = D.MAX_PEAKS,
                  refit_every: int = D.REFIT_EVERY, min_peaks: int = D.MIN_PEAKS, max_shape: float = D.MAX_SHAPE,
                  max_peak_ratio: float = D.MAX_PEAK_RATIO, guard_peaks: int = D.GUARD_PEAKS) -> None:
-        if not 0.0 < level < 1.0:
-            raise ValueError(f"level must be in (0, 1), got {level}")
-        if not 0.0 < q < 1.0:
-            raise ValueError(f"q must be in (0, 1), got {q}")
-        if q >= 1.0 - level:
-            raise ValueError(f"q={q} must be below 1 - level = {1.0 - level}: z_q would fall under t")
+        check_params(q, level, refit_every, max_shape, max_peak_ratio)
         if max_peaks is not None and max_peaks < 0:
             raise ValueError(f"max_peaks must be None or >= 0, got {max_peaks}")
-        if refit_every < 1 or min_peaks < 2:
-            raise ValueError(f"refit_every must be >= 1 and min_peaks >= 2, got {refit_every}, {min_peaks}")
-        if not max_shape > 0 or not max_peak_ratio > D.RELEASE_PEAK_RATIO or guard_peaks < 2:
-            raise ValueError(f"max_shape must be > 0, max_peak_ratio > {D.RELEASE_PEAK_RATIO} and guard_peaks >= 2, "
-                             f"got {max_shape}, {max_peak_ratio}, {guard_peaks}")
+        if min_peaks < 2 or guard_peaks < 2:
+            raise ValueError(f"min_peaks and guard_peaks must be >= 2, got {min_peaks}, {guard_peaks}")
         self.q, self.level, self.max_peaks = float(q), float(level), max_peaks
         self.refit_every, self.min_peaks = int(refit_every), int(min_peaks)
         self.max_shape, self.max_peak_ratio = float(max_shape), float(max_peak_ratio)

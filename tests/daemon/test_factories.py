@@ -3,10 +3,13 @@ stand-ins implement the Protocols the daemon calls them through."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from daemon.config import EpisodesConfig, ThresholdConfig
+from daemon.config import ConfigError, EpisodesConfig, ThresholdConfig, load_config
 from daemon.factories import StateFactories
 from pipelines import protocols
+from pipelines.threshold import SPOT
+from pipelines.threshold.spot import InvalidParameter
 from tests.daemon.helpers import STAND_IN_TRACKER, StandInEvent, StandInModel, StandInTracker
 
 CAL = np.random.default_rng(0).exponential(size=3000)
@@ -45,3 +48,17 @@ def test_stand_ins_implement_the_protocols():
     got = tracker.observe_batch(["a", "a", "b"], np.zeros(3), np.array([True, True, False]), np.ones(3),
                                 ["0", "1", "2"])
     assert [(i, e.kind, e.alert_fields()["event"]) for i, e in got] == [(0, "open", "open"), (1, "update", "update")]
+
+
+@pytest.mark.parametrize("bad", [{"q": 0.0}, {"q": 0.05, "level": 0.98}, {"level": 1.0}, {"refit_every": 0},
+                                 {"max_shape": 0.0}, {"max_peak_ratio": 1.5}])
+def test_a_threshold_value_is_validated_by_one_rule(tmp_path, bad):
+    """The config rejects what the detector would, naming the key the detector's rule names, with its words."""
+    with pytest.raises(InvalidParameter) as detector:
+        SPOT(**bad)
+    doc = "threshold:\n" + "".join(f"  {k}: {v}\n" for k, v in bad.items())
+    (tmp_path / "c.yaml").write_text(doc)
+    with pytest.raises(ConfigError) as config:
+        load_config(tmp_path / "c.yaml")
+    assert config.value.key == f"threshold.{detector.value.name}"
+    assert f"expected {detector.value.expected}" in config.value.message
