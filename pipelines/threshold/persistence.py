@@ -38,7 +38,7 @@ class Persistence:
         self._assets: dict[str, _AssetState] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "Persistence":
+    def from_settings(cls, settings: Any) -> Persistence:
         """From the ``threshold`` config section (persist_m, persist_n, release_windows)."""
         return cls(settings.persist_m, settings.persist_n, settings.release_windows)
 
@@ -76,7 +76,7 @@ class Persistence:
         if self.identity:
             return raw.copy()
         flags = raw.tolist()
-        return np.fromiter((self.step(a, r) for a, r in zip(assets, flags)), dtype=bool, count=raw.size)
+        return np.fromiter((self.step(a, r) for a, r in zip(assets, flags, strict=True)), dtype=bool, count=raw.size)
 
     def forget(self, assets: Sequence[str]) -> None:
         """Drop assets (expired by the thresholds' idle rule): they start again with an empty history."""
@@ -88,7 +88,7 @@ class Persistence:
                 "assets": {a: [s.recent, s.active, s.below] for a, s in self._assets.items()}}
 
     @classmethod
-    def from_state(cls, d: dict[str, Any]) -> "Persistence":
+    def from_state(cls, d: dict[str, Any]) -> Persistence:
         obj = cls(**d["params"])
         obj._assets = {a: _AssetState(int(r), bool(on), int(b)) for a, (r, on, b) in d["assets"].items()}
         return obj
