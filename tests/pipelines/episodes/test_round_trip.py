@@ -46,8 +46,13 @@ CUTS = range(1, len(CHUNKS) - 1, 3)  # every few chunks: some cut inside a quiet
 
 
 def _feed(tracker: EpisodeTracker, chunk: Any) -> list[Any]:
+    """The (window index, event) pairs of ``observe_batch``, then the events of the sweep the daemon runs after it."""
     assets, ts, alarms, scores, keys = chunk
     return [*tracker.observe_batch(assets, ts, alarms, scores, keys), *tracker.sweep(float(ts[-1]))]
+
+
+def _events(out: list[Any]) -> list[EpisodeEvent]:
+    return [item[1] if isinstance(item, tuple) else item for item in out]
 
 
 ADAPTER = Adapter(lambda params: EpisodeTracker(**params), _feed, lambda t: json.loads(json.dumps(t.state())),
@@ -67,7 +72,6 @@ def test_the_stream_opens_updates_and_closes_episodes(params):
     kinds, open_at_cut = set(), 0
     for i, chunk in enumerate(CHUNKS):
         open_at_cut += i in CUTS and bool(tracker.open_episodes())
-        # observe_batch's items are events or (window index, event) pairs
-        kinds |= {(out if isinstance(out, EpisodeEvent) else out[1]).kind for out in _feed(tracker, chunk)}
+        kinds |= {ev.kind for ev in _events(_feed(tracker, chunk))}
     assert kinds == ({"open", "update", "close"} if tracker.update_every else {"open", "close"})
     assert open_at_cut >= 2
