@@ -152,6 +152,7 @@ class OnlineModel:
             k = neighbours_needed(ref, self.scorer)
             idx, dist = ref.neighbours(z, k)
             ids = ref.window_ids
+            base = explain.neighbour_gains(ref, self.model, self.groups, idx, ref.k)
         else:  # one neighbour search per reference (a C call each), then one scorer call for the batch
             parts, rows = [], []
             for key, r in groups.items():
@@ -159,6 +160,9 @@ class OnlineModel:
                 parts.append((ref, ref.neighbours(z[r], neighbours_needed(ref, self.scorer))))
                 rows.append(r)
             k = neighbours_needed(parts[0][0], self.scorer)
+            base = np.empty((B, len(self.sensor_names)))
+            for (part, (part_idx, _)), r in zip(parts, rows, strict=True):
+                base[r] = explain.neighbour_gains(part, self.model, self.groups, part_idx, part.k)
             ref, idx, dist = gather(parts, rows, B, self.groups, k)
             ids = ref.window_ids
         for key, r in groups.items():
@@ -171,7 +175,8 @@ class OnlineModel:
         neighbours = np.full((B, width), -1, dtype=np.int64)
         m = min(width, k)
         neighbours[:, :m] = ids[idx[:, :m]]
-        share = explain.shares(Xs, xhat, idx, ref, self.groups, ref.k)
+        gain = explain.repair_gains(self.model, Xs, self.groups, err)
+        share = explain.shares(gain, base, explain.channel_errors(Xs, xhat, self.groups))
         top_idx, top_share = explain.top(share)
         return ScoredBatch(score=score, components=components, neighbours=neighbours,
                            reference=used.tolist(), sensors=top_idx, sensor_shares=top_share,

@@ -18,7 +18,7 @@ ignored, so they score exactly as they did.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,8 @@ class Reference:
     weighted: bool = False  # neighbourhoods count windows (each item `counts` times); False only in old artifacts
     group_err: np.ndarray | None = None  # float32 [n, G] squared error per explanation group (None: old artifacts)
     err_groups: np.ndarray | None = None  # int64 [d] the group (column of group_err) of each input feature
+    # (groups, float32 [n, G]): each item's repair gains, made by pipelines.explain on first use; never stored
+    explain_gain: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._expand = bool(self.weighted and len(self.counts) and int(self.counts.max()) > 1)

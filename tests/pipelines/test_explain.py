@@ -16,30 +16,58 @@ def test_feature_names_group_into_channels():
     np.testing.assert_array_equal(of, [0, 0, 1, 0, 1, 2])
 
 
-def _ref(group_err, err_groups):
-    return SimpleNamespace(group_err=np.asarray(group_err, dtype=np.float32), err_groups=np.asarray(err_groups))
+class FollowsB:
+    """A stand-in autoencoder over two channels (A = feature 0, B = feature 1) that reads only B and reconstructs
+    both from it: normal windows have A = B; a fault in B is followed, and A takes the reconstruction error."""
+
+    def __init__(self) -> None:
+        self.decoded = 0
+
+    def encode_scaled(self, Xs):
+        z = np.asarray(Xs, dtype=np.float32)[:, 1:2]
+        xhat = self.decode(z)
+        return z, xhat, ((xhat - Xs) ** 2).sum(axis=1).astype(np.float64)
+
+    def decode(self, Z):
+        self.decoded += len(Z)
+        return np.repeat(np.asarray(Z, dtype=np.float32), 2, axis=1)
 
 
-def test_share_is_the_excess_over_the_neighbours_median_error_per_channel():
-    groups = np.array([0, 0, 1])  # features 0, 1 are channel 0; feature 2 is channel 1
-    x, xhat = np.array([[3.0, 0.0, 2.0]]), np.zeros((1, 3), dtype=np.float32)  # E = [9, 4]
-    # reference stores per-feature errors: neighbours' channel errors are [1, 4], [2, 4], [9, 9]
-    ref = _ref([[1, 0, 4], [1, 1, 4], [4, 5, 9]], [0, 1, 2])
-    s = explain.shares(x, xhat, np.array([[0, 1, 2]]), ref, groups, k=3)
-    np.testing.assert_allclose(s, [[1.0, 0.0]])  # medians [2, 4]: excess [7, 0]
-    # the same neighbours stored per channel give the same shares
-    by_channel = _ref([[1, 4], [2, 4], [9, 9]], [0, 0, 1])
-    np.testing.assert_allclose(explain.shares(x, xhat, np.array([[0, 1, 2]]), by_channel, groups, k=3), s)
-    # only the first k neighbours count
-    # (medians [9, 9]: no excess anywhere, so the shares of the raw error)
-    np.testing.assert_allclose(explain.shares(x, xhat, np.array([[2, 2, 0]]), by_channel, groups, k=2),
-                               [[9 / 13, 4 / 13]])
+GROUPS = np.array([0, 1])
 
 
-def test_old_reference_without_group_errors_uses_the_raw_error():
-    s = explain.shares(np.array([[1.0, 1.0, 2.0]]), np.zeros((1, 3), dtype=np.float32), np.zeros((1, 2), int),
-                       SimpleNamespace(group_err=None), np.array([0, 0, 1]), k=2)
-    np.testing.assert_allclose(s, [[2 / 6, 4 / 6]])
+def test_a_fault_the_model_follows_is_named_not_the_partner_it_distorts():
+    model, x = FollowsB(), np.array([[1.0, 4.0]])  # B moved from 1 to 4; AE(x) = (4, 4)
+    _, xhat, err = model.encode_scaled(x)
+    E = explain.channel_errors(x, xhat, GROUPS)
+    np.testing.assert_allclose(E, [[9.0, 0.0]])  # the per-channel error blames A alone
+    # repairing B: (1, 0) -> AE (0, 0), error 1, gain 8; repairing A: (0, 4) -> AE (4, 4), error 16, gain -7
+    gain = explain.repair_gains(model, x, GROUPS, err)
+    np.testing.assert_allclose(gain, [[-7.0, 8.0]])
+    # neighbours decoded at z = 1 and 3: (z, z) repaired on either channel keeps error z^2, gain -z^2
+    ref = SimpleNamespace(latents=np.array([[1.0], [3.0], [9.0]], dtype=np.float32))
+    base = explain.neighbour_gains(ref, model, GROUPS, np.array([[0, 1, 2]]), k=2)
+    np.testing.assert_allclose(base, [[-5.0, -5.0]])  # medians of (-1, -9)
+    np.testing.assert_allclose(explain.shares(gain, base, E), [[0.0, 1.0]])  # excess (0, 13)
+
+
+def test_item_gains_are_computed_once_per_reference_and_groups():
+    model = FollowsB()
+    ref = SimpleNamespace(latents=np.array([[1.0], [2.0]], dtype=np.float32))
+    first = explain.item_gains(ref, model, GROUPS)
+    np.testing.assert_allclose(first, [[-1.0, -1.0], [-4.0, -4.0]])
+    used = model.decoded
+    assert explain.item_gains(ref, model, GROUPS) is first and model.decoded == used
+    one = np.array([0, 0])  # other groups: computed again ((z, z) -> (0, 0) is still reconstructed exactly)
+    np.testing.assert_allclose(explain.item_gains(ref, model, one), [[0.0], [0.0]])
+    assert model.decoded > used
+
+
+def test_shares_fall_back_to_positive_gains_then_to_errors():
+    gain, err = np.array([[5.0, 3.0], [1.0, 3.0], [-1.0, -2.0], [0.0, 0.0]]), np.array([[1.0, 1.0]] * 3 + [[0, 0]])
+    base = np.array([[4.0, 0.0], [2.0, 4.0], [0.0, 0.0], [0.0, 0.0]])
+    np.testing.assert_allclose(explain.shares(gain, base, err),
+                               [[0.25, 0.75], [0.25, 0.75], [0.5, 0.5], [0.0, 0.0]])
     idx, share = explain.top(np.array([[0.2, 0.5, 0.3]]), 2)
     np.testing.assert_array_equal(idx, [[1, 2]])
     np.testing.assert_allclose(share, [[0.5, 0.3]])
@@ -68,8 +96,8 @@ def test_the_faulty_sensor_ranks_first_in_90_percent_of_the_windows_its_fault_al
     assert r["hit_rate"] >= 0.9, r
 
 
-def test_stuck_sensors_are_named_less_reliably(rates):
-    # measured 0.71 (docs in README: a stuck Voltage is blamed on Current, which the model couples it with);
-    # the goal of 0.9 is not met: this guards the level reached
+def test_stuck_sensors_are_named_first_in_most_windows(rates):
+    # measured 0.882 at 60 epochs (README: stuck Temperature, Thermocouple and Volume Flow are the misses); the
+    # goal of 0.9 is not met: this guards the level reached
     r = rates["kinds"]["stuck"]
-    assert r["alarmed"] > 1000 and r["hit_rate"] >= 0.6, r
+    assert r["alarmed"] > 1000 and r["hit_rate"] >= 0.85, r
