@@ -15,7 +15,7 @@ from latentwatch.bench.e2e.latency import ALERT_EVERY_WINDOW, alert_plan
 # as noted in `profile_breakdown`.
 PROFILE_PARTS = (
     ("consumer poll (fetch, CRC, record parsing)", "kafka/consumer/group.py", "poll"),
-    ("decode + validate", "daemon/decode.py", "decode_batch"),
+    ("decode + validate", "daemon/wire/records.py", "decode_batch"),
     ("dead-letter sends", "daemon/steps/decode.py", "submit"),  # minus decode_batch and the rest of the chain
     ("scoring (OnlineModel.score)", "pipelines/online.py", "score"),
     ("thresholds (ThresholdBank.process)", "pipelines/threshold/bank.py", "process"),
@@ -23,10 +23,10 @@ PROFILE_PARTS = (
     ("alert policy: watermark sweep", "daemon/steps/alert_policy.py", "_sweep"),
     ("producer sends (alerts)", "daemon/steps/sink.py", "submit"),  # minus the commit step
     ("commit: producer flush", "daemon/steps/commit.py", "_flush"),
-    ("commit: offset commit", "daemon/service.py", "_commit"),
+    ("commit: offset commit", "daemon/loop.py", "commit"),
     ("metrics after commit", "daemon/service.py", "_on_committed"),
     ("batching (offsets per batch)", "daemon/batch.py", "next_offsets"),
-    ("backpressure", "daemon/service.py", "_backpressure"),
+    ("backpressure", "daemon/loop.py", "_backpressure"),
     ("checkpoint", "daemon/service.py", "save_checkpoint"),
 )
 
@@ -36,7 +36,7 @@ SAMPLE_PARTS = PROFILE_PARTS + (
     # inside the alert policy
     ("alert policy: episode tracker", "pipelines/episodes/episodes.py", "observe"),
     ("alert policy: episode fields", "pipelines/episodes/episodes.py", "alert_fields"),
-    ("alert policy: alert JSON (build_alert)", "daemon/alerts.py", "build_alert"),
+    ("alert policy: alert JSON (build_alert)", "daemon/wire/alert.py", "build_alert"),
     ("log lines (structlog, JSON to stderr)", "/structlog/", "*"),
 )
 
