@@ -172,18 +172,23 @@ class AssetReferences:
 
 
 class Calibrations(Mapping):
-    """Key -> that key's calibration scores, each shard read when first asked for (what ThresholdBank takes)."""
+    """Key -> that key's calibration scores, each shard read when first asked for (what ThresholdBank takes).
+
+    Looked up by an asset's name, it answers with the scores of the key the asset is scored against (its own, or its
+    group's under a ``key_pattern``), so an asset's threshold starts from the same normal its scores come from;
+    iterating gives the keys."""
 
     def __init__(self, refs: AssetReferences) -> None:
         self._refs = refs
 
-    def __getitem__(self, key: str) -> np.ndarray:
-        if key not in self._refs._shard_of:
-            raise KeyError(key)
+    def __getitem__(self, name: str) -> np.ndarray:
+        key = name if name in self._refs._shard_of else self._refs.key_of(name)
+        if key is None:
+            raise KeyError(name)
         return self._refs.calibration(key)
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._refs._shard_of
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self._refs._shard_of or self._refs.key_of(name) is not None)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._refs.keys)

@@ -81,6 +81,8 @@ class ThresholdBank:
         self._touched: set[str] = set()
         self._sources: dict[str, str] = {}
         self._asset_cal = _checked(asset_calibration)
+        self._cal_of: Mapping[str, np.ndarray] = asset_calibration or {}
+        self._member_cal: dict[str, np.ndarray] = {}
         self.last_n_peaks = np.empty(0, dtype=np.int64)
         self._last_seen: dict[str, float] = {}  # event time of each asset's newest window (``expire``)
 
@@ -127,7 +129,7 @@ class ThresholdBank:
 
     def source(self, asset: str) -> str:
         """Where the asset's detector started: "own", "shared", or "shared (own: ..., need ...)"."""
-        return self._sources.get(asset, OWN if asset in self._asset_cal else SHARED)
+        return self._sources.get(asset, OWN if self._own(asset) is not None else SHARED)
 
     def detector(self, asset: str) -> SPOT:
         """The asset's detector, created on first sight (module docstring)."""
@@ -194,8 +196,18 @@ class ThresholdBank:
             return None
         return det.to_array(self._proto._cal_peaks)
 
-    def _start(self, asset: str) -> tuple[SPOT, str]:
+    def _own(self, asset: str) -> np.ndarray | None:
+        """The asset's own calibration scores: by its name, or through the mapping (a group's, under a key
+        pattern, ``pipelines.reference.fleet.Calibrations``)."""
         own = self._asset_cal.get(asset)
+        if own is None:
+            own = self._member_cal.get(asset)
+        if own is None and asset in self._cal_of:
+            own = self._member_cal[asset] = _finite(self._cal_of[asset], f"calibration scores of asset {asset!r}")
+        return own
+
+    def _start(self, asset: str) -> tuple[SPOT, str]:
+        own = self._own(asset)
         if own is None:
             return self._proto.clone(), SHARED
         p = self._proto
@@ -300,6 +312,8 @@ class ThresholdBank:
         sources = d.get("sources", {})
         obj._sources = {a: sources.get(a, SHARED) for a in [*obj._detectors, *obj._packed]}
         obj._asset_cal = _checked(asset_calibration)
+        obj._cal_of = asset_calibration or {}
+        obj._member_cal = {}
         obj.last_n_peaks = np.empty(0, dtype=np.int64)
         seen = d.get("last_seen") or {"names": [], "ts": []}
         obj._last_seen = dict(zip(seen["names"], np.asarray(seen["ts"], np.float64).tolist(), strict=True))

@@ -104,6 +104,26 @@ def test_key_pattern_groups_assets(base):
     assert out.reference == ["asset:plant/b", "asset:plant/b", "asset:plant/a", "global"]
 
 
+def test_a_group_member_s_threshold_starts_from_its_group_s_calibration(base):
+    from pipelines.threshold import ThresholdBank
+
+    root, path, X = base
+    normals, _ = _normals(path, X, 2.0)
+    m = OnlineModel.load(publish_assets(root, path, normals, shards=4, key_pattern=r"plant/[^/]+",
+                                        make_current=False))
+    cal = m.asset_calibration
+    assert "plant/b/pump-1" in cal and "other/b" not in cal
+    np.testing.assert_array_equal(cal["plant/b/pump-1"], cal["plant/b"])
+    shared = np.r_[cal["plant/a"], cal["plant/b"]]
+    bank = ThresholdBank("spot", shared, cal, q=1e-3, level=0.5)
+    group = ThresholdBank("spot", shared, {"plant/b": cal["plant/b"]}, q=1e-3, level=0.5)
+    assert bank.source("plant/b/pump-1") == "own" and bank.source("other/b") == "shared"
+    assert bank.detector("plant/b/pump-1").threshold == group.detector("plant/b").threshold
+    assert bank.detector("other/b").threshold == pytest.approx(bank.detector("unseen").threshold)
+    assert bank.detector("plant/b/pump-1").threshold != bank.detector("unseen").threshold
+    assert sorted(bank.calibrated_assets) == ["plant/a", "plant/b"]
+
+
 def test_preload_reads_only_the_shards_of_given_partitions(base):
     root, path, X = base
     normals, _ = _normals(path, X, 2.0)
