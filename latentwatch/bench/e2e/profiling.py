@@ -127,10 +127,25 @@ def profile_breakdown(prof: Path, windows: int) -> dict[str, Any]:
     st = pstats.Stats(str(prof))
     table = st.stats  # (file, line, func) -> (cc, nc, tt, ct, callers)
 
-    def cum(suffix: str, func: str) -> float:
-        return sum(v[3] for (f, _, fn), v in table.items() if fn == func and f.endswith(suffix))
+    st.calc_callees()
+    roots = [key for key in table if key[2] == "_turn" and key[0].endswith("daemon/service.py")]
+    under, todo = set(roots), list(roots)
+    while todo:  # every function the loop reaches (start-up and imports left out)
+        for callee in st.all_callees.get(todo.pop(), {}):
+            if callee not in under:
+                under.add(callee)
+                # not through built-ins or the import system: what they call (hasattr -> a lazy import -> ...
+                # -> the whole start-up) would put start-up's calls in the loop
+                if callee[0] != "~" and not callee[0].startswith("<frozen"):
+                    todo.append(callee)
 
-    loop = cum("daemon/service.py", "_turn")
+    def cum(suffix: str, func: str) -> float:
+        """Cumulative time of the calls made from inside the loop: the model's warm-up score at start-up is not
+        the loop's (it calls the same OnlineModel.score)."""
+        return sum(ct for (f, _, fn), v in table.items() if fn == func and f.endswith(suffix)
+                   for caller, (_, _, _, ct) in v[4].items() if caller in under)
+
+    loop = sum(table[key][3] for key in roots)
     parts = {label: cum(suffix, fn) for label, suffix, fn in PROFILE_PARTS}
     # nested ones: report each step's own share
     parts["dead-letter sends"] = max(0.0, parts["dead-letter sends"] - parts["decode + validate"]
@@ -139,14 +154,6 @@ def profile_breakdown(prof: Path, windows: int) -> dict[str, Any]:
                                            - cum("daemon/steps/commit.py", "submit"))
     known = sum(parts.values())
     parts["other (loop, batcher, glue)"] = max(0.0, loop - known)
-    st.calc_callees()
-    roots = [key for key in table if key[2] == "_turn" and key[0].endswith("daemon/service.py")]
-    under, todo = set(roots), list(roots)
-    while todo:  # every function the loop reaches (start-up and imports left out)
-        for callee in st.all_callees.get(todo.pop(), {}):
-            if callee not in under:
-                under.add(callee)
-                todo.append(callee)
     top = sorted(((table[key][2], f"{Path(key[0]).name}:{key[1]}({key[2]})", table[key][1]) for key in under),
                  reverse=True)[:20]
     return {"main_thread_loop_s": round(loop, 3), "windows": windows,
