@@ -5,6 +5,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ class TrainSpec:
     split_gap: int = 0
 
     def __post_init__(self) -> None:
+        if isinstance(self.k, bool) or not isinstance(self.k, Integral) or self.k < 1:
+            raise ValueError(f"TrainSpec.k (neighbours per window in the reference) must be an integer >= 1, "
+                             f"got {self.k!r}")
         if self.scaler not in SCALER_METHODS:
             raise ValueError(f"TrainSpec.scaler must be one of {SCALER_METHODS}, got {self.scaler!r}")
         if not isinstance(self.reference_dedup, bool):
@@ -153,13 +157,37 @@ def calibrate(bundle: Bundle, scorer: Scorer, X_val: np.ndarray) -> np.ndarray:
     return scorer.score(enc, bundle.reference, bundle.model.decode).score
 
 
-def fit_artifact(X_normal: np.ndarray, out_root: Path, spec: TrainSpec = TrainSpec(), seed: int = 0,
-                 progress: bool | None = None, extra: dict[str, Any] | None = None,
-                 segments: Sequence[int] | None = None) -> Path:
-    """Train on normal windows and publish a new artifact version under out_root; returns its directory.
+@dataclass
+class Fitted:
+    """A trained and calibrated model in memory: what ``publish_fitted`` seals into an artifact version."""
 
-    ``segments``: the lengths of the time-ordered runs X_normal stacks (for ``split: time``; None: one run).
-    The manifest's spec records the split used ("seeded" when the spec left it unset)."""
+    bundle: Bundle
+    scorer: Scorer
+    calibration: np.ndarray  # the scorer's scores of the validation normals (SPOT's calibration)
+    spec: TrainSpec  # with the split that was used
+    seed: int
+    data_fingerprint: str
+
+    def manifest_fields(self) -> dict[str, Any]:
+        return {"data_fingerprint": self.data_fingerprint, "seed": self.seed, "spec": self.spec.to_dict(),
+                "metrics": self.bundle.metrics, "scorer": self.scorer.name, "dim": int(self.bundle.model.dim)}
+
+
+def check_neighbours(spec: TrainSpec, scorer: Scorer, n_train: int, reference: Reference | None = None) -> None:
+    """A clear error, before training (rows) or before calibrating (the built reference's distinct items), when the
+    reference cannot give the neighbours that ``spec.k`` or the scorer's own k ask for."""
+    need = max(spec.k + 1, scorer.k_needed)
+    have, what = (n_train, "training windows") if reference is None else (reference.size, "distinct reference windows")
+    if have < need:
+        asks = f"the reference's k={spec.k}" + (f" and the k={scorer.k_needed} of scorer {scorer.name!r}"
+                                                 if scorer.k_needed > spec.k else "")
+        raise ValueError(f"{asks} need at least {need} {what}, got {have}: lower k or train on more windows")
+
+
+def fit_calibrated(X_normal: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0, progress: bool | None = None,
+                   segments: Sequence[int] | None = None) -> Fitted:
+    """Split normal windows into training and validation (``spec.split``), train, build the reference and
+    calibrate the scorer on the validation windows; nothing is written. ``segments``: see ``fit_artifact``."""
     X_normal = np.asarray(X_normal, dtype=np.float64)
     if X_normal.ndim != 2 or not np.isfinite(X_normal).all():
         raise ValueError(f"training windows must be a finite 2-d array, got shape {X_normal.shape}")
@@ -172,18 +200,34 @@ def fit_artifact(X_normal: np.ndarray, out_root: Path, spec: TrainSpec = TrainSp
         tr, va = split_time_ordered(lengths, spec.val_fraction, spec.split_gap)
     else:
         tr, va = split_train_val(len(X_normal), spec.val_fraction, seed)
-    bundle = fit_bundle(X_normal[tr], X_normal[va], spec, seed, progress)
     scorer = make_scorer(spec.scorer, **spec.scorer_params)
+    check_neighbours(spec, scorer, len(tr))
+    bundle = fit_bundle(X_normal[tr], X_normal[va], spec, seed, progress)
+    check_neighbours(spec, scorer, len(tr), bundle.reference)
     calibration = calibrate(bundle, scorer, X_normal[va])
+    return Fitted(bundle, scorer, calibration, spec, seed, fingerprint(X_normal))
+
+
+def publish_fitted(out_root: Path, fitted: Fitted, extra: dict[str, Any] | None = None,
+                   make_current: bool = True) -> Path:
+    """Seal a fitted model into a new version under out_root (sha256 of every file in the manifest); returns its
+    directory. ``make_current``: also point ``current.json`` at it."""
     staged = staging_dir(Path(out_root))
     try:
-        codec.save_model(staged, bundle.model)
-        codec.save_reference(staged, bundle.reference)
-        codec.save_scorer(staged, scorer, calibration)
-        fields = {"data_fingerprint": fingerprint(X_normal), "seed": seed, "spec": spec.to_dict(),
-                  "metrics": bundle.metrics, "scorer": scorer.name, "dim": int(X_normal.shape[1]),
-                  **(extra or {})}
-        return publish(Path(out_root), staged, fields)
+        codec.save_model(staged, fitted.bundle.model)
+        codec.save_reference(staged, fitted.bundle.reference)
+        codec.save_scorer(staged, fitted.scorer, fitted.calibration)
+        return publish(Path(out_root), staged, {**fitted.manifest_fields(), **(extra or {})}, make_current)
     except BaseException:
         remove_staging(staged)
         raise
+
+
+def fit_artifact(X_normal: np.ndarray, out_root: Path, spec: TrainSpec = TrainSpec(), seed: int = 0,
+                 progress: bool | None = None, extra: dict[str, Any] | None = None,
+                 segments: Sequence[int] | None = None) -> Path:
+    """Train on normal windows and publish a new artifact version under out_root; returns its directory.
+
+    ``segments``: the lengths of the time-ordered runs X_normal stacks (for ``split: time``; None: one run).
+    The manifest's spec records the split used ("seeded" when the spec left it unset)."""
+    return publish_fitted(Path(out_root), fit_calibrated(X_normal, spec, seed, progress, segments), extra)

@@ -28,6 +28,9 @@ class ARES(Scorer):
             raise ValueError(f"ares: k must be >= 1, got {k}")
         if density not in ("lof", "knn"):
             raise ValueError(f"ares: density must be 'lof' or 'knn', got {density!r}")
+        if k_density is not None and k_density < 1:
+            raise ValueError(f"ares: k_density must be >= 1 (or None: {20 if density == 'knn' else 'k'}), "
+                             f"got {k_density}")
         self.k, self.alpha, self.density, self.calibrated = int(k), float(alpha), density, bool(calibrated)
         self.k_density = int(k_density or (20 if density == "knn" else k))
         self.k_needed = max(self.k, self.k_density)

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from pipelines.fit import TrainSpec, fit_artifact, split_for_source, split_time_ordered, split_train_val
+from pipelines.fit import TrainSpec, fit_artifact, fit_calibrated, split_for_source, split_time_ordered, split_train_val
 
 
 def test_each_run_keeps_its_last_part_for_validation_after_a_gap():
@@ -51,3 +51,29 @@ def test_a_time_series_artifact_calibrates_on_its_later_windows_and_records_the_
     assert json.loads((seeded / "manifest.json").read_text())["spec"]["split"] == "seeded"
     with pytest.raises(ValueError, match="segments sum to 500 windows, X_normal has 600"):
         fit_artifact(X, tmp_path, spec, seed=0, progress=False, segments=[400, 100])
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True])
+def test_a_reference_k_that_is_not_a_positive_integer_is_refused_by_the_spec(k):
+    with pytest.raises(ValueError, match=r"TrainSpec.k .* integer >= 1"):
+        TrainSpec(k=k)
+
+
+def test_a_k_larger_than_the_training_windows_fails_before_training(monkeypatch):
+    import pipelines.fit as fit
+
+    monkeypatch.setattr(fit, "fit_bundle", lambda *a, **kw: pytest.fail("trained although k cannot be served"))
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    with pytest.raises(ValueError, match="reference's k=500 need at least 501 training windows, got 160"):
+        fit.fit_calibrated(X, TrainSpec(k=500))
+    with pytest.raises(ValueError, match="k=170 of scorer 'knn-latent' need at least 170 training windows, got 160"):
+        fit.fit_calibrated(X, TrainSpec(scorer="knn-latent", scorer_params={"k": 170}))
+
+
+def test_a_scorer_k_beyond_the_distinct_reference_windows_is_named_before_calibrating():
+    """160 training rows but only 30 distinct: the deduplicated reference holds 30 items, fewer than k=40."""
+    X = np.tile(np.random.default_rng(0).normal(size=(30, 3)), (7, 1))[:200]
+    spec = TrainSpec(hidden=(8,), latent=2, epochs=2, n_trees=3, device="cpu", scorer="knn-latent",
+                     scorer_params={"k": 40})
+    with pytest.raises(ValueError, match="k=40 of scorer 'knn-latent' need at least 40 distinct reference windows"):
+        fit_calibrated(X, spec, progress=False)

@@ -134,3 +134,12 @@ def test_scorers_with_normalisation_refuse_to_score_unfitted(name, case):
 def test_unknown_scorer_names_the_choices():
     with pytest.raises(ValueError, match="unknown scorer 'nope'.*ares"):
         make_scorer("nope")
+
+
+@pytest.mark.parametrize("name, params", [("ares", {"k": 0}), ("ares", {"k_density": -1}),
+                                          ("ares-knn", {"k_density": 0}), ("ares-rank", {"k_density": -3}),
+                                          ("nln", {"k": 0}), ("knn-latent", {"k": 0})])
+def test_a_neighbour_count_below_one_is_refused_when_the_scorer_is_made(name, params):
+    """k_density=-1 used to pass and read the second-to-last neighbour's distance as the k-NN distance."""
+    with pytest.raises(ValueError, match=r"k(_density)?.*>= 1"):
+        make_scorer(name, **params)
