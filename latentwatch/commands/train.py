@@ -1,4 +1,9 @@
-"""`latentwatch train`: fit scaler + autoencoder on normal windows, build the reference, calibrate, publish."""
+"""`latentwatch train`: fit scaler + autoencoder on normal windows, build the reference, calibrate, publish.
+
+The windows come from a bundled data set (``--source``), the user's files (``--files``: CSV, Parquet, .npy, .npz;
+pipelines/data/user_files.py) or a time range of a Kafka topic in the daemon's format (``--topic``;
+latentwatch/training/topic.py). Windows with a ``ts`` are split in time: after sorting by ``ts``, the last
+``val_fraction`` of the period validates (calibrates); without one, the split is seeded."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from latentwatch.training import user_data
 from pipelines.data import load_dataset
 from pipelines.data.skab import SENSOR_COLUMNS
 from pipelines.data.windowing import window_feature_names
@@ -45,7 +51,17 @@ def feature_names(source: str, window: WindowSpec, data_dir: str | None) -> list
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--source", required=True, choices=SOURCES, help="data set whose normal windows train the model")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--source", choices=SOURCES, help="bundled data set whose normal windows train the model")
+    given.add_argument("--files", nargs="+", metavar="PATH",
+                       help="your windows, one per row: .csv/.parquet (asset, ts, value columns), .npy, .npz")
+    given.add_argument("--topic", help="a topic in the daemon's message format; with --from, --to and --config")
+    p.add_argument("--from", dest="start", help="--topic: start of the range (ISO-8601 or epoch ms; naive = UTC)")
+    p.add_argument("--to", dest="end", help="--topic: end of the range, exclusive")
+    p.add_argument("--config", help="--topic: the daemon's config (kafka section: brokers, security; input bounds)")
+    p.add_argument("--width", type=int, help="--topic: values per window (default: the most common in the range)")
+    p.add_argument("--columns", nargs="+", help="--files: the value columns (default: all but asset and ts)")
+    p.add_argument("--feature-names", nargs="+", help="--topic, .npy/.npz: names of the features (default x0, x1..)")
     p.add_argument("--out", default="var/artifacts", help="artifact root (versions/ and current.json)")
     p.add_argument("--spec", help="YAML file with TrainSpec settings (hidden, latent, epochs, scorer, ...)")
     p.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
@@ -66,6 +82,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler,
                      reference_dedup=args.reference_dedup)
+    if args.source is None:
+        got = user_data.train(args, spec)
+        return got if isinstance(got, int) else report(got[0], **got[1])
     window = WindowSpec(args.window, args.stride, args.mode)
     spec = split_for_source(spec, args.source, window.length)
     if args.source in TIME_SERIES:
@@ -76,6 +95,10 @@ def run(args: argparse.Namespace) -> int:
     extra = {"source": args.source, "window": window.to_dict() if args.source == "skab" else None,
              "normal_class": args.normal_class, "feature_names": feature_names(args.source, window, args.data_dir)}
     path = fit_artifact(X, Path(args.out), spec, seed=args.seed, extra=extra, segments=segments)
+    return report(path)
+
+
+def report(path: Path, **more: object) -> int:
     manifest = json.loads((path / "manifest.json").read_text())
-    print(json.dumps({"artifact": str(path), "version": manifest["version"], "metrics": manifest["metrics"]}))
+    print(json.dumps({"artifact": str(path), "version": manifest["version"], "metrics": manifest["metrics"], **more}))
     return 0

@@ -81,7 +81,7 @@ def _rows_to_windows(path: Path, header: list[str], rows: Iterable[Sequence[obje
         for name, j in zip(names, cols, strict=True):
             cell = row[j]
             try:
-                v = float(cell) if cell is not None and cell != "" else math.nan
+                v = float(cell) if cell is not None and cell != "" else math.nan  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise DataError(f"{path}: row {r}, column {name!r}: {str(cell)[:40]!r} is not a number") from None
             if not math.isfinite(v):

@@ -1,0 +1,149 @@
+"""Training windows from a time range of a Kafka topic in the daemon's message format.
+
+The range is of the records' broker timestamps: each partition is read from the first offset at or after ``start``
+(``offsets_for_times``) up to the first at or after ``end`` (or its end), and a record outside [start, end) is left
+out. Messages are decoded by the daemon's own ``decode_batch`` (JSON and binary, mixed; the config's ``input``
+bounds and ``dead_letter.max_bytes``), so a window trains the model exactly when the daemon would score it; the
+others are counted by reason and skipped. The reader is groupless: it commits nothing and joins no group.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from daemon.config import Config
+from daemon.kafka_clients import consumer_settings
+from daemon.wire.binary_codec import HEADER_BYTES, is_binary
+from daemon.wire.json_codec import parse_json, parse_window
+from daemon.wire.records import decode_batch
+from daemon.wire.schema import InvalidMessage
+from pipelines.data.user_files import UserWindows
+
+CHUNK = 2000  # records decoded per decode_batch call
+_BINARY_N = slice(HEADER_BYTES - 2, HEADER_BYTES)  # the header's u16 value count (daemon/wire/binary_codec.py)
+
+
+@dataclass
+class TopicWindows:
+    windows: UserWindows
+    skipped: Counter[str] = field(default_factory=Counter)  # dead-letter reason -> messages skipped
+    records: int = 0  # records in the range, good and bad
+
+
+def parse_time(text: str) -> int:
+    """Epoch ms from an ISO-8601 time (a naive one is UTC) or from epoch milliseconds."""
+    if text.strip().isdigit():
+        return int(text)
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 time or epoch ms: {text!r}") from None
+    return int((dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp() * 1000)
+
+
+def message_width(value: bytes | None, max_bytes: int) -> int | None:
+    """The number of values a message carries, or None when it cannot be read that far."""
+    if value is None:
+        return None
+    if is_binary(value):
+        return int.from_bytes(value[_BINARY_N], "little") if len(value) >= HEADER_BYTES else None
+    try:
+        values = parse_window(parse_json(value, max_bytes))[2]
+    except InvalidMessage:
+        return None
+    return len(values)
+
+
+def infer_width(records: Sequence[Any], max_bytes: int) -> int:
+    """The most common width among the records: the topic's model width, outvoting a few wrong-length messages."""
+    widths = Counter(w for r in records if (w := message_width(r.value, max_bytes)) is not None)
+    if not widths:
+        raise ValueError(f"none of the first {len(records)} messages in the range is a window; give --width")
+    return widths.most_common(1)[0][0]
+
+
+def _ranges(consumer: Any, topic: str, start_ms: int, end_ms: int) -> dict[Any, tuple[int, int]]:
+    from kafka import TopicPartition
+
+    parts = consumer.partitions_for_topic(topic)
+    if not parts:
+        raise ValueError(f"topic {topic!r} does not exist or has no partitions")
+    tps = [TopicPartition(topic, p) for p in sorted(parts)]
+    ends = consumer.end_offsets(tps)
+    first = consumer.offsets_for_times({tp: start_ms for tp in tps})
+    last = consumer.offsets_for_times({tp: end_ms for tp in tps})
+    out = {}
+    for tp in tps:
+        s = first[tp].offset if first[tp] is not None else ends[tp]
+        e = last[tp].offset if last[tp] is not None else ends[tp]
+        if e > s:
+            out[tp] = (s, e)
+    return out
+
+
+def read_topic(cfg: Config, topic: str, start_ms: int, end_ms: int, width: int | None = None,
+               progress: bool | None = None, timeout_s: float = 300) -> TopicWindows:
+    """The valid windows of ``topic`` whose records lie in [start_ms, end_ms), ordered by their ``ts``."""
+    from kafka import KafkaConsumer
+
+    if end_ms <= start_ms:
+        raise ValueError(f"the range is empty: --to ({end_ms} ms) is not after --from ({start_ms} ms)")
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+    settings = {**consumer_settings(cfg.kafka), "group_id": None, "client_id": f"{cfg.kafka.client_id}-train"}
+    consumer = KafkaConsumer(**settings)
+    try:
+        todo = _ranges(consumer, topic, start_ms, end_ms)
+        records = _fetch(consumer, todo, progress, timeout_s)
+    finally:
+        consumer.close()
+    records = [r for r in records if start_ms <= r.timestamp < end_ms]
+    max_bytes = cfg.dead_letter.max_bytes
+    dim = width if width is not None else infer_width(records[:CHUNK], max_bytes) if records else 0
+    out = TopicWindows(UserWindows(np.empty((0, dim)), []), records=len(records))
+    xs, assets, ts = [], [], []
+    for i in range(0, len(records), CHUNK):
+        decoded = decode_batch(records[i:i + CHUNK], dim, max_bytes, cfg.input)
+        out.skipped.update(e.reason for _, e in decoded.rejected)
+        xs.append(decoded.windows.values.astype(np.float64))
+        assets.extend(decoded.windows.asset)
+        ts.append(decoded.windows.ts_ms)
+    if not assets:
+        raise ValueError(f"no valid window of width {dim} in {topic} between {start_ms} and {end_ms} ms "
+                         f"({len(records)} records; skipped: {dict(out.skipped)})")
+    order = np.argsort(np.concatenate(ts), kind="stable")
+    out.windows = UserWindows(np.vstack(xs)[order], [f"x{j}" for j in range(dim)],
+                              np.asarray(assets)[order], np.concatenate(ts)[order])
+    return out
+
+
+def _fetch(consumer: Any, todo: dict[Any, tuple[int, int]], progress: bool | None, timeout_s: float) -> list[Any]:
+    import sys
+    import time
+
+    if not todo:
+        return []
+    consumer.assign(list(todo))
+    for tp, (s, _) in todo.items():
+        consumer.seek(tp, s)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=sum(e - s for s, e in todo.values()), desc="read", unit="msg", disable=not show, leave=False)
+    out: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while any(consumer.position(tp) < e for tp, (_, e) in todo.items()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read the range within {timeout_s:.0f} s")
+            for tp, recs in consumer.poll(timeout_ms=500).items():
+                got = [r for r in recs if r.offset < todo[tp][1]]
+                out.extend(got)
+                bar.update(len(got))
+    finally:
+        bar.close()
+    return sorted(out, key=lambda r: (r.partition, r.offset))
