@@ -18,6 +18,8 @@ from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
 from kafka.structs import TopicPartition
 
+Headers = list[tuple[str, bytes]]  # a Kafka record's headers: (name, value) pairs
+
 
 @dataclass(frozen=True)
 class Record:
@@ -28,7 +30,7 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes | None
-    headers: list = field(default_factory=list)
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
     timestamp: int = -1
 
 
@@ -39,11 +41,11 @@ class MemoryProducer:
     flush times out (a broker that stopped acknowledging)."""
 
     def __init__(self, fail: Exception | None = None) -> None:
-        self.sent: list[tuple[str, bytes | None, bytes | None, list | None]] = []
+        self.sent: list[tuple[str, bytes | None, bytes | None, Headers | None]] = []
         self.fail = fail
         self.stuck = False
 
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: list | None = None,
+    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers | None = None,
              **_: Any) -> Future:
         if self.fail is not None:
             raise self.fail
@@ -75,7 +77,7 @@ class MemoryConsumer:
         self.stop = stop
         self.listener: Any = None
         self.committed: dict[TopicPartition, int] = {}
-        self._paused: set = set()
+        self._paused: set[TopicPartition] = set()
         self._turn = 0
 
     def subscribe(self, topics: Sequence[str], listener: Any = None) -> None:
@@ -98,7 +100,7 @@ class MemoryConsumer:
         out, self.queues[tp] = self.queues[tp][:max_records], self.queues[tp][max_records:]
         return {tp: out}
 
-    def commit(self, offsets: dict, timeout_ms: int | None = None) -> None:
+    def commit(self, offsets: dict[TopicPartition, Any], timeout_ms: int | None = None) -> None:
         for tp, om in offsets.items():
             self.committed[tp] = max(self.committed.get(tp, 0), om.offset)
 
@@ -107,9 +109,9 @@ class MemoryConsumer:
 
     def position(self, tp: TopicPartition) -> int:
         q = self.queues.get(tp)
-        return q[0].offset if q else self.ends.get(tp, 0)
+        return int(q[0].offset) if q else self.ends.get(tp, 0)
 
-    async def commit_async(self, offsets: dict) -> None:
+    async def commit_async(self, offsets: dict[TopicPartition, Any]) -> None:
         self.commit(offsets)
 
     def highwater(self, tp: TopicPartition) -> int | None:
@@ -121,7 +123,7 @@ class MemoryConsumer:
     def resume(self, *tps: TopicPartition) -> None:
         self._paused.difference_update(tps)
 
-    def paused(self) -> set:
+    def paused(self) -> set[TopicPartition]:
         return set(self._paused)
 
     def close(self, autocommit: bool = False, timeout_ms: int | None = None) -> None:

@@ -35,7 +35,7 @@ class OfflineRun:
     scored: int
 
     @property
-    def alert_ids(self) -> Counter:
+    def alert_ids(self) -> Counter[str]:
         return Counter(a["alert_id"] for a in self.alerts)
 
 
@@ -62,7 +62,7 @@ def score_offline(cfg: Config, records: Sequence[Any], artifact_path: Path | Non
         d = Daemon(offline_config(cfg, Path(tmp), artifact_path), flags=flags,
                    clients=lambda c: (consumer, producer))
         code = d.run()
-    alerts = [orjson.loads(v) for t, _, v, _ in producer.sent if t == cfg.kafka.alert_topic]
+    alerts = [orjson.loads(v) for t, _, v, _ in producer.sent if t == cfg.kafka.alert_topic and v is not None]
     dead = []
     for t, _, _, headers in producer.sent:
         if t == cfg.kafka.dead_letter_topic:
