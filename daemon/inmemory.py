@@ -64,6 +64,16 @@ class MemoryProducer:
         return None
 
 
+class _EveryTopic:
+    """What an in-memory cluster holds: every topic (a topic exists once something is written to it)."""
+
+    def __contains__(self, topic: object) -> bool:
+        return isinstance(topic, str)
+
+
+EVERY_TOPIC = _EveryTopic()
+
+
 class MemoryConsumer:
     """Hands out the records partition by partition, in offset order; asks the daemon to stop when all are out."""
 
@@ -82,6 +92,9 @@ class MemoryConsumer:
 
     def subscribe(self, topics: Sequence[str], listener: Any = None) -> None:
         self.listener = listener
+
+    def topics(self) -> _EveryTopic:
+        return EVERY_TOPIC
 
     def partitions_for_topic(self, topic: str) -> set[int]:
         return {tp.partition for tp in self.queues if tp.topic == topic}

@@ -54,10 +54,7 @@ def connect(make: Callable[[], T], cfg: KafkaConfig, on_wait: Callable[[str], No
 
 
 def check_topics(consumer: Any, cfg: KafkaConfig) -> None:
-    """Raise ``TopicMissing`` naming every output topic the broker does not have (one metadata request). A consumer
-    that lists no topics (the offline replay's in-memory one) is not checked."""
-    if not hasattr(consumer, "topics"):
-        return
+    """Raise ``TopicMissing`` naming every output topic the broker does not have (one metadata request)."""
     existing = consumer.topics()
     missing = [f"kafka.{key} {name!r}" for key, name in (("alert_topic", cfg.alert_topic),
                                                          ("dead_letter_topic", cfg.dead_letter_topic))

@@ -14,7 +14,7 @@ import pytest
 from kafka.structs import TopicPartition
 
 from daemon.config import Config, HttpConfig, ThresholdConfig, load_config
-from daemon.inmemory import MemoryProducer
+from daemon.inmemory import EVERY_TOPIC, MemoryProducer
 from daemon.reload import changed_keys, merge_live
 from daemon.service import EXIT_OK, Daemon
 from tests.daemon.helpers import STAND_IN_TRACKER, Rec, StandInModel, checkpoint_as_format1, window
@@ -32,6 +32,9 @@ class RecordingConsumer:
 
     def partitions_for_topic(self, topic):
         return {0}
+
+    def topics(self):
+        return EVERY_TOPIC
 
     def seek(self, tp, offset):  # a restart or rebalance puts the position back where the state is
         self.records = [r for r in self.all if r.offset >= offset]
