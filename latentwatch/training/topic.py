@@ -24,7 +24,7 @@ from daemon.wire.binary_codec import HEADER_BYTES, is_binary
 from daemon.wire.json_codec import parse_json, parse_window
 from daemon.wire.records import decode_batch
 from daemon.wire.schema import InvalidMessage
-from pipelines.data.user_files import UserWindows
+from pipelines.data.user_windows import UserWindows
 
 CHUNK = 2000  # records decoded per decode_batch call
 _BINARY_N = slice(HEADER_BYTES - 2, HEADER_BYTES)  # the header's u16 value count (daemon/wire/binary_codec.py)
