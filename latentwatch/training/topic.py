@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -89,8 +89,9 @@ def _ranges(consumer: Any, topic: str, start_ms: int, end_ms: int) -> dict[Any, 
 
 
 def read_topic(cfg: Config, topic: str, start_ms: int, end_ms: int, width: int | None = None,
-               progress: bool | None = None, timeout_s: float = 300) -> TopicWindows:
-    """The valid windows of ``topic`` whose records lie in [start_ms, end_ms), ordered by their ``ts``."""
+               progress: bool | None = None, idle_timeout_s: float = 60) -> TopicWindows:
+    """The valid windows of ``topic`` whose records lie in [start_ms, end_ms), ordered by their ``ts``. Records are
+    decoded as they arrive, CHUNK at a time, so only the windows' arrays are held."""
     from kafka import KafkaConsumer
 
     if end_ms <= start_ms:
@@ -98,52 +99,62 @@ def read_topic(cfg: Config, topic: str, start_ms: int, end_ms: int, width: int |
     logging.getLogger("kafka").setLevel(logging.ERROR)
     settings = {**consumer_settings(cfg.kafka), "group_id": None, "client_id": f"{cfg.kafka.client_id}-train"}
     consumer = KafkaConsumer(**settings)
+    out = TopicWindows(UserWindows(np.empty((0, width or 0)), []))
+    max_bytes, dim = cfg.dead_letter.max_bytes, width
+    xs: list[np.ndarray] = []
+    assets: list[str] = []
+    ts: list[np.ndarray] = []
     try:
-        todo = _ranges(consumer, topic, start_ms, end_ms)
-        records = _fetch(consumer, todo, progress, timeout_s)
+        for chunk in _chunks(consumer, _ranges(consumer, topic, start_ms, end_ms), progress, idle_timeout_s):
+            chunk = [r for r in chunk if start_ms <= r.timestamp < end_ms]
+            if not chunk:
+                continue
+            dim = dim if dim is not None else infer_width(chunk, max_bytes)
+            decoded = decode_batch(chunk, dim, max_bytes, cfg.input)
+            out.records += len(chunk)
+            out.skipped.update(e.reason for _, e in decoded.rejected)
+            xs.append(decoded.windows.values.astype(np.float64))
+            assets.extend(decoded.windows.asset)
+            ts.append(decoded.windows.ts_ms)
     finally:
         consumer.close()
-    records = [r for r in records if start_ms <= r.timestamp < end_ms]
-    max_bytes = cfg.dead_letter.max_bytes
-    dim = width if width is not None else infer_width(records[:CHUNK], max_bytes) if records else 0
-    out = TopicWindows(UserWindows(np.empty((0, dim)), []), records=len(records))
-    xs, assets, ts = [], [], []
-    for i in range(0, len(records), CHUNK):
-        decoded = decode_batch(records[i:i + CHUNK], dim, max_bytes, cfg.input)
-        out.skipped.update(e.reason for _, e in decoded.rejected)
-        xs.append(decoded.windows.values.astype(np.float64))
-        assets.extend(decoded.windows.asset)
-        ts.append(decoded.windows.ts_ms)
     if not assets:
-        raise ValueError(f"no valid window of width {dim} in {topic} between {start_ms} and {end_ms} ms "
-                         f"({len(records)} records; skipped: {dict(out.skipped)})")
+        raise ValueError(f"no valid window{f' of width {dim}' if dim else ''} in {topic} between {start_ms} and "
+                         f"{end_ms} ms ({out.records} records; skipped: {dict(out.skipped)})")
     order = np.argsort(np.concatenate(ts), kind="stable")
-    out.windows = UserWindows(np.vstack(xs)[order], [f"x{j}" for j in range(dim)],
+    out.windows = UserWindows(np.vstack(xs)[order], [f"x{j}" for j in range(int(dim or 0))],
                               np.asarray(assets)[order], np.concatenate(ts)[order])
     return out
 
 
-def _fetch(consumer: Any, todo: dict[Any, tuple[int, int]], progress: bool | None, timeout_s: float) -> list[Any]:
+def _chunks(consumer: Any, todo: dict[Any, tuple[int, int]], progress: bool | None,
+            idle_timeout_s: float) -> Iterator[list[Any]]:
+    """The records of each partition's [start, end) offsets, CHUNK or so at a time."""
     import sys
     import time
 
     if not todo:
-        return []
+        return
     consumer.assign(list(todo))
     for tp, (s, _) in todo.items():
         consumer.seek(tp, s)
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=sum(e - s for s, e in todo.values()), desc="read", unit="msg", disable=not show, leave=False)
-    out: list[Any] = []
-    deadline = time.monotonic() + timeout_s
+    buf: list[Any] = []
+    last = time.monotonic()
     try:
         while any(consumer.position(tp) < e for tp, (_, e) in todo.items()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read the range within {timeout_s:.0f} s")
+            if time.monotonic() - last > idle_timeout_s:
+                raise TimeoutError(f"no record of the range arrived for {idle_timeout_s:.0f} s")
             for tp, recs in consumer.poll(timeout_ms=500).items():
                 got = [r for r in recs if r.offset < todo[tp][1]]
-                out.extend(got)
+                buf.extend(got)
                 bar.update(len(got))
+                last = time.monotonic() if got else last
+            if len(buf) >= CHUNK:
+                yield buf
+                buf = []
+        if buf:
+            yield buf
     finally:
         bar.close()
-    return sorted(out, key=lambda r: (r.partition, r.offset))

@@ -101,3 +101,7 @@ def test_train_from_a_time_range_of_a_topic(kafka_bootstrap, kafka_topics, tmp_p
     assert m.manifest["input"]["records"] == 400 + sum(bad.values())
     first = list(itertools.islice(plan.windows(), 250))  # each burst replays the plan from its start
     assert set(m.manifest["assets"]) == {w.asset for w in first} and len(m.manifest["assets"]) >= 2
+    later = end + 3_600_000
+    assert main(["train", "--topic", topic, "--from", str(later), "--to", str(later + 1000), "--config", str(config),
+                 "--spec", str(spec), "--out", str(tmp_path / "none")]) == 2
+    assert f"no valid window in {topic} between {later} and {later + 1000} ms (0 records" in capsys.readouterr().err
