@@ -50,7 +50,7 @@ class ScoredBatch:
 class OnlineModel:
     """A verified artifact, ready to score batches: frozen model + reference + scorer + calibration scores."""
 
-    def __init__(self, path: Path, manifest: dict, model: FrozenModel, reference: Reference, scorer: Scorer,
+    def __init__(self, path: Path | None, manifest: dict, model: FrozenModel, reference: Reference, scorer: Scorer,
                  calibration: np.ndarray, assets: AssetReferences | None = None) -> None:
         self.path = path
         self.manifest = manifest
@@ -106,6 +106,13 @@ class OnlineModel:
                                 f"{model.latent_dim}")
         assets = load_asset_references(path, manifest, exact_max)
         return cls(path, manifest, model, reference, scorer, calibration, assets)
+
+    @classmethod
+    def in_memory(cls, model: FrozenModel, reference: Reference, scorer: Scorer, calibration: np.ndarray,
+                  manifest: dict) -> OnlineModel:
+        """A model straight from training, nothing read or written (``pipelines.api.Detector.to_online``): it scores
+        as ``load`` of the version it would publish; ``path`` is None, ``version`` "unsaved" unless given."""
+        return cls(None, {"version": "unsaved", **manifest}, model, reference, scorer, calibration)
 
     @classmethod
     def load_current(cls, root: Path | str, exact_max: int | None = None) -> "OnlineModel":
