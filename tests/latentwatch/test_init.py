@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.conftest import DATA
+from pipelines.data.registry import DataError, resolve_data_dir
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -34,9 +34,13 @@ def readme_example() -> str:
 
 
 def test_the_readme_example_runs(monkeypatch, capsys, tmp_path):
-    if not (DATA / "snsr" / "X.npy").exists():
-        pytest.skip(f"the shared SNSR data is not at {DATA / 'snsr'} (set LATENTWATCH_DATA_DIR)")
-    monkeypatch.setenv("LATENTWATCH_DATA_DIR", str(DATA))
+    try:
+        data = resolve_data_dir()
+    except DataError as e:
+        pytest.skip(str(e))
+    if not (data / "snsr" / "X.npy").exists():
+        pytest.skip(f"the shared SNSR data is not at {data / 'snsr'} (set LATENTWATCH_DATA_DIR)")
+    monkeypatch.setenv("LATENTWATCH_DATA_DIR", str(data))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the example saves under tempfile.mkdtemp()
     exec(compile(readme_example(), str(README), "exec"), {"__name__": "readme_example"})
     out = capsys.readouterr().out
