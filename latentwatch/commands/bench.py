@@ -15,7 +15,7 @@ BENCHES: dict[str, tuple[str, str]] = {
                 "windows/s of every scorer on 20k/100k/1M references vs the raw Annoy loop and PyOD, with recall"),
     "thresholds": ("latentwatch.bench.thresholds",
                    "SPOT/DSPOT: CPU per window by refit policy, and false alarms on held-out real normal windows"),
-    "explain": ("pipelines.bench.explain",
+    "explain": ("latentwatch.bench.explain",
                 "how often an alert's first sensor is the one with an injected fault (real SKAB normal data)"),
     "assets": ("latentwatch.bench.assets",
                "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only"),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipelines import explain
-from pipelines.bench.explain import ExplainBench, hit_rates, inject
+from latentwatch.bench.explain import ExplainBench, hit_rates, inject
 
 
 def test_feature_names_group_into_channels():
