@@ -13,7 +13,8 @@ from daemon.batch import Batch
 
 
 class Step(Protocol):
-    next_step: "Step | None"
+    @property
+    def next_step(self) -> Step | None: ...
 
     def submit(self, batch: Batch) -> None: ...
 
@@ -23,16 +24,16 @@ class Step(Protocol):
 
 
 class PassStep:
-    """Base for steps that transform a batch and pass it on; ``poll`` and ``join`` just propagate."""
+    """Base for steps that transform a batch and pass it on; ``poll`` and ``join`` just propagate. Every subclass
+    sets ``next_step`` in its constructor."""
 
-    next_step: Step | None = None
+    next_step: Step
 
     def submit(self, batch: Batch) -> None:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
 
     def poll(self) -> None:
-        if self.next_step is not None:
-            self.next_step.poll()
+        self.next_step.poll()
 
     def join(self, timeout_s: float) -> bool:
-        return self.next_step.join(timeout_s) if self.next_step is not None else True
+        return self.next_step.join(timeout_s)

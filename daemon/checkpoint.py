@@ -85,7 +85,7 @@ def _load_zip(path: Path, data: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{path}: checkpoint format {doc.get('format') if isinstance(doc, dict) else None!r} "
                          f"is not one this daemon reads (1, 2)")
-    return _join(doc, arrays, path)
+    return {k: _join(v, arrays, path) for k, v in doc.items()}
 
 
 def _split(obj: Any, arrays: dict[str, np.ndarray]) -> Any:

@@ -48,7 +48,12 @@ class ModelHolder:
 
     def load_initial(self) -> Any:
         """Load the first model; raise if there is none (the daemon cannot score without one)."""
-        path = self.pinned if self.pinned is not None else self.resolver(self.root)
+        if self.pinned is not None:
+            path = self.pinned
+        elif self.root is not None:
+            path = self.resolver(self.root)
+        else:
+            raise ValueError("ModelHolder needs an artifact root or a pinned artifact path; both are None")
         self.model, self.path = self.loader(Path(path)), Path(path)
         self._next_check = self.clock() + self.check_interval_s
         log.info("model_loaded", version=self.model.version, path=str(self.path), dim=self.model.dim)

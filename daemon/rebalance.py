@@ -12,15 +12,16 @@ from typing import Any, Callable
 
 import structlog
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
+from kafka.structs import TopicPartition
 
-from daemon.steps.commit import as_commit
+from daemon.steps.commit import Offsets, as_commit
 
 log = structlog.get_logger("daemon.rebalance")
 
 
-class Rebalance(AsyncConsumerRebalanceListener):
-    def __init__(self, consumer: Any, drain: Callable[[], dict | None], discard: Callable[[Any], int],
-                 on_assigned: Callable[[set], None]) -> None:
+class Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python ships no type stubs
+    def __init__(self, consumer: Any, drain: Callable[[], Offsets | None], discard: Callable[[Any], int],
+                 on_assigned: Callable[[set[TopicPartition]], None]) -> None:
         self.consumer = consumer
         self.drain = drain
         self.discard = discard
@@ -30,7 +31,7 @@ class Rebalance(AsyncConsumerRebalanceListener):
         self.revoke_commits = 0
         self.revoke_failures = 0
 
-    async def on_partitions_revoked(self, revoked: set) -> None:
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         if not revoked:
             return
         self.revokes += 1
@@ -55,12 +56,12 @@ class Rebalance(AsyncConsumerRebalanceListener):
                 self.revoke_failures += 1
                 log.warning("revoke_commit_failed", error=repr(e))
 
-    async def on_partitions_assigned(self, assigned: set) -> None:
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self.generations += 1
         log.info("partitions_assigned", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned))
         self.on_assigned(set(assigned))
 
-    async def on_partitions_lost(self, lost: set) -> None:
+    async def on_partitions_lost(self, lost: set[TopicPartition]) -> None:
         dropped = self.discard(lost)
         log.warning("partitions_lost", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in lost),
                     dropped_in_flight=dropped)

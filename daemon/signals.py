@@ -26,7 +26,7 @@ def install(flags: Flags) -> dict[int, Any]:
     def on_hup(signum: int, frame: Any) -> None:
         flags.reload.set()
 
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig, handler in ((signal.SIGTERM, on_stop), (signal.SIGINT, on_stop), (signal.SIGHUP, on_hup)):
         previous[sig] = signal.signal(sig, handler)
     return previous

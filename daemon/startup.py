@@ -71,7 +71,9 @@ def output_record_limit(cfg: KafkaConfig, producer_limit: int,
     ``max.message.bytes`` where that is smaller (a larger record would fail after the send, exit 4 on every restart).
     A broker that does not answer the question leaves the producer's limit (logged)."""
     if topics_limit is None:
-        from daemon.kafka_clients import topics_record_limit as topics_limit
+        from daemon.kafka_clients import topics_record_limit
+
+        topics_limit = topics_record_limit
     try:
         limit = topics_limit(cfg, [cfg.alert_topic, cfg.dead_letter_topic])
     except Exception as e:  # no permission to describe configs, an old broker: not a reason to stop

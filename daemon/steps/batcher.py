@@ -45,6 +45,8 @@ class Batcher:
     def ready(self) -> bool:
         if not self._records:
             return False
+        if self._first_at is None:
+            raise RuntimeError("batcher holds records without the time the first of them arrived")
         return len(self._records) >= self.max_records or self.clock() >= self._first_at + self.max_wait_s
 
     def poll(self) -> None:

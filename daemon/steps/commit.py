@@ -47,7 +47,7 @@ def as_commit(offsets: Offsets) -> dict[TopicPartition, OffsetAndMetadata]:
 
 
 class CommitStep:
-    next_step = None
+    next_step: None = None  # the end of the chain
 
     def __init__(self, producer: Any, commit: Callable[[Offsets, float], None], flush_timeout_s: float = 1.0,
                  on_committed: Callable[[list[Batch], Offsets], None] | None = None) -> None:
