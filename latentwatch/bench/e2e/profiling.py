@@ -140,10 +140,11 @@ def profile_breakdown(prof: Path, windows: int) -> dict[str, Any]:
                     todo.append(callee)
 
     def cum(suffix: str, func: str) -> float:
-        """Cumulative time of the calls made from inside the loop: the model's warm-up score at start-up is not
-        the loop's (it calls the same OnlineModel.score)."""
+        """Cumulative time of the calls made from inside the loop. The model's warm-up score is not the loop's (it
+        calls the same OnlineModel.score): pstats merges the start-up warm-up with any in the loop (a hot swap), and
+        the start-up one, which builds the explanation's per-reference gains, would count as the loop's scoring."""
         return sum(ct for (f, _, fn), v in table.items() if fn == func and f.endswith(suffix)
-                   for caller, (_, _, _, ct) in v[4].items() if caller in under)
+                   for caller, (_, _, _, ct) in v[4].items() if caller in under and caller[2] != "warm_up")
 
     loop = sum(table[key][3] for key in roots)
     parts = {label: cum(suffix, fn) for label, suffix, fn in PROFILE_PARTS}
