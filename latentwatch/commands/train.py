@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -77,9 +78,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="one reference item per training window instead of collapsing identical windows into "
                         "one counted item (the same scores, a larger index; the evaluation's default)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skab-deployment", action="store_true",
+                   help="with --source skab: the SKAB evaluation's row (b), as the demo trains it: a model of the "
+                        "anomaly-free run with its window choice (10 rows, flatten), scorer and settings "
+                        "(pipelines/evaluate/skab/settings.py), and each labelled run's own scaler, reference and "
+                        "calibration from its first 400 rows; --window/--mode/--scorer/--spec do not apply")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.skab_deployment:
+        return skab_deployment(args)
     spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler,
                      reference_dedup=args.reference_dedup)
     if args.source is None:
@@ -102,3 +110,15 @@ def report(path: Path, **more: object) -> int:
     manifest = json.loads((path / "manifest.json").read_text())
     print(json.dumps({"artifact": str(path), "version": manifest["version"], "metrics": manifest["metrics"], **more}))
     return 0
+
+
+def skab_deployment(args: argparse.Namespace) -> int:
+    """Row (b) of `latentwatch evaluate --protocol skab`, published under --out (``latentwatch.demo.model``)."""
+    if args.source != "skab":
+        print("latentwatch train: --skab-deployment needs --source skab", file=sys.stderr)
+        return 2
+    from latentwatch.demo.model import train_artifact
+
+    trained = train_artifact(Path(args.out), args, "latentwatch train --skab-deployment")
+    return report(Path(trained["path"]))
+

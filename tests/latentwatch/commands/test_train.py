@@ -45,3 +45,26 @@ def test_a_time_series_source_trains_with_the_time_ordered_split_a_tabular_one_w
     main(["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "t"), "--spec", str(spec),
           "--epochs", "1"])
     assert OnlineModel.load_current(tmp_path / "t").manifest["spec"]["split"] == "seeded"
+
+
+def test_skab_deployment_trains_what_the_demo_and_row_b_run(tmp_path, capsys):
+    import argparse
+
+    from latentwatch.demo.model import ensure_artifact
+    from pipelines.evaluate.skab.settings import SkabSettings
+
+    assert main(["train", "--source", "snsr", "--skab-deployment", "--out", str(tmp_path / "x")]) == 2
+    assert "--skab-deployment needs --source skab" in capsys.readouterr().err
+    rc = main(["train", "--source", "skab", "--skab-deployment", "--epochs", "2", "--out", str(tmp_path / "b")])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    m = OnlineModel.load_current(tmp_path / "b")
+    s = SkabSettings()
+    assert m.version == out["version"] and m.manifest["training"] == "anomaly-free"
+    assert m.manifest["window"] == {"length": s.length, "stride": 1, "mode": s.mode}
+    assert m.manifest["skab_settings"] == s.with_(epochs=2).to_dict() and m.scorer_name == s.scorer
+    assert m.manifest["assets"]["keys"] == 34 and len(m.assets) == 34 and m.dim == 8 * s.length
+    # the demo takes it as its own artifact instead of training one
+    cfg = argparse.Namespace(artifact=argparse.Namespace(path=None, root=tmp_path / "b"))
+    got = ensure_artifact(cfg, argparse.Namespace(retrain=False, seed=0, epochs=2, data_dir=None))
+    assert got["trained_now"] is False and got["version"] == m.version
