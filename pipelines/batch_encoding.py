@@ -8,7 +8,8 @@ from pipelines.reference.build import Reference
 from pipelines.scorers.base import Encoded
 
 
-def neighbours_needed(reference: Reference, *scorers) -> int:
+def neighbours_needed(reference: Reference, *scorers: object) -> int:
+    """The neighbours to look up: the reference's k, or more where a scorer reads more (its ``k_needed``)."""
     return max([reference.k, *(getattr(s, "k_needed", 0) for s in scorers)])
 
 

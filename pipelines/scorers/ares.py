@@ -38,21 +38,21 @@ class ARES(Scorer):
         self.scale_d: float | None = None
         self.scale_from: dict[str, float] = {}  # diagnostic: lower percentile of the range each scale came from
 
-    def _parts(self, enc: Encoded, reference) -> tuple[np.ndarray, np.ndarray]:
+    def _parts(self, enc: Encoded, reference: Any) -> tuple[np.ndarray, np.ndarray]:
         r = local_recon(enc, reference, self.k)
         d = lof(enc, reference) if self.density == "lof" else knn_distance(enc, self.k_density)
         return r, d
 
-    def fit(self, enc: Encoded, reference, decode) -> ARES:
+    def fit(self, enc: Encoded, reference: Any, decode: Any) -> ARES:
         r, d = self._parts(enc, reference)
         (self.scale_r, q_r), (self.scale_d, q_d) = robust_scale(r), robust_scale(d)
         self.scale_from = {"recon": q_r, "density": q_d}
         return self
 
-    def score(self, enc: Encoded, reference, decode) -> ScoreResult:
+    def score(self, enc: Encoded, reference: Any, decode: Any) -> ScoreResult:
         r, d = self._parts(enc, reference)
         if self.calibrated:
-            if self.scale_r is None:
+            if self.scale_r is None or self.scale_d is None:
                 raise RuntimeError("ares(calibrated=True) must be fitted on validation normals before scoring")
             s = r / self.scale_r + self.alpha * d / self.scale_d
         else:

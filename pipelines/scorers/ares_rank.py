@@ -31,12 +31,12 @@ class ARESRank(ARES):
         self.q_r: np.ndarray | None = None
         self.q_d: np.ndarray | None = None
 
-    def fit(self, enc: Encoded, reference, decode) -> ARESRank:
+    def fit(self, enc: Encoded, reference: Any, decode: Any) -> ARESRank:
         r, d = self._parts(enc, reference)
         self.q_r, self.q_d = ecdf_quantiles(r), ecdf_quantiles(d)
         return self
 
-    def score(self, enc: Encoded, reference, decode) -> ScoreResult:
+    def score(self, enc: Encoded, reference: Any, decode: Any) -> ScoreResult:
         if self.q_r is None or self.q_d is None:
             raise RuntimeError("ares-rank must be fitted on validation normals before scoring (its CDFs)")
         r, d = self._parts(enc, reference)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -48,8 +48,8 @@ class Scorer(ABC):
     ``decode`` maps latent codes [n, l] to reconstructions [n, d] (only NLN needs it).
     """
 
-    name: ClassVar[str]
-    k_needed: ClassVar[int] = 0
+    name: str  # the registry name; ``make_scorer`` sets it on the instance (one class serves several names)
+    k_needed: int = 0  # neighbours a score reads; scorers with a k set it per instance
 
     def fit(self, enc: Encoded, reference: Any, decode: Any) -> Scorer:
         return self

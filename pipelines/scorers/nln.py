@@ -26,7 +26,7 @@ class NLN(Scorer):
         self.alpha = float(alpha)
         self.ranges: dict[str, list[float]] | None = None
 
-    def _parts(self, enc: Encoded, reference, decode) -> tuple[np.ndarray, np.ndarray]:
+    def _parts(self, enc: Encoded, reference: Any, decode: Any) -> tuple[np.ndarray, np.ndarray]:
         B, k = len(enc), self.k
         zk = reference.latents[enc.nbr_idx[:, :k]].reshape(B * k, -1)
         decoded = decode(zk).reshape(B, k, -1)
@@ -34,12 +34,12 @@ class NLN(Scorer):
         lat = enc.nbr_dist[:, :k].mean(axis=1)
         return rec, lat
 
-    def fit(self, enc: Encoded, reference, decode) -> NLN:
+    def fit(self, enc: Encoded, reference: Any, decode: Any) -> NLN:
         rec, lat = self._parts(enc, reference, decode)
         self.ranges = {"recon": [float(rec.min()), float(rec.max())], "latent": [float(lat.min()), float(lat.max())]}
         return self
 
-    def score(self, enc: Encoded, reference, decode) -> ScoreResult:
+    def score(self, enc: Encoded, reference: Any, decode: Any) -> ScoreResult:
         if self.ranges is None:
             raise RuntimeError("nln must be fitted on validation normals before scoring (its normalisation)")
         rec, lat = self._parts(enc, reference, decode)

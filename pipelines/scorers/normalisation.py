@@ -50,7 +50,8 @@ def ecdf_quantiles(v: np.ndarray, n: int = RANK_QUANTILES) -> np.ndarray:
     v = v[np.isfinite(v)]
     if len(v) == 0:
         return np.zeros(n)
-    return np.quantile(v, np.linspace(0.0, 1.0, n))
+    q: np.ndarray = np.quantile(v, np.linspace(0.0, 1.0, n))
+    return q
 
 
 def ecdf_tie_tol(q: np.ndarray) -> float:

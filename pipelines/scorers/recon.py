@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
 
 
@@ -8,5 +10,5 @@ class Recon(Scorer):
 
     name = "recon"
 
-    def score(self, enc: Encoded, reference, decode) -> ScoreResult:
+    def score(self, enc: Encoded, reference: Any, decode: Any) -> ScoreResult:
         return ScoreResult(score=enc.err.astype("float64"), components={"recon_error": enc.err})
