@@ -6,9 +6,10 @@ window also gets the sensors that drive its score (``pipelines.explain``).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from pipelines.artifact.store import ArtifactError, read_pointer, verify
 from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.model.frozen import FrozenModel
 from pipelines.reference.build import Reference
-from pipelines.reference.fleet import AssetReferences, gather
+from pipelines.reference.fleet import AssetReferences, Gathered, gather
 from pipelines.scorers import Encoded, Scorer
 
 GLOBAL = "global"
@@ -50,8 +51,8 @@ class ScoredBatch:
 class OnlineModel:
     """A verified artifact, ready to score batches: frozen model + reference + scorer + calibration scores."""
 
-    def __init__(self, path: Path | None, manifest: dict, model: FrozenModel, reference: Reference, scorer: Scorer,
-                 calibration: np.ndarray, assets: AssetReferences | None = None) -> None:
+    def __init__(self, path: Path | None, manifest: dict[str, Any], model: FrozenModel, reference: Reference,
+                 scorer: Scorer, calibration: np.ndarray, assets: AssetReferences | None = None) -> None:
         self.path = path
         self.manifest = manifest
         self.model = model
@@ -66,7 +67,7 @@ class OnlineModel:
         self.sensor_names, self.groups = explain.feature_groups(names)
 
     @property
-    def asset_calibration(self):
+    def asset_calibration(self) -> Mapping[str, np.ndarray] | None:
         """Key -> that key's calibration scores (read shard by shard), or None without per-asset references."""
         return None if self.assets is None else self.assets.calibrations()
 
@@ -109,7 +110,7 @@ class OnlineModel:
 
     @classmethod
     def in_memory(cls, model: FrozenModel, reference: Reference, scorer: Scorer, calibration: np.ndarray,
-                  manifest: dict) -> OnlineModel:
+                  manifest: dict[str, Any]) -> OnlineModel:
         """A model straight from training, nothing read or written (``pipelines.api.Detector.to_online``): it scores
         as ``load`` of the version it would publish; ``path`` is None, ``version`` "unsaved" unless given."""
         return cls(None, {"version": "unsaved", **manifest}, model, reference, scorer, calibration)
@@ -153,17 +154,20 @@ class OnlineModel:
         groups = self.groups_of(assets, B)
         Xs, z, xhat, err = self._encode(X, groups)
         used = np.full(B, GLOBAL, dtype=object)
+        ref: Reference | Gathered
         if len(groups) == 1:  # one reference for the whole batch: score against it directly
             key = next(iter(groups))
-            ref = self.reference if key is None else self.assets.reference(key)
+            # groups_of gives a key other than None only when the artifact has per-asset references
+            ref = self.reference if key is None else cast(AssetReferences, self.assets).reference(key)
             k = neighbours_needed(ref, self.scorer)
             idx, dist = ref.neighbours(z, k)
             ids = ref.window_ids
             base = explain.neighbour_gains(ref, self.model, self.groups, idx, ref.k)
         else:  # one neighbour search per reference (a C call each), then one scorer call for the batch
-            parts, rows = [], []
+            parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]] = []
+            rows: list[np.ndarray] = []
             for key, r in groups.items():
-                ref = self.reference if key is None else self.assets.reference(key)
+                ref = self.reference if key is None else cast(AssetReferences, self.assets).reference(key)
                 parts.append((ref, ref.neighbours(z[r], neighbours_needed(ref, self.scorer))))
                 rows.append(r)
             k = neighbours_needed(parts[0][0], self.scorer)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from safetensors.numpy import save_file as save_np
 
 from pipelines.artifact.store import MANIFEST, ArtifactError, publish, remove_staging, staging_dir, verify
 from pipelines.reference.assets import AssetNormal
-from pipelines.reference.fleet import AssetReferences, Shard, pack_shard
+from pipelines.reference.fleet import AssetReferences, Shard, ShardItem, pack_shard
 from pipelines.reference.partition import partition_of
 from pipelines.reference.search import DEFAULT_EXACT_MAX
 
@@ -61,7 +61,7 @@ def read_index(d: Path) -> dict[str, Any] | None:
         raise ArtifactError(f"{p} is malformed: {e}") from None
 
 
-def _shard_loader(d: Path, digests: Mapping[str, str], keys: Mapping[str, list[str]]):
+def _shard_loader(d: Path, digests: Mapping[str, str], keys: Mapping[str, list[str]]) -> Callable[[str], Shard]:
     """Read a shard's bytes once, check their sha256 against the manifest, then parse those same bytes."""
 
     def load(name: str) -> Shard:
@@ -91,13 +91,15 @@ def load_asset_references(d: Path, manifest: Mapping[str, Any],
                            exact_max=DEFAULT_EXACT_MAX if exact_max is None else exact_max)
 
 
-def _existing(base: Path, index: dict[str, Any] | None, names: set[str]) -> dict[str, dict[str, tuple]]:
+def _existing(base: Path, index: dict[str, Any] | None, names: set[str]) -> dict[str, dict[str, ShardItem]]:
     """The current contents of the shards that will be rewritten: {shard: {key: (reference, calibration)}}."""
     if index is None:
         return {}
     manifest = json.loads((base / MANIFEST).read_text())
     refs = load_asset_references(base, manifest)
-    out: dict[str, dict[str, tuple]] = {}
+    if refs is None:
+        raise ArtifactError(f"{base / INDEX} disappeared while its shards were being rewritten")
+    out: dict[str, dict[str, ShardItem]] = {}
     for name in names & set(index["files"]):
         out[name] = {k: (refs.reference(k), refs.calibration(k), refs.scaler(k)) for k in index["files"][name]}
     return out
@@ -118,7 +120,7 @@ def publish_assets(root: Path, base: Path, normals: Mapping[str, AssetNormal], *
     n_shards = int(shards or (index["shards"] if index else DEFAULT_SHARDS))
     pattern = key_pattern if key_pattern is not None else (index["key_pattern"] if index else None)
     old_files = {} if (index is None or replace_all) else dict(index["files"])
-    changed: dict[str, dict[str, tuple]] = {}
+    changed: dict[str, dict[str, ShardItem]] = {}
     for key, normal in normals.items():
         changed.setdefault(shard_name(partition_of(key, n_shards)), {})[key] = (normal.reference, normal.calibration,
                                                                                 normal.scaler)

@@ -163,7 +163,7 @@ def verify(path: Path, manifest_sha256: str | None = None,
     if manifest_sha256 is not None and sha256_file(mpath) != manifest_sha256:
         raise ArtifactError(f"{mpath} does not match the sha256 recorded in the current pointer (tampered?)")
     try:
-        manifest = json.loads(mpath.read_text())
+        manifest: dict[str, Any] = json.loads(mpath.read_text())
         files = dict(manifest["files"])
     except (ValueError, KeyError, TypeError) as e:
         raise ArtifactError(f"{mpath} is malformed: {e}") from None

@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -85,8 +86,8 @@ def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer,
     if gap < 0:
         raise ValueError(f"gap must be >= 0, got {gap}")
     Xs = model.scaler.transform(X)
-    kw = {"k": k, "n_trees": n_trees, "seed": seed, "exact_max": exact_max, "search_k": search_k, "dedup": dedup,
-          "groups": groups}
+    build = partial(build_reference, model, k=k, n_trees=n_trees, seed=seed, exact_max=exact_max, search_k=search_k,
+                    dedup=dedup, groups=groups)
     scores = []
     for start, stop in blocks:
         keep = np.r_[0:max(0, start - gap), min(n, stop + gap):n]
@@ -95,10 +96,10 @@ def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer,
         if len(keep) <= k:
             raise ValueError(f"asset normal of {n} windows: the reference for held windows [{start}, {stop}) "
                              f"keeps {len(keep)}, needs more than k={k} (fewer folds, a smaller gap or more windows)")
-        ref = build_reference(model, Xs[keep], window_ids=keep, **kw)
+        ref = build(Xs[keep], window_ids=keep)
         try:
             scores.append(score_against(model, ref, scorer, X[start:stop]))
         finally:
             ref.index.close()
-    reference = build_reference(model, Xs, **kw)
+    reference = build(Xs)
     return AssetNormal(reference=reference, calibration=np.concatenate(scores), scaler=scaler)

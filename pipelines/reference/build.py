@@ -57,7 +57,8 @@ class Reference:
 
     def reach(self, nbr_idx: np.ndarray, nbr_dist: np.ndarray) -> np.ndarray:
         """Reachability distances of queries to their neighbours [B, k]."""
-        return np.maximum(np.maximum(self.kdist[nbr_idx], nbr_dist), self.dist_floor)
+        out: np.ndarray = np.maximum(np.maximum(self.kdist[nbr_idx], nbr_dist), self.dist_floor)
+        return out
 
     def neighbours(self, z: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest reference windows of each latent row: (item index int64 [B, k], distance [B, k]).
@@ -69,11 +70,15 @@ class Reference:
         return expand_by_counts(idx, dist, self.counts[idx], k)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"latents": self.index.latents, "err": self.err, "kdist": self.kdist, "lrd": self.lrd,
-                "counts": self.counts, "window_ids": self.window_ids,
-                "k": np.array([self.k]), "dist_floor": np.array([self.dist_floor]),
-                "weighted": np.array([int(self.weighted)]),
-                **({} if self.group_err is None else {"group_err": self.group_err, "err_groups": self.err_groups})}
+        out = {"latents": self.index.latents, "err": self.err, "kdist": self.kdist, "lrd": self.lrd,
+               "counts": self.counts, "window_ids": self.window_ids,
+               "k": np.array([self.k]), "dist_floor": np.array([self.dist_floor]),
+               "weighted": np.array([int(self.weighted)])}
+        if self.group_err is not None:
+            if self.err_groups is None:
+                raise ValueError("reference has group_err but no err_groups (the feature -> group map)")
+            out.update(group_err=self.group_err, err_groups=self.err_groups)
+        return out
 
 
 def expand_by_counts(idx: np.ndarray, dist: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -59,7 +59,11 @@ class Shard:
                                    "clip": a["scaler_clip"][i:i + 1]})
 
 
-def pack_shard(items: Mapping[str, tuple]) -> dict[str, np.ndarray]:
+# one key of a shard: (reference, calibration scores[, the asset's own scaler or None])
+ShardItem = tuple[Reference, np.ndarray] | tuple[Reference, np.ndarray, Scaler | None]
+
+
+def pack_shard(items: Mapping[str, ShardItem]) -> dict[str, np.ndarray]:
     """The arrays of one shard file from {key: (reference, calibration scores[, scaler or None])}, keys in order."""
     refs = [t[0] for t in items.values()]
     cals = [np.asarray(t[1], dtype=np.float64) for t in items.values()]
@@ -83,7 +87,7 @@ def pack_shard(items: Mapping[str, tuple]) -> dict[str, np.ndarray]:
         out["scaler_clip"] = np.array([s.clip if s is not None else 1.0 for s in scalers], dtype=np.float64)
     if all(r.group_err is not None for r in refs):
         groups = refs[0].err_groups
-        if any(not np.array_equal(r.err_groups, groups) for r in refs):
+        if groups is None or any(r.err_groups is None or not np.array_equal(r.err_groups, groups) for r in refs):
             raise ValueError("references of one shard must share their explanation groups")
         out["group_err"] = np.concatenate([r.group_err for r in refs]).astype(np.float32)
         out["err_groups"] = np.asarray(groups, dtype=np.int64)
@@ -121,7 +125,7 @@ class AssetReferences:
     def key_of(self, asset: str) -> str | None:
         """The reference key an asset is scored against, or None (the global reference)."""
         if asset not in self._key_cache:
-            key = asset
+            key: str | None = asset
             if self._re is not None:
                 m = self._re.match(asset)
                 key = m.group(0) if m else None
@@ -171,7 +175,7 @@ class AssetReferences:
             ref.index.close()
 
 
-class Calibrations(Mapping):
+class Calibrations(Mapping[str, np.ndarray]):
     """Key -> that key's calibration scores, each shard read when first asked for (what ThresholdBank takes).
 
     Looked up by an asset's name, it answers with the scores of the key the asset is scored against (its own, or its
@@ -217,11 +221,12 @@ class Gathered:
     k: int
 
     def reach(self, nbr_idx: np.ndarray, nbr_dist: np.ndarray) -> np.ndarray:
-        return np.maximum(np.maximum(self.kdist[nbr_idx], nbr_dist), self.dist_floor)
+        out: np.ndarray = np.maximum(np.maximum(self.kdist[nbr_idx], nbr_dist), self.dist_floor)
+        return out
 
 
-def gather(parts: list[tuple[Reference, np.ndarray]], rows: list[np.ndarray], B: int, groups: np.ndarray,
-           k: int) -> tuple[Gathered, np.ndarray, np.ndarray]:
+def gather(parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]], rows: list[np.ndarray], B: int,
+           groups: np.ndarray, k: int) -> tuple[Gathered, np.ndarray, np.ndarray]:
     """(Gathered over every part, nbr_idx [B, k] into it, nbr_dist [B, k]) from (reference, neighbours (idx, dist))
     per group of rows; every reference must give at least k neighbours and share the reference k."""
     G = int(groups.max()) + 1
@@ -249,6 +254,8 @@ def gather(parts: list[tuple[Reference, np.ndarray]], rows: list[np.ndarray], B:
             group_err[pos] = group_sums(ref.group_err[flat], cols)
         floor[r] = ref.dist_floor
         dist_all[r] = dist[:, :k]
+    if latents is None:
+        raise ValueError("gather needs at least one (reference, neighbours) part")
     g = Gathered(err=err, kdist=kdist, lrd=lrd, latents=latents, group_err=group_err, err_groups=groups,
                  window_ids=window_ids, dist_floor=floor, k=ref_k.pop())
     return g, np.arange(n, dtype=np.int64).reshape(B, k), dist_all

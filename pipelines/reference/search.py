@@ -206,6 +206,8 @@ class NeighbourIndex:
 
     def _annoy_rows(self, rows: list[list[float]], k: int) -> tuple[list[list[int]], list[list[float]]]:
         """One thread's share: a plain loop of C calls (each releases the GIL), results kept as lists."""
+        if self.annoy is None:
+            raise RuntimeError("annoy search asked of a neighbour index built without an annoy index")
         get, sk = self.annoy.get_nns_by_vector, self.search_k
         ids_out, dist_out = [], []
         for q in rows:
