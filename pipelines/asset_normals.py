@@ -44,7 +44,7 @@ def pool_by_key(windows: Mapping[str, np.ndarray], key_pattern: str | None) -> d
     in asset order; assets it does not match are left out. Without one, the windows as they are."""
     if not key_pattern:
         return dict(windows)
-    rx, parts = re.compile(key_pattern), {}
+    rx, parts = re.compile(key_pattern), dict[str, list[np.ndarray]]()
     for asset, X in windows.items():
         m = rx.match(asset)
         if m:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from pipelines.data import load_dataset, load_skab_anomaly_free, load_skab_runs
+from pipelines.data.skab import SkabRun
 from pipelines.data.windowing import window_end_index, window_labels, window_vectors
 
 TABULAR = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
@@ -26,7 +28,7 @@ class WindowSpec:
     stride: int = 1
     mode: str = "summary"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -40,7 +42,7 @@ class WindowStream:
     ts_ms: np.ndarray
 
 
-def _skab_stream(run, spec: WindowSpec, prefix: str = "skab/") -> WindowStream:
+def _skab_stream(run: SkabRun, spec: WindowSpec, prefix: str = "skab/") -> WindowStream:
     X = window_vectors(run.values, spec.length, spec.stride, spec.mode)
     ends = window_end_index(len(run), spec.length, spec.stride)
     ts = run.timestamps[ends].astype("datetime64[ms]").astype(np.int64)

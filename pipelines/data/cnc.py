@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tables import DataError, Dataset, read_table, readonly, require_dir
+from .tables import DataError, Dataset, Table, read_table, readonly, require_dir
 
 NUMERIC_COLUMNS: tuple[str, ...] = tuple(
     """
@@ -48,8 +48,8 @@ class _Raw:
     passed: dict[int, bool | None]  # None where not finalized (inspection not done)
 
 
-def _yes_no(table, i: int, column: str, allow_empty: bool) -> bool | None:
-    v = table.rows[i][table.col(column)].strip()
+def _yes_no(table: Table, i: int, column: str, allow_empty: bool) -> bool | None:
+    v: str = table.rows[i][table.col(column)].strip()
     if v in ("yes", "no"):
         return v == "yes"
     if allow_empty and v == "":

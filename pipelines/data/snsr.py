@@ -19,7 +19,8 @@ CLASS_NAMES: tuple[str, ...] = tuple(f"uci_class_{c + 1}" for c in range(N_CLASS
 def _load_npy(path: Path) -> np.ndarray:
     require_file(path)
     try:
-        return np.load(path, allow_pickle=False)
+        arr: np.ndarray = np.load(path, allow_pickle=False)
+        return arr
     except (ValueError, OSError, EOFError) as e:
         raise DataError(f"{path}: cannot load as .npy: {e}") from e
 

@@ -57,7 +57,8 @@ def window_labels(labels: np.ndarray, length: int, stride: int) -> np.ndarray:
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
     _check(labels.shape[0], length, stride)
-    return sliding_window_view(labels != 0, length)[::stride].any(axis=1).astype(np.int64)
+    hit = np.asarray(sliding_window_view(labels != 0, length)[::stride].any(axis=1))
+    return hit.astype(np.int64)
 
 
 def window_end_index(n: int, length: int, stride: int) -> np.ndarray:

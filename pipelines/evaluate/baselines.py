@@ -24,7 +24,7 @@ OCSVM_MAX_TRAIN = 10_000
 LOF_NEIGHBOURS = 20
 
 
-def _lof(Xtr, Xte, seed, **_):
+def _lof(Xtr: np.ndarray, Xte: np.ndarray, seed: int, **_: Any) -> tuple[np.ndarray, dict[str, Any]]:
     from sklearn.neighbors import LocalOutlierFactor
 
     m = LocalOutlierFactor(n_neighbors=min(LOF_NEIGHBOURS, len(Xtr) - 1), novelty=True)
@@ -34,14 +34,15 @@ def _lof(Xtr, Xte, seed, **_):
         return -m.score_samples(Xte), {"n_neighbors": m.n_neighbors}
 
 
-def _iforest(Xtr, Xte, seed, **_):
+def _iforest(Xtr: np.ndarray, Xte: np.ndarray, seed: int, **_: Any) -> tuple[np.ndarray, dict[str, Any]]:
     from sklearn.ensemble import IsolationForest
 
     m = IsolationForest(n_estimators=100, random_state=seed).fit(Xtr)
     return -m.score_samples(Xte), {"n_estimators": 100}
 
 
-def _pca(Xtr, Xte, seed, n_components: int = 8, **_):
+def _pca(Xtr: np.ndarray, Xte: np.ndarray, seed: int, n_components: int = 8,
+         **_: Any) -> tuple[np.ndarray, dict[str, Any]]:
     from sklearn.decomposition import PCA
 
     n = int(max(1, min(n_components, Xtr.shape[1] - 1, len(Xtr) - 1)))
@@ -50,7 +51,8 @@ def _pca(Xtr, Xte, seed, n_components: int = 8, **_):
     return ((Xte - rec) ** 2).sum(axis=1), {"n_components": n}
 
 
-def _ocsvm(Xtr, Xte, seed, ocsvm_max_train: int = OCSVM_MAX_TRAIN, **_):
+def _ocsvm(Xtr: np.ndarray, Xte: np.ndarray, seed: int, ocsvm_max_train: int = OCSVM_MAX_TRAIN,
+           **_: Any) -> tuple[np.ndarray, dict[str, Any]]:
     from sklearn.svm import OneClassSVM
 
     rows = Xtr

@@ -43,11 +43,11 @@ class Arrangement:
     def normal_mask(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y)
         if self.setting == "labels":
-            return y == 0
+            return np.asarray(y == 0)
         if self.setting == "unimodal":
-            return y == self.cls
+            return np.asarray(y == self.cls)
         if self.setting == "multimodal":
-            return y != self.cls
+            return np.asarray(y != self.cls)
         raise ValueError(f"unknown setting {self.setting!r}; choose from {SETTINGS}")
 
 

@@ -64,7 +64,10 @@ def table_rows(aggregates: list[dict[str, Any]], methods: list[str],
 def render_text(aggregates: list[dict[str, Any]], methods: list[str], metric: str = "auroc") -> str:
     header, rows = table_rows(aggregates, methods, metric)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda r: "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+
     lines = [fmt(header), "  ".join("-" * w for w in widths), *(fmt(r) for r in rows)]
     return "\n".join(lines)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,13 +24,13 @@ class AESpec:
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "AESpec":
+    def from_dict(cls, d: dict[str, Any]) -> "AESpec":
         return cls(**{**d, "hidden": tuple(d.get("hidden", ()))})
 
 
@@ -56,4 +57,5 @@ class Autoencoder(nn.Module):
         self.decoder = _mlp(sizes[::-1], spec)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.encoder(x))
+        out: torch.Tensor = self.decoder(self.encoder(x))
+        return out

@@ -59,4 +59,5 @@ class FrozenModel:
 
     def decode(self, Z: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return self.ae.decoder(torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))).numpy()
+            out: np.ndarray = self.ae.decoder(torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))).numpy()
+            return out

@@ -55,7 +55,8 @@ class Scaler:
     def transform(self, X: np.ndarray) -> np.ndarray:
         Z = (np.asarray(X, dtype=np.float64) - self.center) / self.scale
         np.clip(Z, -self.clip, self.clip, out=Z)
-        return Z.astype(np.float32)
+        out: np.ndarray = Z.astype(np.float32)
+        return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         return {"center": self.center, "scale": self.scale, "clip": np.array([self.clip])}

@@ -25,13 +25,15 @@ def channel_trend(values: np.ndarray) -> np.ndarray:
     A = np.c_[t, np.ones_like(t)]
     coef, *_ = np.linalg.lstsq(A, v, rcond=None)
     resid = v - A @ coef
-    return np.abs(coef[0]) * len(v) / np.maximum(resid.std(axis=0), 1e-12)
+    out: np.ndarray = np.abs(coef[0]) * len(v) / np.maximum(resid.std(axis=0), 1e-12)
+    return out
 
 
 def channel_slowness(values: np.ndarray) -> np.ndarray:
     """float64 [c]: std of the row-to-row change over the std of the channel (white noise ~1.41, a smooth trend ~0)."""
     v = np.asarray(values, dtype=np.float64)
-    return np.diff(v, axis=0).std(axis=0) / np.maximum(v.std(axis=0), 1e-12)
+    out: np.ndarray = np.diff(v, axis=0).std(axis=0) / np.maximum(v.std(axis=0), 1e-12)
+    return out
 
 
 def level_features(channels: np.ndarray, n_channels: int, length: int, mode: str) -> np.ndarray:

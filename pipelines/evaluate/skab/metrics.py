@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -184,7 +185,7 @@ def fault_view(d: FileDecisions) -> FaultView:
     return FaultView(True, float(d.ts[hits[0]] - d.ts[first]), false_eps, normal)
 
 
-def evaluate(files: Sequence[FileDecisions], nab_width_s: float = NAB_WINDOW_S) -> dict:
+def evaluate(files: Sequence[FileDecisions], nab_width_s: float = NAB_WINDOW_S) -> dict[str, Any]:
     """Every score of a set of files, pooled: binary, NAB, and the reliability view."""
     conf = Confusion()
     counts, views = [], []
@@ -194,7 +195,7 @@ def evaluate(files: Sequence[FileDecisions], nab_width_s: float = NAB_WINDOW_S) 
         counts.append(nab_counts(np.asarray(d.ts)[changes(d.flags)], nab_windows(cp_ts, nab_width_s)))
         views.append(fault_view(d))
     faulty = [v for v in views if v.detected is not None]
-    delays = [v.delay_s for v in faulty if v.detected]
+    delays = [v.delay_s for v in faulty if v.detected and v.delay_s is not None]
     normal = sum(v.normal_rows for v in views)
     false_eps = sum(v.false_episodes for v in views)
     return {

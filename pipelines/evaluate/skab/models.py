@@ -96,6 +96,8 @@ def deployment_asset(base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_r
     40-60 anomaly-free standard deviations away from anomaly-free.csv on four channels, so through the global scaler
     every window of them clips and no score separates a fault (AUROC 0.50 on valve1)."""
     normal = deployment_normal(base, scorer, X_fit, fit_rows, s)
+    if normal.scaler is None:
+        raise RuntimeError(f"{name}: the asset normal came back without the asset's own scaler")
     return OnlineModel(Path(f"skab/{name}"), {"version": "anomaly-free", "asset": name},
                        FrozenModel(scaler=normal.scaler, ae=base.ae), normal.reference, scorer, normal.calibration)
 

@@ -52,7 +52,7 @@ def leaderboard_tables(data_dir: str | None = None) -> dict[str, list[list[str]]
     return tables
 
 
-def _ours(rows: dict[str, Any], flagged: str) -> list[tuple[str, dict]]:
+def _ours(rows: dict[str, Any], flagged: str) -> list[tuple[str, dict[str, Any]]]:
     return [(ROW_TITLES[r] + ("" if flagged == "alarmed" else ", episode rows"), rows[r][flagged]["pooled"])
             for r in rows]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def stream_all(prepared: Sequence[Prepared], s: SkabSettings) -> list[tuple[File
     return [(p.stream, stream_file(p.calibration, p.scores, p.stream, s)) for p in prepared]
 
 
-def report(results: Sequence[tuple[FileStream, StreamResult]], flagged: str) -> dict:
+def report(results: Sequence[tuple[FileStream, StreamResult]], flagged: str) -> dict[str, Any]:
     """Scores pooled over all files and per subset, for one flag series."""
     files = [decisions(st, res, flagged) for st, res in results]
     out = {"pooled": evaluate(files)}
@@ -73,7 +74,7 @@ def report(results: Sequence[tuple[FileStream, StreamResult]], flagged: str) -> 
     return out
 
 
-def per_file(results: Sequence[tuple[FileStream, StreamResult]]) -> list[dict]:
+def per_file(results: Sequence[tuple[FileStream, StreamResult]]) -> list[dict[str, Any]]:
     out = []
     for st, res in results:
         a = st.anomaly[st.lead:] != 0
