@@ -3,11 +3,13 @@
 Offsets travel with the batch from the start: ``commit_offsets`` is computed from every record polled (good or bad),
 so the last step commits exactly what entered the chain, never more.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from kafka.structs import TopicPartition

@@ -5,6 +5,7 @@ progress without new input (a batcher whose wait ran out, a commit waiting on th
 in-flight work within a time bound (shutdown, rebalance). The steps only run on one thread at a time: the main loop,
 or the consumer's rebalance listener while the main loop is blocked inside ``poll``.
 """
+
 from __future__ import annotations
 
 from typing import Protocol

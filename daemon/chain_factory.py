@@ -6,6 +6,7 @@ the next batch without rebuilding it. ``Chain`` is what the loop drives: ``join`
 (shutdown), ``join_for_revoke`` does the same without committing (a revoke: the rebalance listener commits),
 ``discard`` drops what belongs to partitions that are gone.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -64,9 +65,17 @@ class Chain:
         self.decode.max_bytes = cfg.dead_letter.max_bytes
 
 
-def build_chain(cfg: Config, producer: Any, model: Callable[[], ScoringModel], state: Callable[[], DecisionState], *,
-                commit: Callable[[Offsets, float], None], on_committed: Callable[[list[Batch], Offsets], None],
-                on_dead_letter: Callable[[str], None], record_limit: int) -> Chain:
+def build_chain(
+    cfg: Config,
+    producer: Any,
+    model: Callable[[], ScoringModel],
+    state: Callable[[], DecisionState],
+    *,
+    commit: Callable[[Offsets, float], None],
+    on_committed: Callable[[list[Batch], Offsets], None],
+    on_dead_letter: Callable[[str], None],
+    record_limit: int,
+) -> Chain:
     """Alerts and dead letters are cut to ``record_limit`` bytes (what the broker takes)."""
     d = cfg.dead_letter
 
@@ -79,7 +88,14 @@ def build_chain(cfg: Config, producer: Any, model: Callable[[], ScoringModel], s
     sink = SinkStep(producer, cfg.kafka.alert_topic, commit_step, record_limit)
     policy = AlertPolicyStep(lambda: state().tracker, lambda: state().bank, sink)
     threshold = ThresholdStep(lambda: state().bank, policy, lambda: state().persistence, cfg.threshold.idle_expiry_s)
-    decode = DecodeStep(model, d.max_bytes, send_dead_letter, guard, ScoreStep(threshold),
-                        on_dead_letter=on_dead_letter, limits=cfg.input)
+    decode = DecodeStep(
+        model,
+        d.max_bytes,
+        send_dead_letter,
+        guard,
+        ScoreStep(threshold),
+        on_dead_letter=on_dead_letter,
+        limits=cfg.input,
+    )
     batcher = Batcher(cfg.batching.max_records, cfg.batching.max_wait_ms, decode)
     return Chain(batcher, decode, policy, commit_step, guard)

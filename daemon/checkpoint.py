@@ -21,6 +21,7 @@ the first periodic checkpoint restarts there too, not at the group's later commi
 rebalance leaves ``committed``; if it comes back, it continues from the group's offset with the state as it is
 (exact only for a partition one daemon keeps).
 """
+
 from __future__ import annotations
 
 import io
@@ -69,8 +70,10 @@ def load(path: Path) -> dict[str, Any] | None:
     except ValueError as e:
         raise ValueError(f"{path}: checkpoint is not valid JSON: {e}") from None
     if not isinstance(state, dict) or state.get("format") != 1:
-        raise ValueError(f"{path}: checkpoint format {state.get('format') if isinstance(state, dict) else None!r} "
-                         f"is not one this daemon reads (1, 2)")
+        raise ValueError(
+            f"{path}: checkpoint format {state.get('format') if isinstance(state, dict) else None!r} "
+            f"is not one this daemon reads (1, 2)"
+        )
     return state
 
 
@@ -78,13 +81,18 @@ def _load_zip(path: Path, data: bytes) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             doc = json.loads(z.read(_JSON))
-            arrays = {n[:-4]: np.lib.format.read_array(io.BytesIO(z.read(n)), allow_pickle=False)
-                      for n in z.namelist() if n.endswith(".npy")}
+            arrays = {
+                n[:-4]: np.lib.format.read_array(io.BytesIO(z.read(n)), allow_pickle=False)
+                for n in z.namelist()
+                if n.endswith(".npy")
+            }
     except (zipfile.BadZipFile, KeyError, ValueError) as e:
         raise ValueError(f"{path}: checkpoint is not a readable format-{FORMAT} file: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"{path}: checkpoint format {doc.get('format') if isinstance(doc, dict) else None!r} "
-                         f"is not one this daemon reads (1, 2)")
+        raise ValueError(
+            f"{path}: checkpoint format {doc.get('format') if isinstance(doc, dict) else None!r} "
+            f"is not one this daemon reads (1, 2)"
+        )
     return {k: _join(v, arrays, path) for k, v in doc.items()}
 
 
@@ -127,8 +135,15 @@ def upgrade_threshold_key(saved: dict[str, Any]) -> dict[str, Any]:
     runaway guard existed they load under its defaults (their state has no guard history, which starts empty);
     ``absorb_after: null`` was the paper's rule, today's only one, so it is dropped, while any other value stays in
     the key, which then differs from today's and the checkpoint is refused (thresholds restart from calibration)."""
-    out = {"refit_every": 1, "max_shape": defaults.MAX_SHAPE, "max_peak_ratio": defaults.MAX_PEAK_RATIO,
-           "persist_m": 1, "persist_n": 1, "release_windows": 1, **saved}  # before persistence: the raw alarm
+    out = {
+        "refit_every": 1,
+        "max_shape": defaults.MAX_SHAPE,
+        "max_peak_ratio": defaults.MAX_PEAK_RATIO,
+        "persist_m": 1,
+        "persist_n": 1,
+        "release_windows": 1,
+        **saved,
+    }  # before persistence: the raw alarm
     if "absorb_after" in out and out["absorb_after"] is None:
         del out["absorb_after"]
     return out

@@ -4,6 +4,7 @@ deploy from quietly dead-lettering everything.
 A dead letter the broker would refuse (the original bytes plus the headers over the producer's or the topic's
 record limit) is cut to fit: ``truncated: value`` (or ``key,value``) and ``original_bytes`` say so, so nothing about
 one message stops the daemon and the record can still be found at its source offset."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -16,8 +17,9 @@ from daemon.wire.schema import InvalidMessage
 from daemon.wire.sizes import record_size
 
 
-def fit_record(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]],
-               limit: int) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
+def fit_record(
+    key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]], limit: int
+) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
     """(key, value, headers) as they are when they fit ``limit``; else the value (and a key too large to leave
     room) cut to fit, with ``truncated`` and ``original_bytes`` headers."""
     if record_size(key, value, headers) <= limit:
@@ -26,11 +28,11 @@ def fit_record(key: bytes | None, value: bytes | None, headers: list[tuple[str, 
     marks = [("truncated", b""), ("original_bytes", str(len(value or b"")).encode())]
     if key is not None and record_size(key, b"", headers + marks + [("original_key_bytes", b"0" * 20)]) > limit // 2:
         marks.append(("original_key_bytes", str(len(key)).encode()))
-        key, cut = key[:max(0, limit // 8)], ["key", "value"]
+        key, cut = key[: max(0, limit // 8)], ["key", "value"]
     marks[0] = ("truncated", ",".join(cut).encode())
     headers = headers + marks
     room = limit - record_size(key, b"", headers) - 8  # the value's length varint can grow by a few bytes
-    return key, (value or b"")[:max(0, room)], headers
+    return key, (value or b"")[: max(0, room)], headers
 
 
 class DeadLetterLimitExceeded(RuntimeError):
@@ -72,16 +74,18 @@ class DeadLetterGuard:
         bad = np.asarray(bad, dtype=bool)
         if bad.size == 0:
             return
-        self._recent.extend(bad[-self.window:].tolist())
+        self._recent.extend(bad[-self.window :].tolist())
         self._bad_in_window = sum(self._recent)
         longest = self._update_consecutive(bad)
         if self._bad_in_window > self.max_ratio * self.window:
             raise DeadLetterLimitExceeded(
                 f"{self._bad_in_window} of the last {len(self._recent)} messages were dead-lettered "
-                f"(limit: more than {self.max_ratio:g} of {self.window})")
+                f"(limit: more than {self.max_ratio:g} of {self.window})"
+            )
         if longest >= self.max_consecutive:
             raise DeadLetterLimitExceeded(
-                f"{longest} messages in a row were dead-lettered (limit: {self.max_consecutive})")
+                f"{longest} messages in a row were dead-lettered (limit: {self.max_consecutive})"
+            )
 
     def _update_consecutive(self, bad: np.ndarray) -> int:
         if bad.all():

@@ -5,6 +5,7 @@ class validates what it is given once, on construction).
 ``StateFactories()`` builds the pipelines classes; a test swaps one for a stand-in that implements the same
 Protocol (``pipelines.protocols``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping

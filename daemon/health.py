@@ -6,11 +6,13 @@ after ``request_timeout_s``. So 1,000 half-open requests hold ``max_connections`
 ``request_timeout_s`` (the stdlib's ThreadingHTTPServer gave each one a thread for as long as it stayed open), and
 a probe is answered again at most ``request_timeout_s`` after the flood stops.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -44,8 +46,15 @@ class _BoundedServer(ThreadingHTTPServer):
 
 
 class HealthServer:
-    def __init__(self, host: str, port: int, healthy: Callable[[], tuple[bool, str]],
-                 metrics: Callable[[], bytes], max_connections: int = 8, request_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        healthy: Callable[[], tuple[bool, str]],
+        metrics: Callable[[], bytes],
+        max_connections: int = 8,
+        request_timeout_s: float = 5.0,
+    ) -> None:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -80,7 +89,7 @@ class HealthServer:
     def port(self) -> int:
         return int(self.server.server_address[1])
 
-    def start(self) -> "HealthServer":
+    def start(self) -> HealthServer:
         self._thread.start()
         return self
 

@@ -5,6 +5,7 @@ rebalance listener's assignment on the first poll, keeps commits, seeks, pauses 
 keeps what was sent. Used by the offline run (``daemon.offline``) and by the tests, which need no other stand-ins
 for the Kafka clients.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,9 @@ class MemoryProducer:
         self.fail = fail
         self.stuck = False
 
-    def send(self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers | None = None,
-             **_: Any) -> Future:
+    def send(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers | None = None, **_: Any
+    ) -> Future:
         if self.fail is not None:
             raise self.fail
         self.sent.append((topic, key, value, headers))

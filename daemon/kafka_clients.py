@@ -1,4 +1,5 @@
 """The two Kafka clients, built from the config: a group consumer with manual commits, an idempotent producer."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +7,6 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer
 
 from daemon.config import KafkaConfig
-
 
 # The broker may hold a fetch up to fetch_max_wait_ms (kafka-python's default: 500) when it cannot fill it at once,
 # and kafka-python leaves partitions that still have buffered records out of its next fetch, so records can sit
@@ -18,8 +18,12 @@ from daemon.config import KafkaConfig
 # 3,000, the broker's floor group.min.session.timeout.ms is 6,000) bounds that at 10 s; a daemon stalled past it (a
 # long GC, a frozen broker) is taken out of the group and rejoins. bootstrap_timeout_ms bounds each connection attempt
 # at start-up, so the retry loop (daemon/startup.py) reports and feeds the watchdog every few seconds.
-CONSUMER_DEFAULTS: dict[str, Any] = {"fetch_max_wait_ms": 50, "session_timeout_ms": 10_000,
-                                     "heartbeat_interval_ms": 3_000, "bootstrap_timeout_ms": 5_000}
+CONSUMER_DEFAULTS: dict[str, Any] = {
+    "fetch_max_wait_ms": 50,
+    "session_timeout_ms": 10_000,
+    "heartbeat_interval_ms": 3_000,
+    "bootstrap_timeout_ms": 5_000,
+}
 
 
 def consumer_settings(cfg: KafkaConfig) -> dict[str, Any]:
@@ -62,8 +66,9 @@ def make_producer(cfg: KafkaConfig) -> KafkaProducer:
 
 def record_limit(cfg: KafkaConfig) -> int:
     """The largest record the producer sends (``max_request_size``); the daemon fits alerts and dead letters to it."""
-    return int({**PRODUCER_DEFAULTS, **cfg.producer}.get("max_request_size",
-                                                         KafkaProducer.DEFAULT_CONFIG["max_request_size"]))
+    return int(
+        {**PRODUCER_DEFAULTS, **cfg.producer}.get("max_request_size", KafkaProducer.DEFAULT_CONFIG["max_request_size"])
+    )
 
 
 def topics_record_limit(cfg: KafkaConfig, topics: list[str]) -> int | None:
@@ -72,13 +77,23 @@ def topics_record_limit(cfg: KafkaConfig, topics: list[str]) -> int | None:
     from kafka import KafkaAdminClient
     from kafka.admin import ConfigResource, ConfigResourceType
 
-    admin = KafkaAdminClient(bootstrap_servers=list(cfg.bootstrap_servers), client_id=f"{cfg.client_id}-admin",
-                             request_timeout_ms=10_000, bootstrap_timeout_ms=5_000, **cfg.security.client_kwargs())
+    admin = KafkaAdminClient(
+        bootstrap_servers=list(cfg.bootstrap_servers),
+        client_id=f"{cfg.client_id}-admin",
+        request_timeout_ms=10_000,
+        bootstrap_timeout_ms=5_000,
+        **cfg.security.client_kwargs(),
+    )
     try:
-        got = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t, {"max.message.bytes": None})
-                                      for t in topics], config_filter="all")
+        got = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t, {"max.message.bytes": None}) for t in topics],
+            config_filter="all",
+        )
     finally:
         admin.close()
-    values = [int(c["max.message.bytes"]["value"]) for c in got.get("topic", {}).values()
-              if c.get("max.message.bytes", {}).get("value") is not None]
+    values = [
+        int(c["max.message.bytes"]["value"])
+        for c in got.get("topic", {}).values()
+        if c.get("max.message.bytes", {}).get("value") is not None
+    ]
     return min(values) if values else None

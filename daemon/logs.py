@@ -1,4 +1,5 @@
 """structlog set-up: JSON lines (or console) at the configured level, re-appliable on reload."""
+
 from __future__ import annotations
 
 import logging
@@ -23,5 +24,7 @@ def configure(level: str = "INFO", json: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     logging.getLogger("kafka").setLevel(logging.WARNING if level != "DEBUG" else logging.INFO)

@@ -6,6 +6,7 @@ where the state is, hand the records to the chain. On a revoke the rebalance lis
 what it holds of those partitions. Offsets are committed with this state's lineage in their metadata, which is how
 a restart tells its own commits from another daemon's (``_resume_where_the_state_is``).
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,15 @@ REJOIN_STALL_S = 15.0
 
 
 class ConsumerLoop:
-    def __init__(self, cfg: Callable[[], Config], consumer: Any, state: DecisionState, metrics: Metrics,
-                 new_consumer: Callable[[], Any], save_checkpoint: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        cfg: Callable[[], Config],
+        consumer: Any,
+        state: DecisionState,
+        metrics: Metrics,
+        new_consumer: Callable[[], Any],
+        save_checkpoint: Callable[[], None],
+    ) -> None:
         self.cfg = cfg  # the live config (a reload replaces it)
         self.consumer = consumer
         self.state = state
@@ -50,8 +58,10 @@ class ConsumerLoop:
         self._revoked_at: float | None = None
 
     def commit(self, offsets: Offsets, timeout_s: float) -> None:
-        self.consumer.commit({tp: OffsetAndMetadata(o, self.state.lineage, -1) for tp, o in offsets.items()},
-                             timeout_ms=int(timeout_s * 1000))
+        self.consumer.commit(
+            {tp: OffsetAndMetadata(o, self.state.lineage, -1) for tp, o in offsets.items()},
+            timeout_ms=int(timeout_s * 1000),
+        )
 
     def subscribe(self, chain: Chain) -> None:
         self.chain = chain
@@ -125,11 +135,19 @@ class ConsumerLoop:
             if group is None or group.offset == offset or group.metadata == self.state.lineage:
                 records.pop(tp, None)
                 self.consumer.seek(tp, offset)
-                log.info("resumed_from_checkpoint", partition=f"{tp.topic}:{tp.partition}", offset=offset,
-                         group=None if group is None else group.offset)
+                log.info(
+                    "resumed_from_checkpoint",
+                    partition=f"{tp.topic}:{tp.partition}",
+                    offset=offset,
+                    group=None if group is None else group.offset,
+                )
             else:
-                log.warning("checkpoint_stale_for_partition", partition=f"{tp.topic}:{tp.partition}",
-                            checkpoint=offset, group=group.offset)
+                log.warning(
+                    "checkpoint_stale_for_partition",
+                    partition=f"{tp.topic}:{tp.partition}",
+                    checkpoint=offset,
+                    group=group.offset,
+                )
                 self.state.committed.pop(tp, None)
                 self._unbased.add(tp)
 

@@ -4,11 +4,13 @@ With ``artifact.root`` it follows ``root/current``: every ``check_interval_s`` i
 another version, loads and verifies it; a version that fails to load is logged and the old model stays. With
 ``artifact.path`` the model is pinned and never swapped.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import structlog
 
@@ -32,11 +34,16 @@ def _default_resolver(root: Path) -> Path:
 
 
 class ModelHolder:
-    def __init__(self, root: Path | None, path: Path | None, check_interval_s: float,
-                 loader: Callable[[Path], Any] = _default_loader,
-                 resolver: Callable[[Path], Path] = _default_resolver,
-                 clock: Callable[[], float] = time.monotonic,
-                 on_swap: Callable[[Any, Any], None] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path | None,
+        path: Path | None,
+        check_interval_s: float,
+        loader: Callable[[Path], Any] = _default_loader,
+        resolver: Callable[[Path], Path] = _default_resolver,
+        clock: Callable[[], float] = time.monotonic,
+        on_swap: Callable[[Any, Any], None] | None = None,
+    ) -> None:
         self.root, self.pinned = root, path
         self.check_interval_s = check_interval_s
         self.loader, self.resolver, self.clock = loader, resolver, clock

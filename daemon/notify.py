@@ -2,12 +2,13 @@
 
 Without NOTIFY_SOCKET every call is a no-op, so the daemon runs the same under systemd, in a shell and in tests.
 """
+
 from __future__ import annotations
 
 import os
 import socket
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 
 class Notifier:
@@ -18,7 +19,7 @@ class Notifier:
         self._sock: socket.socket | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Notifier":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Notifier:
         env = os.environ if env is None else env
         usec = env.get("WATCHDOG_USEC")
         pid = env.get("WATCHDOG_PID")

@@ -10,6 +10,7 @@ same alerts with the same ids.
 Each asset's detector and episode state only sees its own windows, in partition order, so any interleaving of the
 partitions gives the same alerts; this one hands out the partitions round-robin, ``max_records`` at a time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,10 +45,12 @@ def offline_config(cfg: Config, state_dir: Path, artifact_path: Path | None = No
     to ``artifact_path`` when given (the live daemon's version, so both score with the same one)."""
     art = cfg.artifact if artifact_path is None else dataclasses.replace(cfg.artifact, path=Path(artifact_path))
     return dataclasses.replace(
-        cfg, artifact=art,
+        cfg,
+        artifact=art,
         http=dataclasses.replace(cfg.http, enabled=False),
         logging=dataclasses.replace(cfg.logging, level="WARNING"),
-        threshold=dataclasses.replace(cfg.threshold, checkpoint_path=Path(state_dir) / "offline-state.json"))
+        threshold=dataclasses.replace(cfg.threshold, checkpoint_path=Path(state_dir) / "offline-state.json"),
+    )
 
 
 def score_offline(cfg: Config, records: Sequence[Any], artifact_path: Path | None = None) -> OfflineRun:
@@ -59,8 +62,7 @@ def score_offline(cfg: Config, records: Sequence[Any], artifact_path: Path | Non
         flags = Flags()
         consumer = MemoryConsumer(records, lambda: flags.request_stop("offline-done"))
         producer = MemoryProducer()
-        d = Daemon(offline_config(cfg, Path(tmp), artifact_path), flags=flags,
-                   clients=lambda c: (consumer, producer))
+        d = Daemon(offline_config(cfg, Path(tmp), artifact_path), flags=flags, clients=lambda c: (consumer, producer))
         code = d.run()
     alerts = [orjson.loads(v) for t, _, v, _ in producer.sent if t == cfg.kafka.alert_topic and v is not None]
     dead = []
@@ -68,6 +70,10 @@ def score_offline(cfg: Config, records: Sequence[Any], artifact_path: Path | Non
         if t == cfg.kafka.dead_letter_topic:
             h = {k: v.decode() for k, v in headers or []}
             dead.append((int(h["source_partition"]), int(h["source_offset"]), h["reason"]))
-    return OfflineRun(exit_code=code, alerts=alerts, dead_letters=sorted(dead),
-                      committed={tp.partition: o for tp, o in consumer.committed.items()},
-                      scored=int(d.metrics.registry.get_sample_value("latentwatch_windows_scored_total") or 0))
+    return OfflineRun(
+        exit_code=code,
+        alerts=alerts,
+        dead_letters=sorted(dead),
+        committed={tp.partition: o for tp, o in consumer.committed.items()},
+        scored=int(d.metrics.registry.get_sample_value("latentwatch_windows_scored_total") or 0),
+    )

@@ -6,9 +6,11 @@ deadlock. On revoke the listener therefore finishes everything in flight through
 alerts, producer flush) and then commits with ``commit_async``, awaited on the IO loop. On loss (evicted from the
 group) nothing can be committed: in-flight records are dropped and the new owner reprocesses them.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from kafka.consumer.subscription_state import AsyncConsumerRebalanceListener
@@ -20,8 +22,13 @@ log = structlog.get_logger("daemon.rebalance")
 
 
 class Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]  # kafka-python ships no type stubs
-    def __init__(self, consumer: Any, drain: Callable[[], Offsets | None], discard: Callable[[Any], int],
-                 on_assigned: Callable[[set[TopicPartition]], None]) -> None:
+    def __init__(
+        self,
+        consumer: Any,
+        drain: Callable[[], Offsets | None],
+        discard: Callable[[Any], int],
+        on_assigned: Callable[[set[TopicPartition]], None],
+    ) -> None:
         self.consumer = consumer
         self.drain = drain
         self.discard = discard
@@ -63,5 +70,6 @@ class Rebalance(AsyncConsumerRebalanceListener):  # type: ignore[misc]  # kafka-
 
     async def on_partitions_lost(self, lost: set[TopicPartition]) -> None:
         dropped = self.discard(lost)
-        log.warning("partitions_lost", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in lost),
-                    dropped_in_flight=dropped)
+        log.warning(
+            "partitions_lost", partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in lost), dropped_in_flight=dropped
+        )

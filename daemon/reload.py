@@ -5,6 +5,7 @@ logging, batching, dead-letter limits, ``episodes.update_every``, ``artifact.che
 ``threshold.checkpoint_interval_s``, ``shutdown_timeout_s``. Everything else (Kafka connection and topics, the
 threshold method and risk, where the model or state live, HTTP) is kept until a restart and named in the log.
 """
+
 from __future__ import annotations
 
 import dataclasses

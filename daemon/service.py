@@ -11,6 +11,7 @@ Exit codes: 0 clean stop; 1 unexpected error, unfinished drain or no broker with
 could be loaded or an output topic is missing; 3 the dead-letter guard tripped (what was processed is committed);
 4 an alert or dead letter could not be delivered. systemd restarts 1 and 4, not 2 and 3 (a person must look).
 """
+
 from __future__ import annotations
 
 import gc
@@ -65,10 +66,17 @@ class Daemon:
     (``daemon.state``): start, reload, hot swap, health, checkpoints, stop. ``factories`` builds and restores the
     decision state (tests pass stand-ins that implement ``pipelines.protocols``)."""
 
-    def __init__(self, cfg: Config, *, flags: Flags | None = None, notifier: Notifier | None = None,
-                 clients: Callable[[Config], tuple[Any, Any]] = _default_clients,
-                 model_loader: Callable[..., Any] | None = None, resolver: Callable[..., Any] | None = None,
-                 factories: StateFactories | None = None) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        flags: Flags | None = None,
+        notifier: Notifier | None = None,
+        clients: Callable[[Config], tuple[Any, Any]] = _default_clients,
+        model_loader: Callable[..., Any] | None = None,
+        resolver: Callable[..., Any] | None = None,
+        factories: StateFactories | None = None,
+    ) -> None:
         self.cfg = cfg
         self.flags = flags or Flags()
         self.notifier = notifier or Notifier.from_env()
@@ -77,8 +85,9 @@ class Daemon:
         self.factories = factories or StateFactories()
         self._clients = clients
         holder_kw = {k: v for k, v in (("loader", model_loader), ("resolver", resolver)) if v is not None}
-        self.model = ModelHolder(cfg.artifact.root, cfg.artifact.path, cfg.artifact.check_interval_s,
-                                 on_swap=self._on_swap, **holder_kw)
+        self.model = ModelHolder(
+            cfg.artifact.root, cfg.artifact.path, cfg.artifact.check_interval_s, on_swap=self._on_swap, **holder_kw
+        )
         self.state: DecisionState | None = None
         self.loop: ConsumerLoop | None = None
         self.chain: Chain | None = None
@@ -184,8 +193,10 @@ class Daemon:
         commit = self._chain.commit
         waiting = commit.waiting_s(now)
         if waiting > self.cfg.http.unhealthy_after_s:
-            return False, (f"{commit.in_flight()} windows waiting {waiting:.0f}s to be committed: "
-                           f"{commit.last_failure or 'flushing'}")
+            return False, (
+                f"{commit.in_flight()} windows waiting {waiting:.0f}s to be committed: "
+                f"{commit.last_failure or 'flushing'}"
+            )
         return True, f"consuming {len(self.loop.assignment)} partition(s)" + self.guards.health_note()
 
     def reload(self) -> bool:
@@ -239,18 +250,33 @@ class Daemon:
         self.restore_state()
         if cfg.http.enabled:  # before Kafka: while the broker is away /healthz says so (503 and why)
             h = cfg.http
-            self.http = HealthServer(h.host, h.port, self.health, self.metrics.render,
-                                     max_connections=h.max_connections, request_timeout_s=h.request_timeout_s).start()
+            self.http = HealthServer(
+                h.host,
+                h.port,
+                self.health,
+                self.metrics.render,
+                max_connections=h.max_connections,
+                request_timeout_s=h.request_timeout_s,
+            ).start()
             log.info("http_listening", host=h.host, port=self.http.port)
-        consumer, self.producer = connect(lambda: self._clients(self.cfg), cfg.kafka, self._waiting_for_kafka,
-                                          self.flags.stop.wait)
-        self.loop = ConsumerLoop(lambda: self.cfg, consumer, self._state, self.metrics, self._new_consumer,
-                                 self.save_checkpoint)
+        consumer, self.producer = connect(
+            lambda: self._clients(self.cfg), cfg.kafka, self._waiting_for_kafka, self.flags.stop.wait
+        )
+        self.loop = ConsumerLoop(
+            lambda: self.cfg, consumer, self._state, self.metrics, self._new_consumer, self.save_checkpoint
+        )
         check_topics(consumer, cfg.kafka)
         self.record_limit = output_record_limit(cfg.kafka, self.record_limit)
-        self.chain = build_chain(cfg, self.producer, self.model, lambda: self._state, commit=self.loop.commit,
-                                 on_committed=self._on_committed, record_limit=self.record_limit,
-                                 on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc())
+        self.chain = build_chain(
+            cfg,
+            self.producer,
+            self.model,
+            lambda: self._state,
+            commit=self.loop.commit,
+            on_committed=self._on_committed,
+            record_limit=self.record_limit,
+            on_dead_letter=lambda r: self.metrics.dead_letters.labels(reason=r).inc(),
+        )
         gc.collect()
         gc.freeze()  # what start-up allocated (torch, the model, the reference) is never garbage: keep the
         # collector from walking it again in every full collection, a pause of tens of ms on the loop
@@ -345,8 +371,11 @@ class Daemon:
             while not self.flags.stop.is_set():
                 self._turn()
         except DeadLetterLimitExceeded as e:
-            log.critical("dead_letter_limit_exceeded_stopping", error=str(e),
-                         hint="the input or the model is wrong; what was processed is committed, the rest waits")
+            log.critical(
+                "dead_letter_limit_exceeded_stopping",
+                error=str(e),
+                hint="the input or the model is wrong; what was processed is committed, the rest waits",
+            )
             code = self._commit_processed(EXIT_DEAD_LETTER_LIMIT)
         except DeliveryFailed as e:
             log.critical("delivery_failed_stopping", error=str(e))
@@ -359,6 +388,9 @@ class Daemon:
             return code
         log.info("stopping", signal=self.flags.signal_name, in_flight=self.in_flight())
         drained = self._stop(clean=True)
-        log.info("stopped", drained=drained, committed={f"{tp.topic}:{tp.partition}": o
-                                                         for tp, o in sorted(self.committed.items())})
+        log.info(
+            "stopped",
+            drained=drained,
+            committed={f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
+        )
         return EXIT_OK if drained else EXIT_ERROR

@@ -1,4 +1,5 @@
 """Signal handlers only set flags; the main loop reads them between batches."""
+
 from __future__ import annotations
 
 import signal

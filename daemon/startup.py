@@ -7,10 +7,12 @@ the attempt count and the last error and the systemd watchdog keeps being fed. A
 would otherwise block the first ``send`` for ``max_block_ms`` (60 s) and end in exit 1; it is a configuration error
 that a restart does not fix, so the daemon stops with exit 2 naming the topic.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kafka.errors import KafkaError
 
@@ -31,8 +33,13 @@ class StopRequested(Exception):
     """SIGTERM while still connecting."""
 
 
-def connect(make: Callable[[], T], cfg: KafkaConfig, on_wait: Callable[[str], None],
-            wait: Callable[[float], bool], clock: Callable[[], float] = time.monotonic) -> T:
+def connect(
+    make: Callable[[], T],
+    cfg: KafkaConfig,
+    on_wait: Callable[[str], None],
+    wait: Callable[[float], bool],
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
     """``make()``, retried on Kafka errors with backoff until ``cfg.connect_timeout_s`` has passed. ``on_wait(why)``
     runs before each pause; ``wait(seconds)`` pauses and returns True when the daemon was asked to stop."""
     deadline, pause, attempts = clock() + cfg.connect_timeout_s, 0.5, 0
@@ -44,10 +51,13 @@ def connect(make: Callable[[], T], cfg: KafkaConfig, on_wait: Callable[[str], No
             left = deadline - clock()
             servers = ",".join(cfg.bootstrap_servers)
             if left <= 0:
-                raise BrokerUnavailable(f"no Kafka broker answered on {servers} within kafka.connect_timeout_s "
-                                        f"{cfg.connect_timeout_s:g} ({attempts} attempts; last: {e})") from e
-            on_wait(f"connecting to Kafka on {servers}: attempt {attempts} failed ({e}); "
-                    f"retrying for {left:.0f} s more")
+                raise BrokerUnavailable(
+                    f"no Kafka broker answered on {servers} within kafka.connect_timeout_s "
+                    f"{cfg.connect_timeout_s:g} ({attempts} attempts; last: {e})"
+                ) from e
+            on_wait(
+                f"connecting to Kafka on {servers}: attempt {attempts} failed ({e}); retrying for {left:.0f} s more"
+            )
             if wait(min(pause, left)):
                 raise StopRequested() from None
             pause = min(2 * pause, 5.0)
@@ -56,17 +66,22 @@ def connect(make: Callable[[], T], cfg: KafkaConfig, on_wait: Callable[[str], No
 def check_topics(consumer: Any, cfg: KafkaConfig) -> None:
     """Raise ``TopicMissing`` naming every output topic the broker does not have (one metadata request)."""
     existing = consumer.topics()
-    missing = [f"kafka.{key} {name!r}" for key, name in (("alert_topic", cfg.alert_topic),
-                                                         ("dead_letter_topic", cfg.dead_letter_topic))
-               if name not in existing]
+    missing = [
+        f"kafka.{key} {name!r}"
+        for key, name in (("alert_topic", cfg.alert_topic), ("dead_letter_topic", cfg.dead_letter_topic))
+        if name not in existing
+    ]
     if missing:
-        raise TopicMissing(f"{' and '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist on "
-                           f"{','.join(cfg.bootstrap_servers)}: create {'it' if len(missing) == 1 else 'them'} "
-                           "(the daemon does not create topics) or fix the config")
+        raise TopicMissing(
+            f"{' and '.join(missing)} {'does' if len(missing) == 1 else 'do'} not exist on "
+            f"{','.join(cfg.bootstrap_servers)}: create {'it' if len(missing) == 1 else 'them'} "
+            "(the daemon does not create topics) or fix the config"
+        )
 
 
-def output_record_limit(cfg: KafkaConfig, producer_limit: int,
-                        topics_limit: Callable[[KafkaConfig, list[str]], int | None] | None = None) -> int:
+def output_record_limit(
+    cfg: KafkaConfig, producer_limit: int, topics_limit: Callable[[KafkaConfig, list[str]], int | None] | None = None
+) -> int:
     """The record limit alerts and dead letters are cut to: the producer's, or the output topics'
     ``max.message.bytes`` where that is smaller (a larger record would fail after the send, exit 4 on every restart).
     A broker that does not answer the question leaves the producer's limit (logged)."""

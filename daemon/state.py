@@ -5,6 +5,7 @@ decisions is in its docstring).
 A checkpoint is used only when it was saved under the same decision settings (``threshold_key``: the ``threshold``
 section less where and how often the state is saved), else the state starts fresh from the model's calibration.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -57,8 +58,11 @@ class DecisionState:
 
     @classmethod
     def fresh(cls, cfg: Config, model: ScoringModel, make: StateFactories) -> DecisionState:
-        return cls(make.bank(cfg.threshold, model.calibration, model.asset_calibration),
-                   make.persistence(cfg.threshold), make.tracker(cfg.episodes))
+        return cls(
+            make.bank(cfg.threshold, model.calibration, model.asset_calibration),
+            make.persistence(cfg.threshold),
+            make.tracker(cfg.episodes),
+        )
 
     @classmethod
     def restore(cls, cfg: Config, model: ScoringModel, make: StateFactories) -> DecisionState:
@@ -75,34 +79,52 @@ class DecisionState:
         if isinstance(saved, dict):
             saved = checkpoint.upgrade_threshold_key(saved)
         if saved != threshold_key(cfg.threshold):
-            log.warning("checkpoint_ignored_threshold_config_changed", path=str(path),
-                        saved=state.get("threshold_config"), now=threshold_key(cfg.threshold))
+            log.warning(
+                "checkpoint_ignored_threshold_config_changed",
+                path=str(path),
+                saved=state.get("threshold_config"),
+                now=threshold_key(cfg.threshold),
+            )
             return cls.fresh(cfg, model, make)
         thresholds = state["thresholds"]
         own = model.asset_calibration or {}
         if own and state.get("artifact_version") != model.version:
             # saved under another version: assets with their own normal now restart from it (their scores come
             # from that reference); the rest keep their state
-            thresholds = {**thresholds, "assets": {a: s for a, s in thresholds.get("assets", {}).items()
-                                                   if a not in own}}
-        restored = cls(make.bank_from_state(thresholds, own or None),
-                       make.persistence_from_state(state["persistence"]) if state.get("persistence")
-                       else make.persistence(cfg.threshold),
-                       make.tracker_from_state(state["episodes"]), _offsets(state.get("committed", {})),
-                       str(state.get("lineage") or uuid.uuid4().hex))
-        log.info("checkpoint_restored", path=str(path), assets=len(restored.bank.assets),
-                 saved_at=state.get("saved_at"))
+            thresholds = {
+                **thresholds,
+                "assets": {a: s for a, s in thresholds.get("assets", {}).items() if a not in own},
+            }
+        restored = cls(
+            make.bank_from_state(thresholds, own or None),
+            make.persistence_from_state(state["persistence"])
+            if state.get("persistence")
+            else make.persistence(cfg.threshold),
+            make.tracker_from_state(state["episodes"]),
+            _offsets(state.get("committed", {})),
+            str(state.get("lineage") or uuid.uuid4().hex),
+        )
+        log.info(
+            "checkpoint_restored", path=str(path), assets=len(restored.bank.assets), saved_at=state.get("saved_at")
+        )
         return restored
 
     def save(self, cfg: Config, artifact_version: str) -> None:
         """Spill the assets idle since the last checkpoint to packed arrays, then write the state atomically."""
         self.bank.spill()
-        checkpoint.save(cfg.threshold.checkpoint_path, {
-            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "artifact_version": artifact_version,
-            "threshold_config": threshold_key(cfg.threshold), "lineage": self.lineage,
-            "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
-            "thresholds": self.bank.compact_state(), "episodes": self.tracker.state(),
-            "persistence": self.persistence.state()})
+        checkpoint.save(
+            cfg.threshold.checkpoint_path,
+            {
+                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "artifact_version": artifact_version,
+                "threshold_config": threshold_key(cfg.threshold),
+                "lineage": self.lineage,
+                "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
+                "thresholds": self.bank.compact_state(),
+                "episodes": self.tracker.state(),
+                "persistence": self.persistence.state(),
+            },
+        )
 
     def rebase(self, make: StateFactories, old: ScoringModel | None, new: ScoringModel) -> None:
         """A new version can bring per-asset calibration (``latentwatch assets add``, a refresh): the assets whose
@@ -113,8 +135,11 @@ class DecisionState:
         if not old_cal and not new_cal:
             return
         state = self.bank.state()
-        stale = [a for a in state.get("assets", {})
-                 if (a in new_cal) != (a in old_cal) or (a in new_cal and not np.array_equal(new_cal[a], old_cal[a]))]
+        stale = [
+            a
+            for a in state.get("assets", {})
+            if (a in new_cal) != (a in old_cal) or (a in new_cal and not np.array_equal(new_cal[a], old_cal[a]))
+        ]
         for a in stale:
             state["assets"].pop(a, None)
             state.get("sources", {}).pop(a, None)

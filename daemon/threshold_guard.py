@@ -7,6 +7,7 @@ atomically: ``{"format": 1, "requests": [{"asset", "reason", "source", "time"}, 
 source), the latest kept. The refresh job (issue 12) reads it, rebuilds those assets' normal and removes the file;
 until then the threshold stays held and alarms go on against its held z_q.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ REQUEST_FILE = "refresh-request.json"
 FORMAT = 1
 
 
-def request_refresh(path: Path, asset: str, reason: str, source: str = "threshold_guard",
-                    now: float | None = None) -> None:
+def request_refresh(
+    path: Path, asset: str, reason: str, source: str = "threshold_guard", now: float | None = None
+) -> None:
     """Add (or renew) the request for ``asset`` from ``source``; a file that does not parse is replaced."""
     requests: list[dict[str, Any]] = []
     try:
@@ -66,5 +68,7 @@ class GuardReporter:
         if not self.held:
             return ""
         asset, why = next(iter(self.held.items()))
-        return (f"; {len(self.held)} threshold(s) held by the runaway guard, refresh requested in "
-                f"{self.request_path} (e.g. {asset}: {why})")
+        return (
+            f"; {len(self.held)} threshold(s) held by the runaway guard, refresh requested in "
+            f"{self.request_path} (e.g. {asset}: {why})"
+        )

@@ -1,4 +1,5 @@
 """The valid windows of a batch, columnar: one row per window, in the order they were consumed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -3,6 +3,7 @@
 ``from latentwatch import Detector`` gives ``pipelines.api.Detector``; it is imported on first use, so
 ``import latentwatch`` (the CLI's start) does not load torch.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

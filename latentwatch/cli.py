@@ -4,6 +4,7 @@ Each subcommand lives in ``latentwatch/commands/<name>.py`` with ``add_arguments
 They are imported only when chosen, so ``latentwatch --help`` stays fast and a broken optional extra (PyOD for the
 benchmarks) cannot break the daemon.
 """
+
 from __future__ import annotations
 
 import argparse

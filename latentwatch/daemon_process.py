@@ -1,6 +1,7 @@
 """``latentwatch run`` as a child process, read from the outside (/healthz, /metrics, /proc CPU), for
 ``latentwatch demo``, ``latentwatch bench e2e`` and ``bench state``, and the end-to-end tests: they measure the daemon
 exactly as it ships."""
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,15 @@ def metric_by_label(metrics: Mapping[str, float], name: str, label: str) -> dict
 class DaemonProcess:
     """``python -m latentwatch run --config FILE`` as a child process, optionally under cProfile."""
 
-    def __init__(self, config: Path, log: Path, http_port: int, profile: Path | None = None,
-                 env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        log: Path,
+        http_port: int,
+        profile: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.config, self.log, self.http_port, self.profile = Path(config), Path(log), http_port, profile
         self.cwd = cwd
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **dict(env or {})}
@@ -83,8 +91,14 @@ class DaemonProcess:
     def start(self) -> DaemonProcess:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(self.command, cwd=self.cwd or os.getcwd(), env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                self.command,
+                cwd=self.cwd or os.getcwd(),
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.started_at = time.monotonic()
         return self
 
@@ -104,8 +118,9 @@ class DaemonProcess:
 
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
-            raise RuntimeError(f"the daemon exited with {self.proc.returncode}; last lines of {self.log}:\n"
-                               f"{self.tail()}")
+            raise RuntimeError(
+                f"the daemon exited with {self.proc.returncode}; last lines of {self.log}:\n{self.tail()}"
+            )
 
     def _get(self, path: str) -> tuple[int, str] | None:
         try:
@@ -128,8 +143,10 @@ class DaemonProcess:
             if h is not None and h[0] == 200:
                 return time.monotonic() - self.started_at
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the daemon did not report healthy within {timeout_s:.0f}s "
-                                   f"(last /healthz: {h}); last lines of {self.log}:\n{self.tail()}")
+                raise TimeoutError(
+                    f"the daemon did not report healthy within {timeout_s:.0f}s "
+                    f"(last /healthz: {h}); last lines of {self.log}:\n{self.tail()}"
+                )
             time.sleep(0.2)
 
     def metrics(self) -> dict[str, float]:
@@ -149,8 +166,10 @@ class DaemonProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=30)
-            raise RuntimeError(f"the daemon did not exit within {timeout_s:.0f}s of SIGTERM; killed. Last lines of "
-                               f"{self.log}:\n{self.tail()}") from None
+            raise RuntimeError(
+                f"the daemon did not exit within {timeout_s:.0f}s of SIGTERM; killed. Last lines of "
+                f"{self.log}:\n{self.tail()}"
+            ) from None
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -167,7 +186,7 @@ def thread_cpu(pid: int) -> dict[str, float]:
 
     def cpu(path: Path) -> float:
         stat = path.read_text()
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         return (int(fields[11]) + int(fields[12])) / tick
 
     try:

@@ -4,6 +4,7 @@ artifact the daemon runs, and get the daemon's ``OnlineModel`` from a fitted det
 ``from latentwatch import Detector`` is the same class (imported lazily, so ``import latentwatch`` stays cheap).
 Hyperparameters are given to ``__init__`` and checked there; what is learnt lives in the attributes ending in ``_``.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -67,10 +68,22 @@ class Detector:
     progress: a progress bar while training (None: when stderr is a terminal).
     """
 
-    def __init__(self, scorer: str = "ares", k: int = 10, *, hidden: Sequence[int] = (64, 32), latent: int = 8,
-                 epochs: int = 350, split: str = "time", val_fraction: float = 0.2, split_gap: int = 0,
-                 seed: int = 0, scorer_params: Mapping[str, Any] | None = None, progress: bool | None = False,
-                 **train: Any) -> None:
+    def __init__(
+        self,
+        scorer: str = "ares",
+        k: int = 10,
+        *,
+        hidden: Sequence[int] = (64, 32),
+        latent: int = 8,
+        epochs: int = 350,
+        split: str = "time",
+        val_fraction: float = 0.2,
+        split_gap: int = 0,
+        seed: int = 0,
+        scorer_params: Mapping[str, Any] | None = None,
+        progress: bool | None = False,
+        **train: Any,
+    ) -> None:
         if scorer not in REGISTRY:
             raise ValueError(f"scorer must be one of {sorted(REGISTRY)}, got {scorer!r}")
         if split not in SPLITS:
@@ -96,9 +109,18 @@ class Detector:
             make_scorer(scorer, **params)
         except TypeError as e:
             raise ValueError(f"scorer_params {self.scorer_params} do not fit scorer {scorer!r}: {e}") from None
-        self.spec: TrainSpec = TrainSpec(scorer=scorer, k=self.k, hidden=self.hidden, latent=self.latent,
-                                         epochs=self.epochs, split=SPLITS[split], val_fraction=self.val_fraction,
-                                         split_gap=split_gap, scorer_params=params, **train)
+        self.spec: TrainSpec = TrainSpec(
+            scorer=scorer,
+            k=self.k,
+            hidden=self.hidden,
+            latent=self.latent,
+            epochs=self.epochs,
+            split=SPLITS[split],
+            val_fraction=self.val_fraction,
+            split_gap=split_gap,
+            scorer_params=params,
+            **train,
+        )
         self._fitted: Fitted | None = None
         self._online: OnlineModel | None = None
         self.feature_names_: list[str] | None = None
@@ -106,11 +128,14 @@ class Detector:
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in sorted(self.train.items()))
-        return (f"Detector(scorer={self.scorer!r}, k={self.k}, hidden={self.hidden}, latent={self.latent}, "
-                f"epochs={self.epochs}, split={self.split!r}, seed={self.seed}{extra})")
+        return (
+            f"Detector(scorer={self.scorer!r}, k={self.k}, hidden={self.hidden}, latent={self.latent}, "
+            f"epochs={self.epochs}, split={self.split!r}, seed={self.seed}{extra})"
+        )
 
-    def fit(self, X: Any, feature_names: Sequence[str] | None = None,
-            segments: Sequence[int] | None = None) -> Detector:
+    def fit(
+        self, X: Any, feature_names: Sequence[str] | None = None, segments: Sequence[int] | None = None
+    ) -> Detector:
         """Train on normal windows X [n, d] (float, finite); returns self.
 
         With ``split="time"`` the rows must be in time order and the last ``val_fraction`` of each run calibrates
@@ -134,8 +159,13 @@ class Detector:
             if self._fitted is None:
                 raise RuntimeError("this Detector is not fitted: call fit(X) or Detector.load(path) first")
             f = self._fitted
-            self._online = OnlineModel.in_memory(f.bundle.model, f.bundle.reference, f.scorer, f.calibration,
-                                                 {**f.manifest_fields(), **self._manifest_extra()})
+            self._online = OnlineModel.in_memory(
+                f.bundle.model,
+                f.bundle.reference,
+                f.scorer,
+                f.calibration,
+                {**f.manifest_fields(), **self._manifest_extra()},
+            )
         return self._online
 
     def score_batch(self, X: Any, assets: Sequence[str] | None = None) -> ScoredBatch:
@@ -167,8 +197,9 @@ class Detector:
         make_current: also point ``root/current.json`` at it."""
         if self._fitted is None:
             if self.path_ is not None:
-                raise RuntimeError(f"this Detector was loaded from {self.path_}, a sealed version already; "
-                                   "fit() to train a new one")
+                raise RuntimeError(
+                    f"this Detector was loaded from {self.path_}, a sealed version already; fit() to train a new one"
+                )
             raise RuntimeError("this Detector is not fitted: call fit(X) first")
         self.path_ = publish_fitted(Path(root), self._fitted, self._manifest_extra(), make_current)
         return self.path_
@@ -185,10 +216,19 @@ class Detector:
         if _takes_k(spec.scorer) and "k" not in params and online.scorer.params().get("k") != spec.k:
             params = online.scorer.params()  # an artifact whose scorer kept its own default k (nln: 5)
         changed = {o: v for o in TRAIN_OPTIONS if (v := getattr(spec, o)) != getattr(DEFAULT, o)}
-        det = cls(scorer=spec.scorer, k=spec.k, hidden=spec.hidden, latent=spec.latent, epochs=spec.epochs,
-                  split={v: k for k, v in SPLITS.items()}[spec.split or "seeded"], val_fraction=spec.val_fraction,
-                  split_gap=spec.split_gap, seed=int(online.manifest.get("seed", 0)),
-                  scorer_params=params, **changed)
+        det = cls(
+            scorer=spec.scorer,
+            k=spec.k,
+            hidden=spec.hidden,
+            latent=spec.latent,
+            epochs=spec.epochs,
+            split={v: k for k, v in SPLITS.items()}[spec.split or "seeded"],
+            val_fraction=spec.val_fraction,
+            split_gap=spec.split_gap,
+            seed=int(online.manifest.get("seed", 0)),
+            scorer_params=params,
+            **changed,
+        )
         det._online, det.path_ = online, online.path
         det.feature_names_ = online.manifest.get("feature_names")
         return det

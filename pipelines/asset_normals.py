@@ -7,6 +7,7 @@ builds them with the artifact's own frozen model (optionally behind each asset's
 reference settings (``build_asset_normal``) and
 publishes a new version (``publish_assets``): no retraining; the model files are the base version's.
 """
+
 from __future__ import annotations
 
 import re
@@ -52,22 +53,43 @@ def pool_by_key(windows: Mapping[str, np.ndarray], key_pattern: str | None) -> d
     return {k: np.vstack(v) for k, v in parts.items()}
 
 
-def build_normals(model: OnlineModel, windows: Mapping[str, np.ndarray], own_scaler: bool = False,
-                  **kw: Any) -> dict[str, AssetNormal]:
+def build_normals(
+    model: OnlineModel, windows: Mapping[str, np.ndarray], own_scaler: bool = False, **kw: Any
+) -> dict[str, AssetNormal]:
     """{key: AssetNormal} with the artifact's frozen model, scorer, k, dedup and explanation groups; with
     ``own_scaler`` each asset reads its windows through a scaler fitted on them (the model's method and clip)."""
     spec = model.manifest.get("spec", {})
-    base = {"k": model.reference.k, "seed": int(model.manifest.get("seed", 0)),
-            "dedup": bool(spec.get("reference_dedup", True)), "groups": model.groups}
+    base = {
+        "k": model.reference.k,
+        "seed": int(model.manifest.get("seed", 0)),
+        "dedup": bool(spec.get("reference_dedup", True)),
+        "groups": model.groups,
+    }
     method, clip = spec.get("scaler", "zscore"), float(spec.get("clip", model.model.scaler.clip))
-    return {key: build_asset_normal(model.model, X, model.scorer, **{**base, **kw},
-                                    scaler=Scaler.fit(X, clip=clip, method=method) if own_scaler else None)
-            for key, X in windows.items()}
+    return {
+        key: build_asset_normal(
+            model.model,
+            X,
+            model.scorer,
+            **{**base, **kw},
+            scaler=Scaler.fit(X, clip=clip, method=method) if own_scaler else None,
+        )
+        for key, X in windows.items()
+    }
 
 
-def publish_asset_normals(root: Path, base: Path, windows: Mapping[str, np.ndarray], *, key_pattern: str | None = None,
-                          shards: int | None = None, replace_all: bool = False, make_current: bool = True,
-                          fields: Mapping[str, Any] | None = None, **kw: Any) -> Path:
+def publish_asset_normals(
+    root: Path,
+    base: Path,
+    windows: Mapping[str, np.ndarray],
+    *,
+    key_pattern: str | None = None,
+    shards: int | None = None,
+    replace_all: bool = False,
+    make_current: bool = True,
+    fields: Mapping[str, Any] | None = None,
+    **kw: Any,
+) -> Path:
     """Build the normals of ``windows`` ({asset: X}) with the model of ``base`` and publish them as a new version."""
     model = OnlineModel.load(base)
     try:
@@ -76,5 +98,13 @@ def publish_asset_normals(root: Path, base: Path, windows: Mapping[str, np.ndarr
         model.close()
     if not normals:
         raise ValueError(f"no asset windows to build from (key pattern {key_pattern!r} matched none)")
-    return publish_assets(Path(root), Path(base), normals, shards=shards, key_pattern=key_pattern,
-                          replace_all=replace_all, fields=fields, make_current=make_current)
+    return publish_assets(
+        Path(root),
+        Path(base),
+        normals,
+        shards=shards,
+        key_pattern=key_pattern,
+        replace_all=replace_all,
+        fields=fields,
+        make_current=make_current,
+    )

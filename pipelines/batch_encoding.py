@@ -1,4 +1,5 @@
 """Encode a batch once and find its latent neighbours once; every scorer reads the result."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,6 +1,7 @@
 """The defaults that run: the one place both ``daemon.config`` and the classes they configure read them from
 (``SPOT``/``DSPOT``/``ThresholdBank``, ``EpisodeTracker``), so a class built without arguments behaves like the
 daemon built from an empty config. ``tests/daemon/config/test_defaults.py`` holds the two to each other."""
+
 from __future__ import annotations
 
 from typing import Literal

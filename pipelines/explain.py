@@ -21,6 +21,7 @@ removes both. A window with no excess anywhere gets the shares of its positive g
 gain those of its per-channel errors E_c = sum over j in c of (x_j - AE(x)_j)^2. Cost per batch: one encode of
 G x B repaired copies and a [B, k, G] gather and median.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,7 +72,7 @@ def item_gains(reference: Any, model: Autoencoder, groups: np.ndarray) -> np.nda
         return np.asarray(cached[1])
     parts = []
     for s in range(0, len(reference.latents), 16384):
-        xr = np.asarray(model.decode(reference.latents[s:s + 16384]), dtype=np.float32)
+        xr = np.asarray(model.decode(reference.latents[s : s + 16384]), dtype=np.float32)
         parts.append(repair_gains(model, xr, groups).astype(np.float32))
     G = int(groups.max()) + 1
     gains = np.concatenate(parts) if parts else np.zeros((0, G), dtype=np.float32)
@@ -79,8 +80,7 @@ def item_gains(reference: Any, model: Autoencoder, groups: np.ndarray) -> np.nda
     return gains
 
 
-def neighbour_gains(reference: Any, model: Autoencoder, groups: np.ndarray, nbr_idx: np.ndarray,
-                    k: int) -> np.ndarray:
+def neighbour_gains(reference: Any, model: Autoencoder, groups: np.ndarray, nbr_idx: np.ndarray, k: int) -> np.ndarray:
     """float64 [B, G]: the median over each window's first k neighbours of their items' gains."""
     gains = item_gains(reference, model, groups)
     return np.asarray(np.median(gains[nbr_idx[:, :k]], axis=1), dtype=np.float64)

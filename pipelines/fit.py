@@ -1,4 +1,5 @@
 """Offline pipeline: normal windows -> scaler and autoencoder -> reference -> calibrated scorer -> artifact."""
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,9 @@ class TrainSpec:
 
     def __post_init__(self) -> None:
         if isinstance(self.k, bool) or not isinstance(self.k, Integral) or self.k < 1:
-            raise ValueError(f"TrainSpec.k (neighbours per window in the reference) must be an integer >= 1, "
-                             f"got {self.k!r}")
+            raise ValueError(
+                f"TrainSpec.k (neighbours per window in the reference) must be an integer >= 1, got {self.k!r}"
+            )
         if self.scaler not in SCALER_METHODS:
             raise ValueError(f"TrainSpec.scaler must be one of {SCALER_METHODS}, got {self.scaler!r}")
         if not isinstance(self.reference_dedup, bool):
@@ -129,24 +131,45 @@ def split_for_source(spec: TrainSpec, source: str, window_length: int = 1) -> Tr
     return replace(spec, split="seeded")
 
 
-def fit_bundle(X_train: np.ndarray, X_val: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0,
-               progress: bool | None = None) -> Bundle:
+def fit_bundle(
+    X_train: np.ndarray, X_val: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0, progress: bool | None = None
+) -> Bundle:
     t0 = time.perf_counter()
     scaler = Scaler.fit(X_train, clip=spec.clip, method=spec.scaler)
     Xt, Xv = scaler.transform(X_train), scaler.transform(X_val)
-    ae_spec = AESpec(input_dim=X_train.shape[1], hidden=tuple(spec.hidden), latent=spec.latent,
-                     activation=spec.activation, dropout=spec.dropout)
-    params = TrainParams(epochs=spec.epochs, patience=spec.patience, batch_size=spec.batch_size, lr=spec.lr,
-                         device=spec.device)
+    ae_spec = AESpec(
+        input_dim=X_train.shape[1],
+        hidden=tuple(spec.hidden),
+        latent=spec.latent,
+        activation=spec.activation,
+        dropout=spec.dropout,
+    )
+    params = TrainParams(
+        epochs=spec.epochs, patience=spec.patience, batch_size=spec.batch_size, lr=spec.lr, device=spec.device
+    )
     result = train_autoencoder(Xt, Xv, ae_spec, params, seed=seed, progress=progress)
     model = FrozenModel(scaler=scaler, ae=result.model)
     t1 = time.perf_counter()
-    reference = build_reference(model, Xt, k=spec.k, n_trees=spec.n_trees, seed=seed, exact_max=spec.exact_max,
-                                search_k=spec.search_k, dedup=spec.reference_dedup)
-    metrics = {"train_rows": int(len(X_train)), "val_rows": int(len(X_val)), "reference_items": reference.size,
-               "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-               "best_val_loss": result.best_val_loss, "train_seconds": round(t1 - t0, 3),
-               "reference_seconds": round(time.perf_counter() - t1, 3)}
+    reference = build_reference(
+        model,
+        Xt,
+        k=spec.k,
+        n_trees=spec.n_trees,
+        seed=seed,
+        exact_max=spec.exact_max,
+        search_k=spec.search_k,
+        dedup=spec.reference_dedup,
+    )
+    metrics = {
+        "train_rows": int(len(X_train)),
+        "val_rows": int(len(X_val)),
+        "reference_items": reference.size,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "best_val_loss": result.best_val_loss,
+        "train_seconds": round(t1 - t0, 3),
+        "reference_seconds": round(time.perf_counter() - t1, 3),
+    }
     return Bundle(model=model, reference=reference, metrics=metrics)
 
 
@@ -169,8 +192,14 @@ class Fitted:
     data_fingerprint: str
 
     def manifest_fields(self) -> dict[str, Any]:
-        return {"data_fingerprint": self.data_fingerprint, "seed": self.seed, "spec": self.spec.to_dict(),
-                "metrics": self.bundle.metrics, "scorer": self.scorer.name, "dim": int(self.bundle.model.dim)}
+        return {
+            "data_fingerprint": self.data_fingerprint,
+            "seed": self.seed,
+            "spec": self.spec.to_dict(),
+            "metrics": self.bundle.metrics,
+            "scorer": self.scorer.name,
+            "dim": int(self.bundle.model.dim),
+        }
 
 
 def check_neighbours(spec: TrainSpec, scorer: Scorer, n_train: int, reference: Reference | None = None) -> None:
@@ -179,13 +208,19 @@ def check_neighbours(spec: TrainSpec, scorer: Scorer, n_train: int, reference: R
     need = max(spec.k + 1, scorer.k_needed)
     have, what = (n_train, "training windows") if reference is None else (reference.size, "distinct reference windows")
     if have < need:
-        asks = f"the reference's k={spec.k}" + (f" and the k={scorer.k_needed} of scorer {scorer.name!r}"
-                                                 if scorer.k_needed > spec.k else "")
+        asks = f"the reference's k={spec.k}" + (
+            f" and the k={scorer.k_needed} of scorer {scorer.name!r}" if scorer.k_needed > spec.k else ""
+        )
         raise ValueError(f"{asks} need at least {need} {what}, got {have}: lower k or train on more windows")
 
 
-def fit_calibrated(X_normal: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0, progress: bool | None = None,
-                   segments: Sequence[int] | None = None) -> Fitted:
+def fit_calibrated(
+    X_normal: np.ndarray,
+    spec: TrainSpec = TrainSpec(),
+    seed: int = 0,
+    progress: bool | None = None,
+    segments: Sequence[int] | None = None,
+) -> Fitted:
     """Split normal windows into training and validation (``spec.split``), train, build the reference and
     calibrate the scorer on the validation windows; nothing is written. ``segments``: see ``fit_artifact``."""
     X_normal = np.asarray(X_normal, dtype=np.float64)
@@ -208,8 +243,9 @@ def fit_calibrated(X_normal: np.ndarray, spec: TrainSpec = TrainSpec(), seed: in
     return Fitted(bundle, scorer, calibration, spec, seed, fingerprint(X_normal))
 
 
-def publish_fitted(out_root: Path, fitted: Fitted, extra: dict[str, Any] | None = None,
-                   make_current: bool = True) -> Path:
+def publish_fitted(
+    out_root: Path, fitted: Fitted, extra: dict[str, Any] | None = None, make_current: bool = True
+) -> Path:
     """Seal a fitted model into a new version under out_root (sha256 of every file in the manifest); returns its
     directory. ``make_current``: also point ``current.json`` at it."""
     staged = staging_dir(Path(out_root))
@@ -223,9 +259,15 @@ def publish_fitted(out_root: Path, fitted: Fitted, extra: dict[str, Any] | None 
         raise
 
 
-def fit_artifact(X_normal: np.ndarray, out_root: Path, spec: TrainSpec = TrainSpec(), seed: int = 0,
-                 progress: bool | None = None, extra: dict[str, Any] | None = None,
-                 segments: Sequence[int] | None = None) -> Path:
+def fit_artifact(
+    X_normal: np.ndarray,
+    out_root: Path,
+    spec: TrainSpec = TrainSpec(),
+    seed: int = 0,
+    progress: bool | None = None,
+    extra: dict[str, Any] | None = None,
+    segments: Sequence[int] | None = None,
+) -> Path:
     """Train on normal windows and publish a new artifact version under out_root; returns its directory.
 
     ``segments``: the lengths of the time-ordered runs X_normal stacks (for ``split: time``; None: one run).

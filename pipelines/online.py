@@ -4,6 +4,7 @@ A batch is encoded once; its windows are then grouped by the reference they are 
 ``pipelines.reference.fleet``, else the global one) and each group is searched and scored in one call. Every
 window also gets the sensors that drive its score (``pipelines.explain``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -44,15 +45,26 @@ class ScoredBatch:
         """Window i's top sensors with a positive share: [{"sensor": name, "share": fraction}, ...]."""
         if self.sensors is None or self.sensor_shares is None:
             return []
-        return [{"sensor": self.sensor_names[j], "share": round(float(s), 4)}
-                for j, s in zip(self.sensors[i].tolist(), self.sensor_shares[i].tolist()) if s > 0]
+        return [
+            {"sensor": self.sensor_names[j], "share": round(float(s), 4)}
+            for j, s in zip(self.sensors[i].tolist(), self.sensor_shares[i].tolist(), strict=False)
+            if s > 0
+        ]
 
 
 class OnlineModel:
     """A verified artifact, ready to score batches: frozen model + reference + scorer + calibration scores."""
 
-    def __init__(self, path: Path | None, manifest: dict[str, Any], model: FrozenModel, reference: Reference,
-                 scorer: Scorer, calibration: np.ndarray, assets: AssetReferences | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        manifest: dict[str, Any],
+        model: FrozenModel,
+        reference: Reference,
+        scorer: Scorer,
+        calibration: np.ndarray,
+        assets: AssetReferences | None = None,
+    ) -> None:
         self.path = path
         self.manifest = manifest
         self.model = model
@@ -95,7 +107,7 @@ class OnlineModel:
             self.assets.close()
 
     @classmethod
-    def load(cls, path: Path | str, manifest_sha256: str | None = None, exact_max: int | None = None) -> "OnlineModel":
+    def load(cls, path: Path | str, manifest_sha256: str | None = None, exact_max: int | None = None) -> OnlineModel:
         """Verify every file's sha256, then load (weights through safetensors: no code runs)."""
         path = Path(path)
         manifest = verify(path, manifest_sha256, deferred=is_shard)
@@ -103,20 +115,22 @@ class OnlineModel:
         reference = codec.load_reference(path, exact_max=exact_max)
         scorer, calibration, _ = codec.load_scorer(path)
         if reference.latents.shape[1] != model.latent_dim:
-            raise ArtifactError(f"{path}: reference latent width {reference.latents.shape[1]} != model latent "
-                                f"{model.latent_dim}")
+            raise ArtifactError(
+                f"{path}: reference latent width {reference.latents.shape[1]} != model latent {model.latent_dim}"
+            )
         assets = load_asset_references(path, manifest, exact_max)
         return cls(path, manifest, model, reference, scorer, calibration, assets)
 
     @classmethod
-    def in_memory(cls, model: FrozenModel, reference: Reference, scorer: Scorer, calibration: np.ndarray,
-                  manifest: dict[str, Any]) -> OnlineModel:
+    def in_memory(
+        cls, model: FrozenModel, reference: Reference, scorer: Scorer, calibration: np.ndarray, manifest: dict[str, Any]
+    ) -> OnlineModel:
         """A model straight from training, nothing read or written (``pipelines.api.Detector.to_online``): it scores
         as ``load`` of the version it would publish; ``path`` is None, ``version`` "unsaved" unless given."""
         return cls(None, {"version": "unsaved", **manifest}, model, reference, scorer, calibration)
 
     @classmethod
-    def load_current(cls, root: Path | str, exact_max: int | None = None) -> "OnlineModel":
+    def load_current(cls, root: Path | str, exact_max: int | None = None) -> OnlineModel:
         pointer = read_pointer(Path(root))
         return cls.load(Path(root) / "versions" / pointer["version"], pointer["manifest_sha256"], exact_max)
 
@@ -137,8 +151,11 @@ class OnlineModel:
 
     def _encode(self, X: np.ndarray, groups: dict[str | None, np.ndarray]) -> tuple[np.ndarray, ...]:
         """Scale each window with its asset's own scaler when it has one (else the model's), then encode once."""
-        own = {} if self.assets is None else {k: s for k in groups if k is not None
-                                              and (s := self.assets.scaler(k)) is not None}
+        own = (
+            {}
+            if self.assets is None
+            else {k: s for k in groups if k is not None and (s := self.assets.scaler(k)) is not None}
+        )
         if not own:
             return self.model.encode(X)
         X = self.model.check(X)
@@ -189,6 +206,12 @@ class OnlineModel:
         gain = explain.repair_gains(self.model, Xs, self.groups, err)
         share = explain.shares(gain, base, explain.channel_errors(Xs, xhat, self.groups))
         top_idx, top_share = explain.top(share)
-        return ScoredBatch(score=score, components=components, neighbours=neighbours,
-                           reference=used.tolist(), sensors=top_idx, sensor_shares=top_share,
-                           sensor_names=tuple(self.sensor_names))
+        return ScoredBatch(
+            score=score,
+            components=components,
+            neighbours=neighbours,
+            reference=used.tolist(),
+            sensors=top_idx,
+            sensor_shares=top_share,
+            sensor_names=tuple(self.sensor_names),
+        )

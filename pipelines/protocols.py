@@ -8,6 +8,7 @@ are the config's (``pipelines/defaults.py`` is where both read them). This modul
 implementations, so it type-checks on its own. ``isinstance`` against them checks that every member is there
 (the tests hold the stand-ins to them so); the types themselves are mypy's to check.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -126,8 +127,9 @@ class Episodes(Stateful, Protocol):
 
     update_every: int
 
-    def observe_batch(self, assets: Sequence[str], ts: np.ndarray, alarms: np.ndarray, scores: np.ndarray,
-                      keys: Sequence[str]) -> Sequence[tuple[int, Event]]:
+    def observe_batch(
+        self, assets: Sequence[str], ts: np.ndarray, alarms: np.ndarray, scores: np.ndarray, keys: Sequence[str]
+    ) -> Sequence[tuple[int, Event]]:
         """Every window in order; (window index, event) for each window that emitted one."""
 
     def sweep(self, now_ts: float) -> Sequence[Event]:

@@ -4,6 +4,7 @@ Tabular sets (mi-f, mi-v, eopt, snsr, nasa, stl) are already one feature vector 
 and each group (CNC experiment, EOPT file) an asset. SKAB is a raw 1 Hz time series: each run is an asset and its
 windows come from `pipelines.data.windowing` with one `WindowSpec`, the same one the model was trained with.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -65,8 +66,9 @@ def streams(source: str, data_dir: str | Path | None = None, spec: WindowSpec = 
     return out
 
 
-def normal_windows(source: str, data_dir: str | Path | None = None, spec: WindowSpec = WindowSpec(),
-                   normal_class: int = 0) -> np.ndarray:
+def normal_windows(
+    source: str, data_dir: str | Path | None = None, spec: WindowSpec = WindowSpec(), normal_class: int = 0
+) -> np.ndarray:
     """Training windows: the normal rows of a tabular set (for multi-class sets, one class), or for SKAB the
     anomaly-free run plus the leading normal windows (first 400 rows, SKAB's own training span) of each run."""
     if source in TIME_SERIES:
@@ -78,8 +80,9 @@ def normal_windows(source: str, data_dir: str | Path | None = None, spec: Window
     return np.asarray(ds.X[mask], dtype=np.float64)
 
 
-def normal_window_parts(source: str, data_dir: str | Path | None = None,
-                        spec: WindowSpec = WindowSpec()) -> list[np.ndarray]:
+def normal_window_parts(
+    source: str, data_dir: str | Path | None = None, spec: WindowSpec = WindowSpec()
+) -> list[np.ndarray]:
     """A time-series source's training windows as its time-ordered runs (``normal_windows`` stacks them): for SKAB
     the anomaly-free run, then each run's normal windows among its first 400 rows."""
     if source != "skab":

@@ -6,8 +6,8 @@
 # From a clean clone: installs uv if missing, creates .venv (Python 3.11) with the package and its test
 # extras at the versions in uv.lock (`uv sync --locked`: a lock that no longer matches pyproject.toml is an
 # error, never a silent re-resolve; refresh it with `uv lock`), fetches the Kafka jars, starts the local
-# broker (scripts/kafka.sh), runs pytest, stops the broker on exit if this run started it, and exits with
-# pytest's exit code.
+# broker (scripts/kafka.sh), runs pytest, then ruff (lint and format) and mypy, stops the broker on exit if
+# this run started it, and exits with pytest's exit code, or 1 when the tests passed and ruff or mypy did not.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -47,5 +47,16 @@ scripts/kafka.sh start
 set +e
 $TEST_CMD "$@"
 rc=$?
+# The house's habits (pyproject.toml: [tool.ruff], [tool.mypy]): lint, format and types are part of the test
+# command, so CI fails on them too. Run after pytest so a lint slip never hides a test result.
+lint_rc=0
+echo "test.sh: ruff check, ruff format --check, mypy daemon pipelines" >&2
+.venv/bin/ruff check . || lint_rc=1
+.venv/bin/ruff format --check . || lint_rc=1
+.venv/bin/mypy daemon pipelines || lint_rc=1
 set -e
+if [[ $rc == 0 && $lint_rc != 0 ]]; then
+    echo "test.sh: the tests passed, but ruff or mypy did not (above)" >&2
+    rc=1
+fi
 exit "$rc"

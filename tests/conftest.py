@@ -46,27 +46,33 @@ class KafkaBroker:
         self.env.setdefault("LATENTWATCH_PYTHON", sys.executable)
 
     def _run(self, command: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", str(KAFKA_SH), command], env=self.env, capture_output=True,
-                              text=True, timeout=timeout)
+        return subprocess.run(
+            ["bash", str(KAFKA_SH), command], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
 
     def running(self) -> bool:
         return self._run("status", timeout=60).returncode == 0
 
     def start(self) -> str:
         if shutil.which("java") is None:
-            pytest.fail("Kafka tests need Java 17+ on PATH (e.g. apt-get install openjdk-17-jre-headless) and, "
-                        "for the first `scripts/kafka.sh fetch`, Maven (apt-get install maven).", pytrace=False)
+            pytest.fail(
+                "Kafka tests need Java 17+ on PATH (e.g. apt-get install openjdk-17-jre-headless) and, "
+                "for the first `scripts/kafka.sh fetch`, Maven (apt-get install maven).",
+                pytrace=False,
+            )
         proc = self._run("start")
         if proc.returncode != 0:
-            pytest.fail(f"`scripts/kafka.sh start` failed (exit {proc.returncode}):\n{proc.stderr}{proc.stdout}",
-                        pytrace=False)
+            pytest.fail(
+                f"`scripts/kafka.sh start` failed (exit {proc.returncode}):\n{proc.stderr}{proc.stdout}", pytrace=False
+            )
         return self.bootstrap
 
     def stop(self) -> None:
         proc = self._run("stop", timeout=180)
         if proc.returncode != 0:
-            pytest.fail(f"`scripts/kafka.sh stop` failed (exit {proc.returncode}):\n{proc.stderr}{proc.stdout}",
-                        pytrace=False)
+            pytest.fail(
+                f"`scripts/kafka.sh stop` failed (exit {proc.returncode}):\n{proc.stderr}{proc.stdout}", pytrace=False
+            )
 
     def restart(self) -> str:
         self.stop()
@@ -93,8 +99,9 @@ def kafka_bootstrap(_kafka_broker) -> str:
 def _admin(bootstrap: str):
     from kafka import KafkaAdminClient
 
-    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="latentwatch-tests",
-                            request_timeout_ms=30000, bootstrap_timeout_ms=30000)
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="latentwatch-tests", request_timeout_ms=30000, bootstrap_timeout_ms=30000
+    )
 
 
 @pytest.fixture
@@ -106,8 +113,9 @@ def kafka_topics(kafka_bootstrap):
         name = f"{prefix}-{uuid.uuid4().hex[:10]}"
         admin = _admin(kafka_bootstrap)
         try:
-            admin.create_topics({name: {"num_partitions": partitions, "replication_factor": 1,
-                                        "configs": dict(configs or {})}})
+            admin.create_topics(
+                {name: {"num_partitions": partitions, "replication_factor": 1, "configs": dict(configs or {})}}
+            )
             created.append(name)
             admin.wait_for_topics([name], timeout_ms=60000)  # every partition has a leader
         finally:

@@ -30,8 +30,10 @@ def produce(bootstrap: str, topic: str, n: int, start: int = 0) -> list:
         linger_ms=5,
     )
     try:
-        futures = [producer.send(topic, key=f"asset-{i % 37}".encode(), value=json.dumps({"seq": i}).encode())
-                   for i in range(start, start + n)]
+        futures = [
+            producer.send(topic, key=f"asset-{i % 37}".encode(), value=json.dumps({"seq": i}).encode())
+            for i in range(start, start + n)
+        ]
         producer.flush(timeout=60)
         return [f.get(timeout=60) for f in futures]
     finally:

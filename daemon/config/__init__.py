@@ -14,6 +14,7 @@ Modules: ``base`` (errors, ``Secret``, the checks' helpers), ``broker`` (Kafka c
 ``flow`` (batching, input bounds, dead letters), ``detection`` (threshold, episodes), ``runtime`` (artifact, HTTP,
 logging), ``root`` (``Config``, the whole), ``load`` (YAML to ``Config``).
 """
+
 from daemon.config.base import LIVE, ConfigError, Secret
 from daemon.config.broker import KafkaConfig, SecurityConfig
 from daemon.config.detection import EpisodesConfig, ThresholdConfig
@@ -22,6 +23,20 @@ from daemon.config.load import load_config
 from daemon.config.root import Config
 from daemon.config.runtime import ArtifactConfig, HttpConfig, LoggingConfig
 
-__all__ = ["LIVE", "ArtifactConfig", "BatchingConfig", "Config", "ConfigError", "DeadLetterConfig", "EpisodesConfig",
-           "HttpConfig", "InputConfig", "KafkaConfig", "LoggingConfig", "Secret", "SecurityConfig", "ThresholdConfig",
-           "load_config"]
+__all__ = [
+    "LIVE",
+    "ArtifactConfig",
+    "BatchingConfig",
+    "Config",
+    "ConfigError",
+    "DeadLetterConfig",
+    "EpisodesConfig",
+    "HttpConfig",
+    "InputConfig",
+    "KafkaConfig",
+    "LoggingConfig",
+    "Secret",
+    "SecurityConfig",
+    "ThresholdConfig",
+    "load_config",
+]

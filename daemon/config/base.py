@@ -1,5 +1,6 @@
 """What every config section shares: the error a bad config raises, ``Secret``, the checks' helpers and the mark of
 a setting a running daemon takes on SIGHUP."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,5 +1,6 @@
 """The ``kafka`` section: where the broker is, the topics and group, security, and the passthrough settings for
 kafka-python's clients (which may not override what the daemon's guarantees rest on)."""
+
 from __future__ import annotations
 
 import re
@@ -27,14 +28,26 @@ class SecurityConfig:
         for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile", "sasl_plain_password_file"):
             p = getattr(self, name)
             require(p is None or p.is_file(), name, "an existing file")
-        require(not (self.sasl_plain_password and self.sasl_plain_password_file), "sasl_plain_password_file",
-                 "only one of sasl_plain_password and sasl_plain_password_file")
-        require(not sasl or self.sasl_mechanism is not None, "sasl_mechanism",
-                 f"a mechanism when security_protocol is {self.security_protocol}")
-        require(not sasl or bool(self.sasl_plain_username), "sasl_plain_username",
-                 f"a username when security_protocol is {self.security_protocol}")
-        require(not sasl or self.password() is not None, "sasl_plain_password",
-                 f"a password (or sasl_plain_password_file) when security_protocol is {self.security_protocol}")
+        require(
+            not (self.sasl_plain_password and self.sasl_plain_password_file),
+            "sasl_plain_password_file",
+            "only one of sasl_plain_password and sasl_plain_password_file",
+        )
+        require(
+            not sasl or self.sasl_mechanism is not None,
+            "sasl_mechanism",
+            f"a mechanism when security_protocol is {self.security_protocol}",
+        )
+        require(
+            not sasl or bool(self.sasl_plain_username),
+            "sasl_plain_username",
+            f"a username when security_protocol is {self.security_protocol}",
+        )
+        require(
+            not sasl or self.password() is not None,
+            "sasl_plain_password",
+            f"a password (or sasl_plain_password_file) when security_protocol is {self.security_protocol}",
+        )
 
     def password(self) -> Secret | None:
         if self.sasl_plain_password_file is not None:
@@ -49,8 +62,11 @@ class SecurityConfig:
         out: dict[str, Any] = {"security_protocol": self.security_protocol}
         if self.security_protocol.startswith("SASL_"):
             password = self.password()
-            out.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_plain_username,
-                       sasl_plain_password=password.reveal() if password else None)
+            out.update(
+                sasl_mechanism=self.sasl_mechanism,
+                sasl_plain_username=self.sasl_plain_username,
+                sasl_plain_password=password.reveal() if password else None,
+            )
         if self.security_protocol in ("SSL", "SASL_SSL"):
             out["ssl_check_hostname"] = self.ssl_check_hostname
             for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
@@ -60,14 +76,43 @@ class SecurityConfig:
 
 
 # Settings the daemon's guarantees rest on; the passthrough dicts may not override them.
-_MANAGED_CONSUMER = frozenset({"bootstrap_servers", "group_id", "client_id", "enable_auto_commit", "key_deserializer",
-                               "value_deserializer", "security_protocol", "sasl_mechanism", "sasl_plain_username",
-                               "sasl_plain_password", "ssl_cafile", "ssl_certfile", "ssl_keyfile",
-                               "ssl_check_hostname"})
-_MANAGED_PRODUCER = frozenset({"bootstrap_servers", "client_id", "acks", "enable_idempotence", "key_serializer",
-                               "value_serializer", "security_protocol", "sasl_mechanism", "sasl_plain_username",
-                               "sasl_plain_password", "ssl_cafile", "ssl_certfile", "ssl_keyfile",
-                               "ssl_check_hostname", "transactional_id"})
+_MANAGED_CONSUMER = frozenset(
+    {
+        "bootstrap_servers",
+        "group_id",
+        "client_id",
+        "enable_auto_commit",
+        "key_deserializer",
+        "value_deserializer",
+        "security_protocol",
+        "sasl_mechanism",
+        "sasl_plain_username",
+        "sasl_plain_password",
+        "ssl_cafile",
+        "ssl_certfile",
+        "ssl_keyfile",
+        "ssl_check_hostname",
+    }
+)
+_MANAGED_PRODUCER = frozenset(
+    {
+        "bootstrap_servers",
+        "client_id",
+        "acks",
+        "enable_idempotence",
+        "key_serializer",
+        "value_serializer",
+        "security_protocol",
+        "sasl_mechanism",
+        "sasl_plain_username",
+        "sasl_plain_password",
+        "ssl_cafile",
+        "ssl_certfile",
+        "ssl_keyfile",
+        "ssl_check_hostname",
+        "transactional_id",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -90,15 +135,26 @@ class KafkaConfig:
         for s in self.bootstrap_servers:
             require(bool(re.fullmatch(r"[^\s:]+:\d{1,5}", s)), "bootstrap_servers", f"host:port entries, got {s!r}")
         for name in ("input_topic", "alert_topic", "dead_letter_topic", "group_id", "client_id"):
-            require(bool(re.fullmatch(r"[A-Za-z0-9._-]{1,249}", getattr(self, name))), name,
-                     "a non-empty Kafka name of letters, digits, '.', '_' or '-'")
-        require(len({self.input_topic, self.alert_topic, self.dead_letter_topic}) == 3, "alert_topic",
-                 "input, alert and dead-letter topics to be three different topics")
+            require(
+                bool(re.fullmatch(r"[A-Za-z0-9._-]{1,249}", getattr(self, name))),
+                name,
+                "a non-empty Kafka name of letters, digits, '.', '_' or '-'",
+            )
+        require(
+            len({self.input_topic, self.alert_topic, self.dead_letter_topic}) == 3,
+            "alert_topic",
+            "input, alert and dead-letter topics to be three different topics",
+        )
         from kafka import KafkaConsumer, KafkaProducer
 
-        for section, known, managed in (("consumer", KafkaConsumer.DEFAULT_CONFIG, _MANAGED_CONSUMER),
-                                        ("producer", KafkaProducer.DEFAULT_CONFIG, _MANAGED_PRODUCER)):
+        for section, known, managed in (
+            ("consumer", KafkaConsumer.DEFAULT_CONFIG, _MANAGED_CONSUMER),
+            ("producer", KafkaProducer.DEFAULT_CONFIG, _MANAGED_PRODUCER),
+        ):
             for k in getattr(self, section):
                 require(k in known, f"{section}.{k}", f"a kafka-python {section} setting (unknown key)")
-                require(k not in managed, f"{section}.{k}",
-                         "not to be overridden here: the daemon sets it (see the kafka section)")
+                require(
+                    k not in managed,
+                    f"{section}.{k}",
+                    "not to be overridden here: the daemon sets it (see the kafka section)",
+                )

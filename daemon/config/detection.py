@@ -1,5 +1,6 @@
 """What decides an alarm: ``threshold`` (SPOT/DSPOT and its checkpoint) and ``episodes``. The defaults are
 ``pipelines.defaults``, the values the classes themselves run with."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,8 +35,11 @@ class ThresholdConfig:
             require(False, e.name, e.expected)
         require(self.depth > 0, "depth", "a positive integer")
         require(self.checkpoint_interval_s > 0, "checkpoint_interval_s", "a positive number of seconds")
-        require(self.idle_expiry_s is None or self.idle_expiry_s > 0, "idle_expiry_s",
-                 "a positive number of seconds (event time), or null to keep every asset")
+        require(
+            self.idle_expiry_s is None or self.idle_expiry_s > 0,
+            "idle_expiry_s",
+            "a positive number of seconds (event time), or null to keep every asset",
+        )
         require(self.persist_n >= 1, "persist_n", "an integer >= 1 (windows looked back on)")
         require(1 <= self.persist_m <= self.persist_n, "persist_m", "an integer in [1, threshold.persist_n]")
         require(self.release_windows >= 1, "release_windows", "an integer >= 1 (quiet windows that end an alarm)")
@@ -54,8 +58,14 @@ class EpisodesConfig:
 
     def check(self) -> None:
         require(self.quiet_windows > 0, "quiet_windows", "a positive integer")
-        require(self.quiet_seconds is None or self.quiet_seconds > 0, "quiet_seconds",
-                 "a positive number of seconds, or null")
-        require(self.max_duration_s is None or self.max_duration_s > 0, "max_duration_s",
-                 "a positive number of seconds, or null")
+        require(
+            self.quiet_seconds is None or self.quiet_seconds > 0,
+            "quiet_seconds",
+            "a positive number of seconds, or null",
+        )
+        require(
+            self.max_duration_s is None or self.max_duration_s > 0,
+            "max_duration_s",
+            "a positive number of seconds, or null",
+        )
         require(self.update_every >= 0, "update_every", "an integer >= 0 (0: no updates)")

@@ -1,5 +1,6 @@
 """How windows flow in: ``batching``, the bounds a decoded window keeps (``input``) and the dead-letter guard
 (``dead_letter``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

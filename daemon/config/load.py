@@ -1,5 +1,6 @@
 """YAML to ``Config``: the loader walks the YAML against the sections' type hints, expands ``${ENV}`` references,
 resolves relative paths against the working directory, and runs every section's ``check``."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -139,8 +140,12 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     except yaml.YAMLError as e:
         raise ConfigError(path, None, f"not valid YAML: {e}") from None
     if raw is None or raw == {}:  # a truncated or wrong file would otherwise run on every default (127.0.0.1:19092)
-        raise ConfigError(path, None, "holds no settings (empty, or only comments); a config names at least its "
-                          "kafka section (see conf/local.yaml)")
+        raise ConfigError(
+            path,
+            None,
+            "holds no settings (empty, or only comments); a config names at least its "
+            "kafka section (see conf/local.yaml)",
+        )
     loader = _Loader(path, os.environ if env is None else env)
     cfg: Config = loader.section(Config, raw, "")
     return dataclasses.replace(cfg, source=path.absolute())

@@ -1,4 +1,5 @@
 """``Config``: every section, and the keys at the top level."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """The process around the pipeline: where the model comes from (``artifact``), ``http`` and ``logging``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

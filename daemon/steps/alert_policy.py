@@ -11,6 +11,7 @@ event-time watermark: the oldest of the newest window times seen on each partiti
 wall clock) keeps replays of old data right, and the minimum over partitions keeps a lagging partition from being
 closed early by a faster one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -59,14 +60,32 @@ class AlertPolicyStep(PassStep):
             threshold = {"value": float(thresholds[i]), **bank.describe(asset, int(n_peaks[i]))}
             episode = event.alert_fields()
             value = build_alert(
-                topic=w.topic[i], partition=partitions[i], offset=offsets[i], asset=asset, ts_ms=ts[i],
-                score=score, components={k: float(v[i]) for k, v in scored.components.items()},
-                threshold=threshold, artifact_version=batch.model.version, neighbours=scored.neighbours[i].tolist(),
-                episode=episode, meta=w.meta[i], reference=scored.reference_of(i), sensors=scored.sensors_of(i))
+                topic=w.topic[i],
+                partition=partitions[i],
+                offset=offsets[i],
+                asset=asset,
+                ts_ms=ts[i],
+                score=score,
+                components={k: float(v[i]) for k, v in scored.components.items()},
+                threshold=threshold,
+                artifact_version=batch.model.version,
+                neighbours=scored.neighbours[i].tolist(),
+                episode=episode,
+                meta=w.meta[i],
+                reference=scored.reference_of(i),
+                sensors=scored.sensors_of(i),
+            )
             batch.alerts.append((asset.encode(), value, episode["event"]))
             if episode["event"] != "update":  # opens and closes are rare; updates can come per window in a storm
-                log.info("alert", asset=asset, kind=episode["event"], episode_id=episode["episode_id"],
-                         partition=partitions[i], offset=offsets[i], score=score)
+                log.info(
+                    "alert",
+                    asset=asset,
+                    kind=episode["event"],
+                    episode_id=episode["episode_id"],
+                    partition=partitions[i],
+                    offset=offsets[i],
+                    score=score,
+                )
 
     def _sweep(self, batch: Batch) -> None:
         if not self.latest_ts_ms:
@@ -74,8 +93,22 @@ class AlertPolicyStep(PassStep):
         watermark_ms = min(self.latest_ts_ms.values())
         for event in self.tracker().sweep(watermark_ms / 1000.0):
             episode = event.alert_fields()
-            batch.alerts.append((event.asset.encode(), build_sweep_close(
-                asset=event.asset, watermark_ms=watermark_ms, artifact_version=batch.model.version,
-                episode=episode), "close"))
-            log.info("alert", asset=event.asset, kind="close", episode_id=episode.get("episode_id"),
-                     watermark_ms=watermark_ms)
+            batch.alerts.append(
+                (
+                    event.asset.encode(),
+                    build_sweep_close(
+                        asset=event.asset,
+                        watermark_ms=watermark_ms,
+                        artifact_version=batch.model.version,
+                        episode=episode,
+                    ),
+                    "close",
+                )
+            )
+            log.info(
+                "alert",
+                asset=event.asset,
+                kind="close",
+                episode_id=episode.get("episode_id"),
+                watermark_ms=watermark_ms,
+            )

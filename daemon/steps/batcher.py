@@ -3,18 +3,21 @@
 The batcher comes before decoding so that validation and scoring see a whole batch (one numpy conversion, one
 model call). It never holds more than ``max_records``: the loop asks ``room()`` before polling.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from daemon.batch import Batch
 from daemon.chain import Step
 
 
 class Batcher:
-    def __init__(self, max_records: int, max_wait_ms: int, next_step: Step,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_records: int, max_wait_ms: int, next_step: Step, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.next_step = next_step
         self.clock = clock
         self.configure(max_records, max_wait_ms)
@@ -74,6 +77,6 @@ class Batcher:
 
     def _emit(self) -> None:
         records = self._records[: self.max_records]
-        self._records = self._records[self.max_records:]
+        self._records = self._records[self.max_records :]
         self._first_at = self.clock() if self._records else None
         self.next_step.submit(Batch(records=records))

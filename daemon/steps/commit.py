@@ -13,10 +13,12 @@ without committing, and a restart reprocesses from the last commit (at-least-onc
 ``waiting_s`` (how long the oldest uncommitted batch has waited) and ``last_failure`` are what /healthz reports: a
 frozen broker shows as commits that keep failing, not as a daemon that stopped polling.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from kafka.errors import CommitFailedError, KafkaError, KafkaTimeoutError
@@ -49,8 +51,13 @@ def as_commit(offsets: Offsets) -> dict[TopicPartition, OffsetAndMetadata]:
 class CommitStep:
     next_step: None = None  # the end of the chain
 
-    def __init__(self, producer: Any, commit: Callable[[Offsets, float], None], flush_timeout_s: float = 1.0,
-                 on_committed: Callable[[list[Batch], Offsets], None] | None = None) -> None:
+    def __init__(
+        self,
+        producer: Any,
+        commit: Callable[[Offsets, float], None],
+        flush_timeout_s: float = 1.0,
+        on_committed: Callable[[list[Batch], Offsets], None] | None = None,
+    ) -> None:
         self.producer = producer
         self.commit = commit
         self.flush_timeout_s = flush_timeout_s

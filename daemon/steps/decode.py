@@ -1,5 +1,6 @@
 """Decode and validate a batch; route every rejected record to the dead-letter topic, then check the guard (a batch
 that trips it still goes down the chain, so the daemon can commit it before it stops)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,9 +21,16 @@ log = structlog.get_logger("daemon.decode")
 
 
 class DecodeStep(PassStep):
-    def __init__(self, model: Callable[[], Any], max_bytes: int, send_dead_letter: Callable[[Any, Any], Any],
-                 guard: DeadLetterGuard, next_step: Step, on_dead_letter: Callable[[str], None] | None = None,
-                 limits: InputConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: Callable[[], Any],
+        max_bytes: int,
+        send_dead_letter: Callable[[Any, Any], Any],
+        guard: DeadLetterGuard,
+        next_step: Step,
+        on_dead_letter: Callable[[str], None] | None = None,
+        limits: InputConfig | None = None,
+    ) -> None:
         self.model = model
         self.max_bytes = max_bytes
         self.limits = limits or InputConfig()
@@ -37,8 +45,14 @@ class DecodeStep(PassStep):
         bad = np.zeros(len(batch.records), dtype=bool)
         for i, err in decoded.rejected:
             rec = batch.records[i]
-            log.warning("dead_letter", reason=err.reason, detail=err.detail, topic=rec.topic,
-                        partition=rec.partition, offset=rec.offset)
+            log.warning(
+                "dead_letter",
+                reason=err.reason,
+                detail=err.detail,
+                topic=rec.topic,
+                partition=rec.partition,
+                offset=rec.offset,
+            )
             try:
                 batch.sends.append(self.send_dead_letter(rec, err))
             except KafkaError as e:  # raised by send at once (no metadata within max_block_ms): exit 4, not 1

@@ -1,5 +1,6 @@
 """Score the valid windows with the batch's model (``OnlineModel.score``, each window against its asset's own
 reference when the artifact has one); the daemon never computes a score."""
+
 from __future__ import annotations
 
 from daemon.batch import Batch

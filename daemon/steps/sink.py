@@ -5,23 +5,31 @@ whichever is smaller) is cut to fit by ``daemon.wire.alert.fit_alert`` and says 
 otherwise raise ``MessageSizeTooLargeError`` from ``send`` and stop the daemon on every restart. Any other error
 ``send`` raises at once (metadata for the topic not available within ``max_block_ms``) is a failed delivery: exit 4,
 as for a send that fails later."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kafka.errors import KafkaError
 
-from daemon.wire.alert import fit_alert
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 from daemon.steps.commit import DeliveryFailed
+from daemon.wire.alert import fit_alert
 
 DEFAULT_RECORD_LIMIT = 1_048_576  # kafka-python's max_request_size default
 
 
 class SinkStep(PassStep):
-    def __init__(self, producer: Any, topic: str, next_step: Step, record_limit: int = DEFAULT_RECORD_LIMIT,
-                 on_truncated: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        producer: Any,
+        topic: str,
+        next_step: Step,
+        record_limit: int = DEFAULT_RECORD_LIMIT,
+        on_truncated: Callable[[], None] | None = None,
+    ) -> None:
         self.producer = producer
         self.topic = topic
         self.next_step = next_step

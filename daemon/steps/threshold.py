@@ -1,6 +1,7 @@
 """Turn scores into alarms: the per-asset SPOT/DSPOT thresholds (``pipelines.threshold.ThresholdBank``), then
 persistence and hysteresis (``pipelines.threshold.persistence``), through ``decide``, the one function the SKAB
 evaluation decides with too."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -15,9 +16,13 @@ class ThresholdStep(PassStep):
     """``idle_expiry_s`` (event time; None: never) restarts an asset unseen that long from its calibration, and
     its persistence history with it."""
 
-    def __init__(self, bank: Callable[[], Thresholds], next_step: Step,
-                 persistence: Callable[[], Decisions | None] = lambda: None,
-                 idle_expiry_s: float | None = None) -> None:
+    def __init__(
+        self,
+        bank: Callable[[], Thresholds],
+        next_step: Step,
+        persistence: Callable[[], Decisions | None] = lambda: None,
+        idle_expiry_s: float | None = None,
+    ) -> None:
         self.idle_expiry_s = idle_expiry_s
         self.bank = bank
         self.persistence = persistence

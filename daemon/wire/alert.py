@@ -5,6 +5,7 @@ deduplicate: an ``open`` or ``update`` alert's id hashes where its window sits i
 a ``close`` alert's id hashes its episode id, itself a hash of the asset and the opening window's
 "topic:partition:offset". An episode closes once, whether a quiet window or the watermark sweep closes it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,21 +27,34 @@ def close_alert_id(episode_id: str) -> str:
 
 
 def ts_iso(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z")
+    return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_alert(*, topic: str, partition: int, offset: int, asset: str, ts_ms: int, score: float,
-                components: Mapping[str, float], threshold: Mapping[str, Any], artifact_version: str,
-                neighbours: list[int], episode: Mapping[str, Any], meta: Mapping[str, Any] | None = None,
-                reference: str = "global", sensors: list[Mapping[str, Any]] | None = None) -> bytes:
+def build_alert(
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    asset: str,
+    ts_ms: int,
+    score: float,
+    components: Mapping[str, float],
+    threshold: Mapping[str, Any],
+    artifact_version: str,
+    neighbours: list[int],
+    episode: Mapping[str, Any],
+    meta: Mapping[str, Any] | None = None,
+    reference: str = "global",
+    sensors: list[Mapping[str, Any]] | None = None,
+) -> bytes:
     """The alert for a window: an ``open``/``update`` on an alarm, or the ``close`` a quiet window triggered.
 
     ``reference``: what the window was scored against ("global" or "asset:<key>"); ``sensors``: the sensors that
     drive its score, largest share first ([{"sensor", "share"}], ``pipelines.explain``)."""
     event = str(episode["event"])
     doc = {
-        "alert_id": close_alert_id(str(episode["episode_id"])) if event == "close"
+        "alert_id": close_alert_id(str(episode["episode_id"]))
+        if event == "close"
         else alert_id(topic, partition, offset, event),
         "asset": asset,
         "ts": ts_iso(ts_ms),

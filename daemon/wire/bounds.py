@@ -7,6 +7,7 @@ re-serialising larger than the broker takes (``1e15`` is written back as ``10000
 unsendable; an ``asset`` is a Kafka key, a label and a state entry. A window outside a bound is dead-lettered with
 ``invalid_field`` and a detail naming the bound.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -44,17 +45,20 @@ def check_meta(meta: dict[str, Any] | None, limits: InputConfig) -> InvalidMessa
     except TypeError as e:  # orjson.JSONEncodeError: deeper than 255 levels, or an integer beyond 64 bits
         depth = meta_depth(meta)
         if depth > limits.meta_max_depth:
-            return InvalidMessage(Reason.INVALID_FIELD,
-                                  f"meta nests {depth} levels deep > input.meta_max_depth {limits.meta_max_depth}")
+            return InvalidMessage(
+                Reason.INVALID_FIELD, f"meta nests {depth} levels deep > input.meta_max_depth {limits.meta_max_depth}"
+            )
         return InvalidMessage(Reason.INVALID_FIELD, f"meta cannot be written back as JSON for an alert: {e}")
     if len(text) > limits.meta_max_bytes:
-        return InvalidMessage(Reason.INVALID_FIELD, f"meta is {len(text)} bytes as JSON > input.meta_max_bytes "
-                                                    f"{limits.meta_max_bytes}")
+        return InvalidMessage(
+            Reason.INVALID_FIELD, f"meta is {len(text)} bytes as JSON > input.meta_max_bytes {limits.meta_max_bytes}"
+        )
     if text.count(b"{") + text.count(b"[") > limits.meta_max_depth:  # else it cannot nest that deep
         depth = meta_depth(meta)
         if depth > limits.meta_max_depth:
-            return InvalidMessage(Reason.INVALID_FIELD,
-                                  f"meta nests {depth} levels deep > input.meta_max_depth {limits.meta_max_depth}")
+            return InvalidMessage(
+                Reason.INVALID_FIELD, f"meta nests {depth} levels deep > input.meta_max_depth {limits.meta_max_depth}"
+            )
     return None
 
 
@@ -64,26 +68,38 @@ def check_ts(ts_ms: np.ndarray, record_ts_ms: np.ndarray, limits: InputConfig) -
     out: dict[int, InvalidMessage] = {}
     known = record_ts_ms >= 0
     skew_s = (ts_ms - record_ts_ms) / 1000.0
-    for side, limit, bad in (("ahead of", limits.ts_max_ahead_s, skew_s > (limits.ts_max_ahead_s or 0)),
-                             ("behind", limits.ts_max_behind_s, -skew_s > (limits.ts_max_behind_s or 0))):
+    for side, limit, bad in (
+        ("ahead of", limits.ts_max_ahead_s, skew_s > (limits.ts_max_ahead_s or 0)),
+        ("behind", limits.ts_max_behind_s, -skew_s > (limits.ts_max_behind_s or 0)),
+    ):
         if limit is None:
             continue
         key = "ts_max_ahead_s" if side == "ahead of" else "ts_max_behind_s"
         for j in np.flatnonzero(bad & known).tolist():
-            out[j] = InvalidMessage(Reason.INVALID_FIELD, f"ts {int(ts_ms[j])} is {abs(skew_s[j]):.0f} s {side} the "
-                                                          f"record's timestamp {int(record_ts_ms[j])} "
-                                                          f"(input.{key} {limit:g})")
+            out[j] = InvalidMessage(
+                Reason.INVALID_FIELD,
+                f"ts {int(ts_ms[j])} is {abs(skew_s[j]):.0f} s {side} the "
+                f"record's timestamp {int(record_ts_ms[j])} "
+                f"(input.{key} {limit:g})",
+            )
     return out
 
 
-def check_bounds(assets: Sequence[str], metas: Sequence[dict[str, Any] | None], ts_ms: Sequence[int],
-                 record_ts_ms: Sequence[int], limits: InputConfig) -> dict[int, InvalidMessage]:
+def check_bounds(
+    assets: Sequence[str],
+    metas: Sequence[dict[str, Any] | None],
+    ts_ms: Sequence[int],
+    record_ts_ms: Sequence[int],
+    limits: InputConfig,
+) -> dict[int, InvalidMessage]:
     """Position -> error for every window of the batch outside a bound (asset length, meta, ts)."""
     bad: dict[int, InvalidMessage] = {}
     for j, asset in enumerate(assets):
         if len(asset) > limits.asset_max_chars:
-            bad[j] = InvalidMessage(Reason.INVALID_FIELD, f"asset is {len(asset)} characters > "
-                                                          f"input.asset_max_chars {limits.asset_max_chars}")
+            bad[j] = InvalidMessage(
+                Reason.INVALID_FIELD,
+                f"asset is {len(asset)} characters > input.asset_max_chars {limits.asset_max_chars}",
+            )
     for j, meta in enumerate(metas):
         if meta and j not in bad and (err := check_meta(meta, limits)) is not None:
             bad[j] = err

@@ -8,6 +8,7 @@ to numbers (numpy would turn "1.5" into 1.5): a string is non-numeric, or non-fi
 JSON ``NaN``/``Infinity`` literals, which orjson rejects, are told apart from malformed JSON by the standard library's
 more permissive parser.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,10 @@ _NONFINITE_LITERAL = re.compile(rb"NaN|Infinity")
 
 def serialize_json(asset: str, ts_ms: int, values: Any, meta: dict[str, Any] | None = None) -> bytes:
     """One window as the daemon reads it; ``values`` may be a numpy array."""
-    return orjson.dumps({"schema": SCHEMA_VERSION, "asset": asset, "ts": ts_ms, "values": values, "meta": meta},
-                        option=orjson.OPT_SERIALIZE_NUMPY)
+    return orjson.dumps(
+        {"schema": SCHEMA_VERSION, "asset": asset, "ts": ts_ms, "values": values, "meta": meta},
+        option=orjson.OPT_SERIALIZE_NUMPY,
+    )
 
 
 def parse_json(value: bytes | None, max_bytes: int) -> Any:
@@ -145,8 +148,16 @@ def _fast_fields(obj: Any, dim: int) -> tuple[str, Any, list[Any], dict[str, Any
     if type(obj) is not dict:
         return None
     schema, asset, values, meta = obj.get("schema"), obj.get("asset"), obj.get("values"), obj.get("meta")
-    if (type(schema) is int and schema == SCHEMA_VERSION and type(asset) is str and asset and type(values) is list
-            and len(values) == dim and (meta is None or type(meta) is dict) and "ts" in obj):
+    if (
+        type(schema) is int
+        and schema == SCHEMA_VERSION
+        and type(asset) is str
+        and asset
+        and type(values) is list
+        and len(values) == dim
+        and (meta is None or type(meta) is dict)
+        and "ts" in obj
+    ):
         return asset, obj["ts"], values, meta
     return None
 

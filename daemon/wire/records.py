@@ -7,6 +7,7 @@ the config's ``input`` section (``daemon/wire/bounds.py``, ``ts`` against the re
 vectors are checked per batch: element types in one C-level pass (per row only when it fails), one numpy
 conversion, vectorised finiteness.
 """
+
 from __future__ import annotations
 
 import math
@@ -98,16 +99,26 @@ def decode_batch(records: Sequence[Any], dim: int, max_bytes: int, limits: Input
         c.ts.append(ts_ms)
         c.metas.append(meta)
     bad = bad_types(c.rows, dim)
-    bad.update((j, e) for j, e in check_bounds(
-        c.assets, c.metas, c.ts, [getattr(records[i], "timestamp", -1) for i in c.keep],
-        limits or InputConfig()).items() if j not in bad)
+    bad.update(
+        (j, e)
+        for j, e in check_bounds(
+            c.assets, c.metas, c.ts, [getattr(records[i], "timestamp", -1) for i in c.keep], limits or InputConfig()
+        ).items()
+        if j not in bad
+    )
     if bad:
         c.drop(bad)
     x = _to_float32(c.rows, dim) if c.rows else np.empty((0, dim), dtype=np.float32)
     finite = np.isfinite(x).all(axis=1)
     if not finite.all():
-        x = x[c.drop({j: InvalidMessage(Reason.NON_FINITE, "a value is NaN, infinite or beyond float32")
-                      for j in np.flatnonzero(~finite).tolist()})]
+        x = x[
+            c.drop(
+                {
+                    j: InvalidMessage(Reason.NON_FINITE, "a value is NaN, infinite or beyond float32")
+                    for j in np.flatnonzero(~finite).tolist()
+                }
+            )
+        ]
     kept = [records[i] for i in c.keep]
     windows = Windows(
         topic=[r.topic for r in kept],

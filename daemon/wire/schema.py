@@ -8,6 +8,7 @@ or the compact binary form of the same fields (``daemon/wire/binary_codec.py``);
 ``ts`` is ISO-8601 or epoch ms, 0 <= ms < 10^14 either way. A message that cannot become a window is an
 ``InvalidMessage`` whose ``reason`` (one of ``Reason``) the dead-letter topic carries in its ``reason`` header.
 """
+
 from __future__ import annotations
 
 SCHEMA_VERSION = 1
@@ -27,8 +28,18 @@ class Reason:
     UNKNOWN_SCHEMA = "unknown_schema"
     MALFORMED_BINARY = "malformed_binary"
 
-    ALL = (MALFORMED_JSON, NOT_UTF8, MISSING_FIELD, INVALID_FIELD, WRONG_LENGTH, NON_FINITE, NON_NUMERIC, OVERSIZED,
-           UNKNOWN_SCHEMA, MALFORMED_BINARY)
+    ALL = (
+        MALFORMED_JSON,
+        NOT_UTF8,
+        MISSING_FIELD,
+        INVALID_FIELD,
+        WRONG_LENGTH,
+        NON_FINITE,
+        NON_NUMERIC,
+        OVERSIZED,
+        UNKNOWN_SCHEMA,
+        MALFORMED_BINARY,
+    )
 
 
 class InvalidMessage(Exception):

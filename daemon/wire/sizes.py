@@ -1,5 +1,6 @@
 """The size of a Kafka record as the producer and the broker compare it to their limits, for what the daemon sends
 (alerts, dead letters) to be cut to fit rather than refused."""
+
 from __future__ import annotations
 
 from kafka.record.default_records import DefaultRecordBatchBuilder

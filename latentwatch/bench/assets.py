@@ -16,6 +16,7 @@ Measured, each against the global-only model (the same artifact without its per-
   random asset: the worst case, one group per window) and "grouped" (``--per-asset`` windows from each asset).
   Global-only and per-asset scoring alternate batch by batch; rates are medians over rounds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,7 @@ def probe(path: str, queries: str, mode: str, batch: int) -> dict[str, float]:
     model.warm_up()
     names = [f"asset-{a:06d}" for a in range(len(Q))]
     for s in range(0, len(Q), batch):
-        model.score(Q[s:s + batch], assets=names[s:s + batch] if mode == "assets" else None)
+        model.score(Q[s : s + batch], assets=names[s : s + batch] if mode == "assets" else None)
     return {"model_mb": round(rss_mb() - before, 1), "process_mb": round(rss_mb(), 1)}
 
 
@@ -59,8 +60,10 @@ def probe_process(path: Path, queries: Path, mode: str, batch: int) -> dict[str,
     import subprocess
     import sys
 
-    code = ("import json, sys; from latentwatch.bench.assets import probe; "
-            f"print(json.dumps(probe({str(path)!r}, {str(queries)!r}, {mode!r}, {batch})))")
+    code = (
+        "import json, sys; from latentwatch.bench.assets import probe; "
+        f"print(json.dumps(probe({str(path)!r}, {str(queries)!r}, {mode!r}, {batch})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -80,7 +83,7 @@ def build(model, X: np.ndarray, starts, offsets, n: int, full: int) -> tuple[dic
     normals, t_full, t_fast = {}, 0.0, 0.0
     kw = {"k": model.reference.k, "groups": model.groups}
     for a, (s, off) in enumerate(zip(starts, offsets, strict=True)):
-        W = X[s:s + n] + off
+        W = X[s : s + n] + off
         t0 = time.perf_counter()
         if a < full:
             normals[f"asset-{a:06d}"] = build_asset_normal(model.model, W, model.scorer, **kw)
@@ -126,8 +129,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         return X[pos] + offsets[ids] + rng.normal(size=(len(ids), X.shape[1])) * 0.05 * X.std(axis=0)
 
     np.save(tmp / "probe.npy", queries(np.arange(args.assets)))
-    memory = {mode: probe_process(path, tmp / "probe.npy", mode, args.batch)
-              for mode, path in (("global", base), ("assets", with_assets))}
+    memory = {
+        mode: probe_process(path, tmp / "probe.npy", mode, args.batch)
+        for mode, path in (("global", base), ("assets", with_assets))
+    }
 
     t0 = time.perf_counter()
     glob = OnlineModel.load(base)
@@ -145,8 +150,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         fleet.score(queries(ids), assets=names[ids].tolist())
     t_first = time.perf_counter() - t0
 
-    rates: dict[str, dict[str, list[float]]] = {"mixed": {"global": [], "assets": []},
-                                                "grouped": {"global": [], "assets": []}}
+    rates: dict[str, dict[str, list[float]]] = {
+        "mixed": {"global": [], "assets": []},
+        "grouped": {"global": [], "assets": []},
+    }
     for _ in range(args.rounds):
         for shape in rates:
             if shape == "mixed":
@@ -154,28 +161,43 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 ids = np.repeat(rng.integers(0, args.assets, size=args.batch // args.per_asset), args.per_asset)
             q, who = queries(ids), names[ids].tolist()
-            for label, call in (("global", lambda q=q: glob.score(q)),
-                                ("assets", lambda q=q, who=who: fleet.score(q, assets=who))):
+            for label, call in (
+                ("global", lambda q=q: glob.score(q)),
+                ("assets", lambda q=q, who=who: fleet.score(q, assets=who)),
+            ):
                 t0 = time.perf_counter()
                 call()
                 rates[shape][label].append(len(q) / (time.perf_counter() - t0))
     items = sum(fleet.assets.reference(k).size for k in fleet.assets.keys)
-    out = {"assets": args.assets, "windows_per_asset": args.windows, "shards": args.shards, "dim": int(X.shape[1]),
-           "reference_items_per_asset": round(items / args.assets, 1),
-           "global_reference_items": glob.reference.size,
-           "build_ms_per_asset": {"assets_add_path": round(1000 * per_full, 2),
-                                  "reference_only": round(1000 * per_fast, 2)},
-           "build_s": round(t_build, 1), "publish_s": round(t_publish, 1),
-           "disk_mb": {"global": round(dir_mb(base), 1), "with_assets": round(dir_mb(with_assets), 1)},
-           "load_s": {"global": round(t_load_global, 3), "with_assets": round(t_load_fleet, 3),
-                      "read_all_shards": round(t_shards, 3), "first_score_every_asset": round(t_first, 2)},
-           "rss_mb_after_scoring_every_asset": memory,
-           "per_asset_kb": round(1024 * (memory["assets"]["model_mb"] - memory["global"]["model_mb"])
-                                 / args.assets, 1),
-           "windows_per_s": {shape: {k: round(float(np.median(v)), 0) for k, v in r.items()}
-                             for shape, r in rates.items()}}
-    out["ratio_assets_to_global"] = {shape: round(r["assets"] / r["global"], 3)
-                                     for shape, r in out["windows_per_s"].items()}
+    out = {
+        "assets": args.assets,
+        "windows_per_asset": args.windows,
+        "shards": args.shards,
+        "dim": int(X.shape[1]),
+        "reference_items_per_asset": round(items / args.assets, 1),
+        "global_reference_items": glob.reference.size,
+        "build_ms_per_asset": {
+            "assets_add_path": round(1000 * per_full, 2),
+            "reference_only": round(1000 * per_fast, 2),
+        },
+        "build_s": round(t_build, 1),
+        "publish_s": round(t_publish, 1),
+        "disk_mb": {"global": round(dir_mb(base), 1), "with_assets": round(dir_mb(with_assets), 1)},
+        "load_s": {
+            "global": round(t_load_global, 3),
+            "with_assets": round(t_load_fleet, 3),
+            "read_all_shards": round(t_shards, 3),
+            "first_score_every_asset": round(t_first, 2),
+        },
+        "rss_mb_after_scoring_every_asset": memory,
+        "per_asset_kb": round(1024 * (memory["assets"]["model_mb"] - memory["global"]["model_mb"]) / args.assets, 1),
+        "windows_per_s": {
+            shape: {k: round(float(np.median(v)), 0) for k, v in r.items()} for shape, r in rates.items()
+        },
+    }
+    out["ratio_assets_to_global"] = {
+        shape: round(r["assets"] / r["global"], 3) for shape, r in out["windows_per_s"].items()
+    }
     glob.close()
     fleet.close()
     if not args.keep:

@@ -15,6 +15,7 @@ Protocol (real normal data, a stated injection, no labels used to choose anythin
 Printed: the hit rate per fault kind (pooled over sensors and segments), per sensor, and the counts; beside it the
 rate over every alarmed window in the fault, the ones alarmed anyway included.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,8 +71,12 @@ def train_model(values: np.ndarray, cfg: ExplainBench, out_root: Path):
     return OnlineModel.load(path)
 
 
-def hit_rates(cfg: ExplainBench = ExplainBench(), data_dir: str | Path | None = None,
-              sensors: tuple[int, ...] | None = None, kinds: tuple[str, ...] = KINDS) -> dict[str, Any]:
+def hit_rates(
+    cfg: ExplainBench = ExplainBench(),
+    data_dir: str | Path | None = None,
+    sensors: tuple[int, ...] | None = None,
+    kinds: tuple[str, ...] = KINDS,
+) -> dict[str, Any]:
     from pipelines.data import load_skab_anomaly_free
     from pipelines.data.windowing import window_end_index, window_vectors
 
@@ -85,27 +90,31 @@ def hit_rates(cfg: ExplainBench = ExplainBench(), data_dir: str | Path | None = 
     starts = range(0, len(test) - cfg.segment + 1, cfg.segment)
     sensors = tuple(range(values.shape[1])) if sensors is None else sensors
     ends = window_end_index(cfg.segment, cfg.window, 1)
-    clean_scores = [model.score(window_vectors(test[s:s + cfg.segment], cfg.window, 1, "summary")).score
-                    for s in starts]
+    clean_scores = [
+        model.score(window_vectors(test[s : s + cfg.segment], cfg.window, 1, "summary")).score for s in starts
+    ]
     per: dict[str, dict[str, list[int]]] = {k: {} for k in kinds}
     for kind in kinds:
         for c in sensors:
             counts = np.zeros(4, dtype=np.int64)  # hits, alarmed by the fault, hits, alarmed at all
-            for s, clean in zip(starts, clean_scores):
-                seg = inject(test[s:s + cfg.segment], c, kind, cfg.onset, cfg.size, sigma[c])
+            for s, clean in zip(starts, clean_scores, strict=False):
+                seg = inject(test[s : s + cfg.segment], c, kind, cfg.onset, cfg.size, sigma[c])
                 out = model.score(window_vectors(seg, cfg.window, 1, "summary"))
                 every = (out.score > limit) & (ends >= cfg.onset)
                 for j, hot in enumerate((every & (clean <= limit), every)):
-                    counts[2 * j:2 * j + 2] += int((out.sensors[hot, 0] == c).sum()), int(hot.sum())
+                    counts[2 * j : 2 * j + 2] += int((out.sensors[hot, 0] == c).sum()), int(hot.sum())
             per[kind][model.sensor_names[c]] = counts.tolist()
     model.close()
     result: dict[str, Any] = {"protocol": asdict(cfg), "threshold": limit, "segments": len(starts), "kinds": {}}
     for kind, by in per.items():
         h, a, h_all, a_all = np.sum(list(by.values()), axis=0).tolist()
-        result["kinds"][kind] = {"hit_rate": h / a if a else None, "alarmed": a,
-                                 "hit_rate_all_alarmed": h_all / a_all if a_all else None, "alarmed_all": a_all,
-                                 "per_sensor": {s: {"hit_rate": v[0] / v[1] if v[1] else None, "alarmed": v[1]}
-                                                for s, v in by.items()}}
+        result["kinds"][kind] = {
+            "hit_rate": h / a if a else None,
+            "alarmed": a,
+            "hit_rate_all_alarmed": h_all / a_all if a_all else None,
+            "alarmed_all": a_all,
+            "per_sensor": {s: {"hit_rate": v[0] / v[1] if v[1] else None, "alarmed": v[1]} for s, v in by.items()},
+        }
     return result
 
 
@@ -127,14 +136,18 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(res, indent=2))
         return 0
-    print(f"explain: faults of {cfg.size:g} sigma in one SKAB sensor from row {cfg.onset} of {res['segments']} "
-          f"segments of {cfg.segment} rows; alarmed = score > q{cfg.quantile:g} of calibration "
-          f"({res['threshold']:.3g})")
+    print(
+        f"explain: faults of {cfg.size:g} sigma in one SKAB sensor from row {cfg.onset} of {res['segments']} "
+        f"segments of {cfg.segment} rows; alarmed = score > q{cfg.quantile:g} of calibration "
+        f"({res['threshold']:.3g})"
+    )
     for kind, r in res["kinds"].items():
         rate = "n/a" if r["hit_rate"] is None else f"{100 * r['hit_rate']:.1f} %"
         rate_all = "n/a" if r["hit_rate_all_alarmed"] is None else f"{100 * r['hit_rate_all_alarmed']:.1f} %"
-        print(f"  {kind:<6} faulty sensor ranked first in {rate} of {r['alarmed']} windows the fault alarmed "
-              f"({rate_all} of all {r['alarmed_all']} alarmed in the fault)")
+        print(
+            f"  {kind:<6} faulty sensor ranked first in {rate} of {r['alarmed']} windows the fault alarmed "
+            f"({rate_all} of all {r['alarmed_all']} alarmed in the fault)"
+        )
         for s, v in r["per_sensor"].items():
             sr = "n/a" if v["hit_rate"] is None else f"{100 * v['hit_rate']:.0f} %"
             print(f"      {s:<22} {sr:>6} of {v['alarmed']}")

@@ -7,6 +7,7 @@ checks, with a real artifact and fresh topics on a real broker; the time is from
 output also says what the time went to, and a fresh process times the daemon's imports and the model load
 (``OnlineModel.load`` + ``warm_up``, as ``daemon.model_holder`` does) on their own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,11 +52,28 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
     topics = {k: f"bench-restart-{run}-{k}" for k in ("input", "alerts", "dead")}
     ensure_topics(args.bootstrap, {t: 1 for t in topics.values()})
     ckpt, port = work / "daemon-state.ckpt", free_port()
-    conf = daemon_config(base, work / "restart.yaml", args.bootstrap, topics, f"bench-restart-{run}", artifact,
-                         ckpt, port, threshold={"method": args.method})
+    conf = daemon_config(
+        base,
+        work / "restart.yaml",
+        args.bootstrap,
+        topics,
+        f"bench-restart-{run}",
+        artifact,
+        ckpt,
+        port,
+        threshold={"method": args.method},
+    )
     key = threshold_key(load_config(conf).threshold)
-    checkpoint.save(ckpt, {**state, "threshold_config": key, "committed": {f"{topics['input']}:0": 0},
-                           "artifact_version": read_manifest(artifact).get("version"), "lineage": run})
+    checkpoint.save(
+        ckpt,
+        {
+            **state,
+            "threshold_config": key,
+            "committed": {f"{topics['input']}:0": 0},
+            "artifact_version": read_manifest(artifact).get("version"),
+            "lineage": run,
+        },
+    )
     d = DaemonProcess(conf, work / "restart-daemon.log", port)
     try:
         started = time.time()
@@ -66,8 +84,18 @@ def measure(args: argparse.Namespace, state: dict[str, Any], work: Path) -> dict
         d.stop()
         delete_topics(args.bootstrap, list(topics.values()))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    parts = subprocess.run([sys.executable, "-c", _PARTS, str(artifact)], env=env, check=True, capture_output=True,
-                           text=True, cwd=Path(__file__).resolve().parents[2]).stdout.strip().splitlines()[-1]
+    parts = (
+        subprocess.run(
+            [sys.executable, "-c", _PARTS, str(artifact)],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[2],
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return {**out, **{f"restart_alone_{k}": v for k, v in json.loads(parts).items()}}
 
 

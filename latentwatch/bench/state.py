@@ -10,6 +10,7 @@ format, and a restore in a fresh process (read the file, rebuild the state: what
 again) with that process's RSS; with ``--bootstrap`` also a real daemon's restart from that checkpoint to /healthz 200
 (``latentwatch/bench/restart.py``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=["spot", "dspot"], default="dspot")
     p.add_argument("--no-json-peer", action="store_true", help="skip the former all-JSON checkpoint (slow at 100k)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--bootstrap", help="also time a real `latentwatch run` restarting from this checkpoint to /healthz "
-                   "200 on this broker (latentwatch/bench/restart.py)")
+    p.add_argument(
+        "--bootstrap",
+        help="also time a real `latentwatch run` restarting from this checkpoint to /healthz "
+        "200 on this broker (latentwatch/bench/restart.py)",
+    )
     p.add_argument("--config", default="conf/local.yaml", help="base daemon config for --bootstrap")
     p.add_argument("--artifact", help="artifact for --bootstrap (default: the config's, else a 3-epoch SKAB one)")
     p.add_argument("--data-dir", help="shared data folder, to train that artifact")
@@ -80,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     _trim()
     base = rss_mib()
-    bank = ThresholdBank.from_settings(dataclasses.replace(cfg.threshold, method=args.method),
-                                       rng.exponential(size=5000))
+    bank = ThresholdBank.from_settings(
+        dataclasses.replace(cfg.threshold, method=args.method), rng.exponential(size=5000)
+    )
     tracker = EpisodeTracker.from_settings(cfg.episodes)
     persistence = Persistence.from_settings(cfg.threshold)
     names = [f"site-{i // 1000:03d}/asset-{i:06d}" for i in range(args.assets)]
@@ -89,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     fed = 0
     for _ in range(args.windows):
         for lo in range(0, args.assets, 500):
-            batch = names[lo:lo + 500]
+            batch = names[lo : lo + 500]
             scores = rng.exponential(size=len(batch))
             if cfg.threshold.idle_expiry_s is not None:  # as the daemon's threshold step: last-seen times kept
                 bank.expire(batch, np.full(len(batch), float(fed)), cfg.threshold.idle_expiry_s)
@@ -106,31 +111,68 @@ def run(args: argparse.Namespace) -> int:
     spill_s = time.perf_counter() - t0
     _trim()
     spilled = rss_mib()
-    out: dict = {"assets": args.assets, "windows": fed, "method": args.method, "feed_windows_per_s": fed / feed_s,
-                 "rss_base_mib": base, "state_live_mib": live - base, "state_after_spill_mib": spilled - base,
-                 "bytes_per_asset_live": (live - base) * 2**20 / args.assets,
-                 "bytes_per_asset_spilled": (spilled - base) * 2**20 / args.assets,
-                 "spill_s": spill_s, "spilled": packed, "rss_mib": spilled}
+    out: dict = {
+        "assets": args.assets,
+        "windows": fed,
+        "method": args.method,
+        "feed_windows_per_s": fed / feed_s,
+        "rss_base_mib": base,
+        "state_live_mib": live - base,
+        "state_after_spill_mib": spilled - base,
+        "bytes_per_asset_live": (live - base) * 2**20 / args.assets,
+        "bytes_per_asset_spilled": (spilled - base) * 2**20 / args.assets,
+        "spill_s": spill_s,
+        "spilled": packed,
+        "rss_mib": spilled,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "state.ckpt"
         t0 = time.perf_counter()
-        checkpoint.save(path, {"committed": {"in:0": fed}, "thresholds": bank.compact_state(),
-                               "episodes": tracker.state(), "persistence": persistence.state()})
+        checkpoint.save(
+            path,
+            {
+                "committed": {"in:0": fed},
+                "thresholds": bank.compact_state(),
+                "episodes": tracker.state(),
+                "persistence": persistence.state(),
+            },
+        )
         out["checkpoint_write_s"] = time.perf_counter() - t0
         out["checkpoint_mb"] = path.stat().st_size / 1e6
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        restored = json.loads(subprocess.run([sys.executable, "-c", _RESTORE, str(path)], env=env, check=True,
-                                             capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        restored = json.loads(
+            subprocess.run(
+                [sys.executable, "-c", _RESTORE, str(path)], env=env, check=True, capture_output=True, text=True
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         out.update({f"restart_{k}": v for k, v in restored.items()})
         if args.bootstrap:
             from latentwatch.bench.restart import measure
 
-            out.update(measure(args, {"thresholds": bank.compact_state(), "episodes": tracker.state(),
-                                      "persistence": persistence.state()}, Path(tmp)))
+            out.update(
+                measure(
+                    args,
+                    {
+                        "thresholds": bank.compact_state(),
+                        "episodes": tracker.state(),
+                        "persistence": persistence.state(),
+                    },
+                    Path(tmp),
+                )
+            )
         if not args.no_json_peer:
             t0 = time.perf_counter()
-            data = json.dumps({"format": 1, "thresholds": bank.state(), "episodes": tracker.state(),
-                               "persistence": persistence.state()}, separators=(",", ":")).encode()
+            data = json.dumps(
+                {
+                    "format": 1,
+                    "thresholds": bank.state(),
+                    "episodes": tracker.state(),
+                    "persistence": persistence.state(),
+                },
+                separators=(",", ":"),
+            ).encode()
             (Path(tmp) / "v1.json").write_bytes(data)
             out["json_peer_write_s"] = time.perf_counter() - t0
             out["json_peer_mb"] = len(data) / 1e6

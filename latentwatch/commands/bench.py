@@ -4,6 +4,7 @@ Each benchmark is a module with ``add_arguments(parser)`` and ``run(args) -> int
 A benchmark whose module cannot be imported (a missing optional extra) is listed with the reason and refuses to
 run; the others still work.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -11,16 +12,26 @@ import importlib
 
 # name -> (module with add_arguments/run, one-line help)
 BENCHES: dict[str, tuple[str, str]] = {
-    "scoring": ("latentwatch.bench.scoring",
-                "windows/s of every scorer on 20k/100k/1M references vs the raw Annoy loop and PyOD, with recall"),
-    "thresholds": ("latentwatch.bench.thresholds",
-                   "SPOT/DSPOT: CPU per window by refit policy, and false alarms on held-out real normal windows"),
-    "explain": ("latentwatch.bench.explain",
-                "how often an alert's first sensor is the one with an injected fault (real SKAB normal data)"),
-    "assets": ("latentwatch.bench.assets",
-               "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only"),
-    "state": ("latentwatch.bench.state",
-              "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore"),
+    "scoring": (
+        "latentwatch.bench.scoring",
+        "windows/s of every scorer on 20k/100k/1M references vs the raw Annoy loop and PyOD, with recall",
+    ),
+    "thresholds": (
+        "latentwatch.bench.thresholds",
+        "SPOT/DSPOT: CPU per window by refit policy, and false alarms on held-out real normal windows",
+    ),
+    "explain": (
+        "latentwatch.bench.explain",
+        "how often an alert's first sensor is the one with an injected fault (real SKAB normal data)",
+    ),
+    "assets": (
+        "latentwatch.bench.assets",
+        "per-asset references at fleet scale (10,000 x 500): memory, load time, scoring rate vs global only",
+    ),
+    "state": (
+        "latentwatch.bench.state",
+        "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore",
+    ),
     "e2e": ("latentwatch.bench.e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }
 

@@ -1,4 +1,5 @@
 """`latentwatch demo`: the main job end to end on the embedded default (the steps and checks: latentwatch/demo)."""
+
 from __future__ import annotations
 
 import argparse
@@ -19,20 +20,31 @@ from latentwatch.demo.traffic import send, settled_metrics, wait_committed
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default="conf/local.yaml", metavar="FILE",
-                   help="daemon YAML (default conf/local.yaml: the local broker, artifacts under var/artifacts)")
-    p.add_argument("--out", default="out/demo.json", metavar="FILE",
-                   help="summary JSON; the daemon's config, log and state go to <dir of FILE>/demo/")
+    p.add_argument(
+        "--config",
+        default="conf/local.yaml",
+        metavar="FILE",
+        help="daemon YAML (default conf/local.yaml: the local broker, artifacts under var/artifacts)",
+    )
+    p.add_argument(
+        "--out",
+        default="out/demo.json",
+        metavar="FILE",
+        help="summary JSON; the daemon's config, log and state go to <dir of FILE>/demo/",
+    )
     p.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
     p.add_argument("--retrain", action="store_true", help="train a new SKAB artifact even if one is current")
-    p.add_argument("--epochs", type=int,
-                   help="training epochs when a model is trained (default: the SKAB evaluation's, "
-                   "pipelines/evaluate/skab/settings.py, with its early stopping)")
-    p.add_argument("--runs", type=int, help="replay only this many SKAB runs, evenly spread over the 34 "
-                   "(default: all)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help="training epochs when a model is trained (default: the SKAB evaluation's, "
+        "pipelines/evaluate/skab/settings.py, with its early stopping)",
+    )
+    p.add_argument("--runs", type=int, help="replay only this many SKAB runs, evenly spread over the 34 (default: all)")
     p.add_argument("--rate", type=float, help="replay windows per second (default: as fast as the producer goes)")
-    p.add_argument("--timeout", type=float, default=900.0,
-                   help="seconds to wait for the daemon to commit everything (default 900)")
+    p.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds to wait for the daemon to commit everything (default 900)"
+    )
     p.add_argument("--seed", type=int, default=0, help="training seed")
 
 
@@ -95,8 +107,16 @@ def _plan(args: argparse.Namespace, artifact: dict[str, Any]) -> Any:
     return plan
 
 
-def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: str, security: dict[str, Any],
-         t_start: float, started_broker: bool) -> dict[str, Any]:
+def _run(
+    args: argparse.Namespace,
+    cfg: Any,
+    out: Path,
+    work: Path,
+    bootstrap: str,
+    security: dict[str, Any],
+    t_start: float,
+    started_broker: bool,
+) -> dict[str, Any]:
     import orjson
 
     from daemon import checkpoint
@@ -119,18 +139,23 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
     start = starts["input"]
 
     # 4. the daemon
-    daemon_cfg, daemon_cfg_info = write_daemon_config(Path(cfg.source), work, cfg.http.host, cfg.http.port,
-                                                      skab=artifact.get("settings"))
+    daemon_cfg, daemon_cfg_info = write_daemon_config(
+        Path(cfg.source), work, cfg.http.host, cfg.http.port, skab=artifact.get("settings")
+    )
     log_path = work / "daemon.log"
     log_path.write_text("")
     daemon = DaemonProcess(daemon_cfg, log_path, daemon_cfg_info["http_port"])
-    say(f"daemon: {' '.join(daemon.command[1:])} (log {log_path}; "
-        f"changes from {cfg.source.name}: {', '.join(f'{a}={b}' for a, b in daemon_cfg_info['changes'].items())})")
+    say(
+        f"daemon: {' '.join(daemon.command[1:])} (log {log_path}; "
+        f"changes from {cfg.source.name}: {', '.join(f'{a}={b}' for a, b in daemon_cfg_info['changes'].items())})"
+    )
     daemon.start()
     try:
         ready_s = daemon.wait_consuming(timeout_s=300)
-        say(f"daemon: consuming after {ready_s:.1f} s (pid {daemon.pid}, metrics on "
-            f"http://127.0.0.1:{daemon.http_port}/metrics)")
+        say(
+            f"daemon: consuming after {ready_s:.1f} s (pid {daemon.pid}, metrics on "
+            f"http://127.0.0.1:{daemon.http_port}/metrics)"
+        )
         timings["daemon_ready_s"] = round(ready_s, 1)
 
         # 5. replay: the bad ones first, then the labelled runs
@@ -144,8 +169,10 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
         t = now()
         final_committed = wait_committed(daemon, k, bootstrap, security, start, end, args.timeout)
         timings["caught_up_after_replay_s"] = round(now() - t, 1)
-        say(f"offsets: committed = end on every partition, {timings['caught_up_after_replay_s']:.1f} s after the "
-            "replay finished")
+        say(
+            f"offsets: committed = end on every partition, {timings['caught_up_after_replay_s']:.1f} s after the "
+            "replay finished"
+        )
 
         # 7. metrics (the counters settle right after the commit), topics, stop
         m = settled_metrics(daemon, total)
@@ -171,10 +198,12 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
 
     episodes = episodes_from(alerts, open_at_end)
     runs, detection = score_runs(plan.streams, episodes)
-    skab = (skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir)
-            if artifact.get("asset_normals") else None)
-    dead_by_reason = {r: int(v) for r, v in sorted(metric_by_label(m, "latentwatch_dead_letters", "reason").items())
-                      if v}
+    skab = (
+        skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir) if artifact.get("asset_normals") else None
+    )
+    dead_by_reason = {
+        r: int(v) for r, v in sorted(metric_by_label(m, "latentwatch_dead_letters", "reason").items()) if v
+    }
     alerts_by_event = {e: int(v) for e, v in sorted(metric_by_label(m, "latentwatch_alerts", "event").items())}
     produced = report.windows + len(bad_sent)
     checks = {
@@ -182,8 +211,7 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
         "consumed_equals_produced": int(consumed) == produced,
         "scored_equals_good_windows": int(scored) == report.windows,
         "bad_messages_dead_lettered_with_their_reason": all(b["ok"] for b in bad_sent),
-        "dead_letter_topic_matches_metrics": len(dead_letters) == int(dead)
-        and reasons(dead_letters) == dead_by_reason,
+        "dead_letter_topic_matches_metrics": len(dead_letters) == int(dead) and reasons(dead_letters) == dead_by_reason,
         "alert_topic_matches_metrics": len(alerts) == sum(alerts_by_event.values()),
         "committed_equals_end": all(final_committed.get(p, 0) == e for p, e in end.items() if e > 0),
         "daemon_exit_0": rc == 0,
@@ -194,31 +222,49 @@ def _run(args: argparse.Namespace, cfg: Any, out: Path, work: Path, bootstrap: s
         "config": str(cfg.source),
         "daemon_config": {"path": str(daemon_cfg), **daemon_cfg_info, "log": str(log_path)},
         "broker": {"bootstrap": bootstrap, "started_by_demo": started_broker},
-        "topics": {"input": k.input_topic, "alerts": k.alert_topic, "dead_letter": k.dead_letter_topic,
-                   "group": k.group_id},
+        "topics": {
+            "input": k.input_topic,
+            "alerts": k.alert_topic,
+            "dead_letter": k.dead_letter_topic,
+            "group": k.group_id,
+        },
         "artifact": artifact,
-        "replay": {**report.summary(), "runs": len(plan.streams), "bad_messages": bad_sent,
-                   "bad_kinds_left_out": note},
-        "daemon": {"consumed": int(consumed), "scored": int(scored), "dead_lettered": int(dead),
-                   "dead_lettered_by_reason": dead_by_reason, "alarms": int(metric_sum(m, "latentwatch_alarms")),
-                   "alerts_by_event": alerts_by_event, "commits": int(metric_sum(m, "latentwatch_commits")),
-                   "exit_code": rc},
-        "offsets": {"start": {str(p): o for p, o in sorted(start.items())},
-                    "end": {str(p): o for p, o in sorted(end.items())},
-                    "committed": {str(p): o for p, o in sorted(final_committed.items())},
-                    "messages": total},
-        "topics_read": {"alerts": len(alerts), "dead_letters": len(dead_letters),
-                        "dead_letters_by_reason": reasons(dead_letters)},
-        "episodes": {"total": len(episodes), "overlapping_a_labelled_anomaly": detection["true_episodes"],
-                     "in_normal_spans": detection["false_episodes"],
-                     "open_at_end": sum(1 for e in episodes.values() if e.get("open_at_end"))},
+        "replay": {**report.summary(), "runs": len(plan.streams), "bad_messages": bad_sent, "bad_kinds_left_out": note},
+        "daemon": {
+            "consumed": int(consumed),
+            "scored": int(scored),
+            "dead_lettered": int(dead),
+            "dead_lettered_by_reason": dead_by_reason,
+            "alarms": int(metric_sum(m, "latentwatch_alarms")),
+            "alerts_by_event": alerts_by_event,
+            "commits": int(metric_sum(m, "latentwatch_commits")),
+            "exit_code": rc,
+        },
+        "offsets": {
+            "start": {str(p): o for p, o in sorted(start.items())},
+            "end": {str(p): o for p, o in sorted(end.items())},
+            "committed": {str(p): o for p, o in sorted(final_committed.items())},
+            "messages": total,
+        },
+        "topics_read": {
+            "alerts": len(alerts),
+            "dead_letters": len(dead_letters),
+            "dead_letters_by_reason": reasons(dead_letters),
+        },
+        "episodes": {
+            "total": len(episodes),
+            "overlapping_a_labelled_anomaly": detection["true_episodes"],
+            "in_normal_spans": detection["false_episodes"],
+            "open_at_end": sum(1 for e in episodes.values() if e.get("open_at_end")),
+        },
         "detection": detection,
         "skab": skab,
         "runs": runs,
         "timings": {**timings, "total_s": round(now() - t_start, 1)},
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(summary, indent=2, default=lambda o: dict(o) if isinstance(o, Counter) else str(o))
-                   + "\n")
+    out.write_text(
+        json.dumps(summary, indent=2, default=lambda o: dict(o) if isinstance(o, Counter) else str(o)) + "\n"
+    )
     print(render(summary, out), flush=True)
     return summary

@@ -4,6 +4,7 @@ Per (data set, arrangement, seed): a 50:50 test split, one autoencoder on the tr
 baseline on the same test rows. Prints the AUROC x100 table, writes the JSON record (--out) and optionally the
 markdown table (--markdown).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import platform
 import shlex
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,56 +36,128 @@ def _seeds(value: str) -> list[int]:
             return list(range(n))
         seeds = [int(v) for v in _csv(value)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds wants a count >= 1 (3 = seeds 0,1,2) or a list (0,5,7; one seed "
-                                         f"alone: '4,'), got {value!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--seeds wants a count >= 1 (3 = seeds 0,1,2) or a list (0,5,7; one seed alone: '4,'), got {value!r}"
+        ) from None
     if not seeds or len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"--seeds: need distinct seeds, got {value!r}")
     return seeds
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--datasets", type=_csv, default=list(DEFAULT_DATASETS), metavar="A,B",
-                   help=f"data sets, comma-separated (default: {','.join(DEFAULT_DATASETS)})")
-    p.add_argument("--seeds", type=_seeds, default=[0, 1, 2], metavar="N|S1,S2",
-                   help="number of seeds (0..N-1) or an explicit list (default: 3)")
-    p.add_argument("--scorers", type=_csv, default=None, metavar="A,B",
-                   help="autoencoder scorers (default: every registered scorer)")
-    p.add_argument("--baselines", type=_csv, default=None, metavar="A,B",
-                   help="input-space baselines: lof,iforest,pca,ocsvm (default: all; 'none' for none)")
+    p.add_argument(
+        "--datasets",
+        type=_csv,
+        default=list(DEFAULT_DATASETS),
+        metavar="A,B",
+        help=f"data sets, comma-separated (default: {','.join(DEFAULT_DATASETS)})",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_seeds,
+        default=[0, 1, 2],
+        metavar="N|S1,S2",
+        help="number of seeds (0..N-1) or an explicit list (default: 3)",
+    )
+    p.add_argument(
+        "--scorers",
+        type=_csv,
+        default=None,
+        metavar="A,B",
+        help="autoencoder scorers (default: every registered scorer)",
+    )
+    p.add_argument(
+        "--baselines",
+        type=_csv,
+        default=None,
+        metavar="A,B",
+        help="input-space baselines: lof,iforest,pca,ocsvm (default: all; 'none' for none)",
+    )
     p.add_argument("--epochs", type=int, default=None, help="cap training epochs (smoke runs; the protocol is 350)")
-    p.add_argument("--max-classes", type=int, default=None,
-                   help="multi-class data sets: use only the first N classes as arrangements (smoke runs)")
-    p.add_argument("--settings", type=_csv, default=None, metavar="unimodal,multimodal",
-                   help="multi-class settings to run (default: both)")
-    p.add_argument("--scaler", choices=("minmax", "zscore"), default=None,
-                   help="input scaling fitted on the training split (default: minmax; zscore = production Scaler)")
-    p.add_argument("--reference", choices=("windows", "distinct"), default=None,
-                   help="reference items: every training window (default) or identical windows collapsed into "
-                        "one item with a count (production; the same scores, a smaller index)")
-    p.add_argument("--no-overrides", action="store_true",
-                   help="ignore the per-data-set overrides of pipelines/evaluate/settings.py")
-    p.add_argument("--ocsvm-max-train", type=int, default=None,
-                   help="OC-SVM trains on at most this many (seeded random) training rows (default: 10000)")
-    p.add_argument("--data-dir", default=None, help="the shared data folder (default: $LATENTWATCH_DATA_DIR or "
-                                                   "../shared/data)")
+    p.add_argument(
+        "--max-classes",
+        type=int,
+        default=None,
+        help="multi-class data sets: use only the first N classes as arrangements (smoke runs)",
+    )
+    p.add_argument(
+        "--settings",
+        type=_csv,
+        default=None,
+        metavar="unimodal,multimodal",
+        help="multi-class settings to run (default: both)",
+    )
+    p.add_argument(
+        "--scaler",
+        choices=("minmax", "zscore"),
+        default=None,
+        help="input scaling fitted on the training split (default: minmax; zscore = production Scaler)",
+    )
+    p.add_argument(
+        "--reference",
+        choices=("windows", "distinct"),
+        default=None,
+        help="reference items: every training window (default) or identical windows collapsed into "
+        "one item with a count (production; the same scores, a smaller index)",
+    )
+    p.add_argument(
+        "--no-overrides",
+        action="store_true",
+        help="ignore the per-data-set overrides of pipelines/evaluate/settings.py",
+    )
+    p.add_argument(
+        "--ocsvm-max-train",
+        type=int,
+        default=None,
+        help="OC-SVM trains on at most this many (seeded random) training rows (default: 10000)",
+    )
+    p.add_argument(
+        "--data-dir", default=None, help="the shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)"
+    )
     p.add_argument("--out", type=Path, default=Path("out/evaluation.json"), help="JSON record (default: %(default)s)")
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write the table as markdown")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default: 1; the models are small and the machine is shared)")
-    p.add_argument("--table-from", type=Path, default=None, metavar="JSON",
-                   help="run nothing: print the table of an existing JSON record (and write --markdown)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default: 1; the models are small and the machine is shared)",
+    )
+    p.add_argument(
+        "--table-from",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="run nothing: print the table of an existing JSON record (and write --markdown)",
+    )
     p.add_argument("--quiet", action="store_true", help="no per-run progress lines; the final table still prints")
-    p.add_argument("--protocol", choices=("ares", "skab"), default="ares",
-                   help="ares: the AUROC protocol above (default); skab: SKAB's leaderboard protocol through the "
-                        "daemon's decision path (docs/evaluation.md, SKAB section)")
-    p.add_argument("--skab-rows", type=_csv, default=["leaderboard", "deployment"], metavar="A,B",
-                   help="skab: leaderboard = (a) a model per file; deployment = (b) one anomaly-free model")
-    p.add_argument("--skab-subsets", type=_csv, default=["valve1", "valve2", "other"], metavar="A,B",
-                   help="skab: the subsets streamed (default: all three)")
+    p.add_argument(
+        "--protocol",
+        choices=("ares", "skab"),
+        default="ares",
+        help="ares: the AUROC protocol above (default); skab: SKAB's leaderboard protocol through the "
+        "daemon's decision path (docs/evaluation.md, SKAB section)",
+    )
+    p.add_argument(
+        "--skab-rows",
+        type=_csv,
+        default=["leaderboard", "deployment"],
+        metavar="A,B",
+        help="skab: leaderboard = (a) a model per file; deployment = (b) one anomaly-free model",
+    )
+    p.add_argument(
+        "--skab-subsets",
+        type=_csv,
+        default=["valve1", "valve2", "other"],
+        metavar="A,B",
+        help="skab: the subsets streamed (default: all three)",
+    )
     p.add_argument("--skab-seed", type=int, default=0, help="skab: the seed of every model (default: %(default)s)")
-    p.add_argument("--skab-whole-files", action="store_true",
-                   help="skab: decide and count every row of each file, the fit rows scored in-sample, as SKAB's "
-                        "own notebooks do (the leaderboard's FAR counts them); default: test rows only")
+    p.add_argument(
+        "--skab-whole-files",
+        action="store_true",
+        help="skab: decide and count every row of each file, the fit rows scored in-sample, as SKAB's "
+        "own notebooks do (the leaderboard's FAR counts them); default: test rows only",
+    )
 
 
 def canonical_line(args: argparse.Namespace) -> str:
@@ -92,8 +165,14 @@ def canonical_line(args: argparse.Namespace) -> str:
 
     Seeds are always written as a list; one seed gets a trailing comma ('--seeds 0,'), since a bare number is a
     count."""
-    parts = ["latentwatch", "evaluate", "--datasets", ",".join(args.datasets),
-             "--seeds", ",".join(str(s) for s in args.seeds) + ("," if len(args.seeds) == 1 else "")]
+    parts = [
+        "latentwatch",
+        "evaluate",
+        "--datasets",
+        ",".join(args.datasets),
+        "--seeds",
+        ",".join(str(s) for s in args.seeds) + ("," if len(args.seeds) == 1 else ""),
+    ]
     for opt, val in (("--scorers", args.scorers), ("--baselines", args.baselines), ("--settings", args.settings)):
         if val is not None:
             parts += [opt, ",".join(val)]
@@ -102,8 +181,12 @@ def canonical_line(args: argparse.Namespace) -> str:
             parts += [opt, val]
     if args.no_overrides:
         parts.append("--no-overrides")
-    for opt, val in (("--epochs", args.epochs), ("--max-classes", args.max_classes),
-                     ("--ocsvm-max-train", args.ocsvm_max_train), ("--data-dir", args.data_dir)):
+    for opt, val in (
+        ("--epochs", args.epochs),
+        ("--max-classes", args.max_classes),
+        ("--ocsvm-max-train", args.ocsvm_max_train),
+        ("--data-dir", args.data_dir),
+    ):
         if val is not None:
             parts += [opt, str(val)]
     parts += ["--out", str(args.out)]
@@ -126,9 +209,15 @@ def _environment(threads: int) -> dict[str, Any]:
     import sklearn
     import torch
 
-    return {"python": platform.python_version(), "platform": platform.platform(), "torch": torch.__version__,
-            "numpy": numpy.__version__, "sklearn": sklearn.__version__, "torch_threads": threads,
-            "device": "cpu" if not torch.cuda.is_available() else "cuda (TrainSpec.device=auto)"}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "sklearn": sklearn.__version__,
+        "torch_threads": threads,
+        "device": "cpu" if not torch.cuda.is_available() else "cuda (TrainSpec.device=auto)",
+    }
 
 
 def _table_from(args: argparse.Namespace) -> int:
@@ -141,8 +230,10 @@ def _table_from(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f"latentwatch evaluate: cannot read an evaluation record from {args.table_from}: {e}", file=sys.stderr)
         return 1
-    print(f"{args.table_from}: {doc.get('status')}, {len(doc.get('runs', []))} runs; command: "
-          f"{doc.get('command', {}).get('line')}")
+    print(
+        f"{args.table_from}: {doc.get('status')}, {len(doc.get('runs', []))} runs; command: "
+        f"{doc.get('command', {}).get('line')}"
+    )
     print(render_text(aggregates, methods))
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
@@ -179,7 +270,7 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "status": "running",
-        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "finished_utc": None,
         "seconds": None,
         "command": {"line": canonical_line(args), "argv": list(sys.argv), "cwd": os.getcwd()},
@@ -190,12 +281,14 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
             "seeds": list(cfg.seeds),
             "settings": {"single": ["labels"], "multi": list(cfg.settings or ("unimodal", "multimodal"))},
             "max_classes": cfg.max_classes,
-            "split": {"test": "n_test = min(#anomalies, floor(#normals / 2)) of each, drawn without replacement; "
-                              "exactly 50:50",
-                      "train_val": "remaining normals shuffled, round(0.2 * n) validation, the rest training; "
-                                   "anomalies never in training or validation",
-                      "val_fraction": VAL_FRACTION,
-                      "rng": "numpy default_rng([seed, crc32('<data set>/<setting>[/<class>]')])"},
+            "split": {
+                "test": "n_test = min(#anomalies, floor(#normals / 2)) of each, drawn without replacement; "
+                "exactly 50:50",
+                "train_val": "remaining normals shuffled, round(0.2 * n) validation, the rest training; "
+                "anomalies never in training or validation",
+                "val_fraction": VAL_FRACTION,
+                "rng": "numpy default_rng([seed, crc32('<data set>/<setting>[/<class>]')])",
+            },
             "train_spec": {**DEFAULT_SPEC.to_dict(), **({"epochs": cfg.epochs} if cfg.epochs else {})},
             "scaler": cfg.scaler,
             "reference": cfg.reference,
@@ -204,7 +297,7 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
             "baselines": list(cfg.baselines),
             "ocsvm_max_train": cfg.ocsvm_max_train,
             "aggregation": "mean and population std (ddof=0) over all runs of a (data set, setting, method) cell: "
-                           "seeds x classes; std_seed: std over seeds of the per-seed mean over classes",
+            "seeds x classes; std_seed: std over seeds of the per-seed mean over classes",
             "notes": PROTOCOL_NOTES,
         },
         "runs": [],
@@ -216,8 +309,10 @@ def _progress(i: int, n: int, seconds: float, arr: Any, seed: int, rec: dict[str
     m = rec["model"]
     aucs = " ".join(f"{k}={100 * v['auroc']:.1f}" for k, v in rec["methods"].items())
     cls = "" if arr.cls is None else f" class {arr.cls} ({arr.cls_name})"
-    return (f"[{i + 1}/{n} {seconds:.0f}s] {arr.dataset} {arr.setting}{cls} seed {seed}: "
-            f"{m['epochs_run']} epochs {m['train_seconds']:.0f}s | {aucs}")
+    return (
+        f"[{i + 1}/{n} {seconds:.0f}s] {arr.dataset} {arr.setting}{cls} seed {seed}: "
+        f"{m['epochs_run']} epochs {m['train_seconds']:.0f}s | {aucs}"
+    )
 
 
 def _skab(args: argparse.Namespace) -> int:
@@ -235,11 +330,23 @@ def _skab(args: argparse.Namespace) -> int:
         return 2
     torch.set_num_threads(max(1, args.threads))
     out = Path("out/skab.json") if args.out == Path("out/evaluation.json") else args.out
-    line = shlex.join(["latentwatch", "evaluate", "--protocol", "skab", "--skab-rows", ",".join(args.skab_rows),
-                       "--skab-subsets", ",".join(args.skab_subsets), "--out", str(out)]
-                      + (["--skab-whole-files"] if args.skab_whole_files else [])
-                      + (["--skab-seed", str(args.skab_seed)] if args.skab_seed else [])
-                      + (["--markdown", str(args.markdown)] if args.markdown else []))
+    line = shlex.join(
+        [
+            "latentwatch",
+            "evaluate",
+            "--protocol",
+            "skab",
+            "--skab-rows",
+            ",".join(args.skab_rows),
+            "--skab-subsets",
+            ",".join(args.skab_subsets),
+            "--out",
+            str(out),
+        ]
+        + (["--skab-whole-files"] if args.skab_whole_files else [])
+        + (["--skab-seed", str(args.skab_seed)] if args.skab_seed else [])
+        + (["--markdown", str(args.markdown)] if args.markdown else [])
+    )
     t0 = time.perf_counter()
     say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     try:
@@ -249,11 +356,19 @@ def _skab(args: argparse.Namespace) -> int:
         print(f"latentwatch evaluate: {e}", file=sys.stderr)
         return 2
     text = render(rows, args.data_dir)
-    _write_json(out, {"command": {"line": line, "argv": list(sys.argv)}, "git": git_info(REPO),
-                      "environment": _environment(max(1, args.threads)),
-                      "protocol": {**PROTOCOL, "whole_files": args.skab_whole_files},
-                      "settings": settings.to_dict(), "seconds": round(time.perf_counter() - t0, 1),
-                      "rows": rows, "markdown": text})
+    _write_json(
+        out,
+        {
+            "command": {"line": line, "argv": list(sys.argv)},
+            "git": git_info(REPO),
+            "environment": _environment(max(1, args.threads)),
+            "protocol": {**PROTOCOL, "whole_files": args.skab_whole_files},
+            "settings": settings.to_dict(),
+            "seconds": round(time.perf_counter() - t0, 1),
+            "rows": rows,
+            "markdown": text,
+        },
+    )
     print(text)
     if args.markdown:
         write_markdown(args.markdown, text)
@@ -281,16 +396,28 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         for e in errors:
             print(f"latentwatch evaluate: {e}", file=sys.stderr)
-        print(f"  data sets: {', '.join(DATASETS)}; scorers: {', '.join(REGISTRY)}; baselines: "
-              f"{', '.join(BASELINES)}", file=sys.stderr)
+        print(
+            f"  data sets: {', '.join(DATASETS)}; scorers: {', '.join(REGISTRY)}; baselines: {', '.join(BASELINES)}",
+            file=sys.stderr,
+        )
         return 2
 
     torch.set_num_threads(max(1, args.threads))
-    cfg = EvalConfig(datasets=args.datasets, seeds=args.seeds, scorers=scorers, baselines=baselines,
-                     spec=DEFAULT_SPEC, scaler=args.scaler or DEFAULT_SCALER,
-                     reference=args.reference or DEFAULT_REFERENCE, overrides=not args.no_overrides,
-                     epochs=args.epochs, max_classes=args.max_classes, settings=args.settings,
-                     ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN, data_dir=args.data_dir)
+    cfg = EvalConfig(
+        datasets=args.datasets,
+        seeds=args.seeds,
+        scorers=scorers,
+        baselines=baselines,
+        spec=DEFAULT_SPEC,
+        scaler=args.scaler or DEFAULT_SCALER,
+        reference=args.reference or DEFAULT_REFERENCE,
+        overrides=not args.no_overrides,
+        epochs=args.epochs,
+        max_classes=args.max_classes,
+        settings=args.settings,
+        ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN,
+        data_dir=args.data_dir,
+    )
     try:
         jobs = plan(cfg, lambda name: load_dataset(name, args.data_dir))
     except (DataError, KeyError, ValueError) as e:
@@ -300,8 +427,12 @@ def run(args: argparse.Namespace) -> int:
     methods = [*baselines, *scorers]
     doc = _record(args, cfg)
     if not args.quiet:
-        print(f"latentwatch evaluate: {len(jobs)} runs ({', '.join(cfg.datasets)}; seeds {list(cfg.seeds)}); "
-              f"JSON -> {args.out}", file=sys.stderr, flush=True)
+        print(
+            f"latentwatch evaluate: {len(jobs)} runs ({', '.join(cfg.datasets)}; seeds {list(cfg.seeds)}); "
+            f"JSON -> {args.out}",
+            file=sys.stderr,
+            flush=True,
+        )
     t0 = time.perf_counter()
     for i, (ds, arr, seed) in enumerate(jobs):
         rec = run_one(ds.X, ds.y, arr, seed, cfg)
@@ -313,18 +444,19 @@ def run(args: argparse.Namespace) -> int:
             print(_progress(i, len(jobs), doc["seconds"], arr, seed, rec), file=sys.stderr, flush=True)
 
     doc["status"] = "complete"
-    doc["finished_utc"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    doc["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     text = render_text(doc["aggregates"], methods)
     md = render_markdown(doc["aggregates"], methods)
     doc["table"] = {"metric": "auroc", "scale": 100, "columns": methods, "markdown": md}
     _write_json(args.out, doc)
-    print(f"AUROC x100, mean±std over {len(cfg.seeds)} seed(s) (x classes for multi-class settings); "
-          f"* = best in row")
+    print(f"AUROC x100, mean±std over {len(cfg.seeds)} seed(s) (x classes for multi-class settings); * = best in row")
     print(text)
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(md + "\n")
     if not args.quiet:
-        print(f"wrote {args.out}" + (f" and {args.markdown}" if args.markdown else "") +
-              f" in {doc['seconds']:.0f}s", file=sys.stderr)
+        print(
+            f"wrote {args.out}" + (f" and {args.markdown}" if args.markdown else "") + f" in {doc['seconds']:.0f}s",
+            file=sys.stderr,
+        )
     return 0

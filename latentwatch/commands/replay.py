@@ -8,6 +8,7 @@ The windows are cut by the same code as training (``pipelines.sources.streams``)
 from ``--artifact-root`` (or the config's artifact) when its manifest records one, else from the flags. Prints one JSON
 line with the counts and the achieved rate; exit 0 when every message was acknowledged, 1 otherwise, 2 on bad usage.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,29 +22,47 @@ import orjson
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     where = p.add_argument_group("where to send")
-    where.add_argument("--config", metavar="FILE", help="daemon YAML: bootstrap servers, input topic, security, "
-                       "dead_letter.max_bytes and the artifact are taken from it")
+    where.add_argument(
+        "--config",
+        metavar="FILE",
+        help="daemon YAML: bootstrap servers, input topic, security, "
+        "dead_letter.max_bytes and the artifact are taken from it",
+    )
     where.add_argument("--bootstrap", metavar="HOST:PORT[,...]", help="overrides kafka.bootstrap_servers")
     where.add_argument("--topic", help="overrides kafka.input_topic (default latentwatch.windows)")
     what = p.add_argument_group("what to send")
     what.add_argument("--source", help="data set (skab, mi-f, mi-v, eopt, snsr, nasa, stl); default: the artifact's")
     what.add_argument("--data-dir", help="shared data folder (default: $LATENTWATCH_DATA_DIR or ../shared/data)")
-    what.add_argument("--artifact-root", metavar="DIR", help="artifact root (follows current) or version directory "
-                      "whose manifest gives the source and the window spec, so the replay matches the model")
+    what.add_argument(
+        "--artifact-root",
+        metavar="DIR",
+        help="artifact root (follows current) or version directory "
+        "whose manifest gives the source and the window spec, so the replay matches the model",
+    )
     what.add_argument("--window", type=int, help="SKAB: window length in rows (default: the artifact's, else 10)")
     what.add_argument("--stride", type=int, help="SKAB: rows between window starts (default: the artifact's, else 1)")
     what.add_argument("--mode", choices=("summary", "flatten"), help="SKAB: window vector (default: the artifact's)")
-    what.add_argument("--assets", metavar="A[,B,...]", help="only these assets (names or shell globs, e.g. "
-                      "'skab/valve1/*')")
+    what.add_argument(
+        "--assets", metavar="A[,B,...]", help="only these assets (names or shell globs, e.g. 'skab/valve1/*')"
+    )
     what.add_argument("--limit", type=int, help="stop after this many windows")
     what.add_argument("--loop", action="store_true", help="repeat the data set (time stamps move on every pass)")
     how = p.add_argument_group("how")
-    how.add_argument("--encoding", choices=("json", "binary"), default="json",
-                     help="message encoding: JSON (default) or the compact binary window (README, Messages)")
+    how.add_argument(
+        "--encoding",
+        choices=("json", "binary"),
+        default="json",
+        help="message encoding: JSON (default) or the compact binary window (README, Messages)",
+    )
     how.add_argument("--rate", type=float, help="windows per second (default: as fast as possible)")
-    how.add_argument("--inject-bad", type=float, default=0.0, metavar="FRACTION",
-                     help="after a window, with this probability, send one message the daemon must dead-letter "
-                          "(every class in turn)")
+    how.add_argument(
+        "--inject-bad",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="after a window, with this probability, send one message the daemon must dead-letter "
+        "(every class in turn)",
+    )
     how.add_argument("--bad-kinds", metavar="K[,K,...]", help="which dead-letter classes to inject (default: all)")
     how.add_argument("--seed", type=int, default=0, help="seed for --inject-bad")
     how.add_argument("--linger-ms", type=int, default=20, help="producer batching delay")
@@ -79,8 +98,9 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
             manifest, manifest_from = read_manifest(args.artifact_root), args.artifact_root
         except Exception as e:
             raise ValueError(f"--artifact-root {args.artifact_root}: {e}") from None
-    bootstrap = tuple(s.strip() for s in args.bootstrap.split(",") if s.strip()) if args.bootstrap else \
-        kafka.bootstrap_servers
+    bootstrap = (
+        tuple(s.strip() for s in args.bootstrap.split(",") if s.strip()) if args.bootstrap else kafka.bootstrap_servers
+    )
     topic = args.topic or kafka.input_topic
     source = args.source or (manifest or {}).get("source")
     if not source:
@@ -96,8 +116,10 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
         if value is None:
             continue
         if trained and trained.get(name) != value:
-            raise ValueError(f"--{'window' if name == 'length' else name} {value} differs from the window the model "
-                             f"({manifest_from}) was trained with ({trained}); the scores would mean nothing")
+            raise ValueError(
+                f"--{'window' if name == 'length' else name} {value} differs from the window the model "
+                f"({manifest_from}) was trained with ({trained}); the scores would mean nothing"
+            )
         spec = WindowSpec(**{**spec.to_dict(), name: value})
     if args.rate is not None and not args.rate > 0:
         raise ValueError(f"--rate must be positive, got {args.rate}")
@@ -106,9 +128,17 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     if not 0.0 <= args.inject_bad <= 1.0:
         raise ValueError(f"--inject-bad must be a fraction in [0, 1], got {args.inject_bad}")
     assets = [a.strip() for a in args.assets.split(",") if a.strip()] if args.assets else None
-    return {"bootstrap": bootstrap, "topic": topic, "security": kafka.security.client_kwargs(), "source": source,
-            "spec": spec, "max_bytes": max_bytes, "assets": assets, "dim": (manifest or {}).get("dim"),
-            "manifest_from": manifest_from}
+    return {
+        "bootstrap": bootstrap,
+        "topic": topic,
+        "security": kafka.security.client_kwargs(),
+        "source": source,
+        "spec": spec,
+        "max_bytes": max_bytes,
+        "assets": assets,
+        "dim": (manifest or {}).get("dim"),
+        "manifest_from": manifest_from,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,8 +158,11 @@ def run(args: argparse.Namespace) -> int:
     if r["dim"] is not None and len(plan) and plan.dim != r["dim"]:
         return _fail(f"the windows have {plan.dim} values, the model ({r['manifest_from']}) expects {r['dim']}")
     if not args.quiet:
-        print(f"latentwatch replay: {len(plan)} windows of {len(plan.streams)} asset(s) from {r['source']} "
-              f"(window {r['spec'].to_dict()}) -> {r['topic']} on {','.join(r['bootstrap'])}", file=sys.stderr)
+        print(
+            f"latentwatch replay: {len(plan)} windows of {len(plan.streams)} asset(s) from {r['source']} "
+            f"(window {r['spec'].to_dict()}) -> {r['topic']} on {','.join(r['bootstrap'])}",
+            file=sys.stderr,
+        )
 
     from kafka import KafkaProducer
 
@@ -139,12 +172,30 @@ def run(args: argparse.Namespace) -> int:
         previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     producer = KafkaProducer(**producer_settings(r["bootstrap"], r["security"], linger_ms=args.linger_ms))
     try:
-        progress = None if args.quiet else (lambda rep: print(
-            f"latentwatch replay: {rep.messages} sent, {rep.acked} acked, {rep.rate:.0f}/s", file=sys.stderr))
-        report = replay(producer, r["topic"], plan, rate=args.rate, limit=args.limit, loop=args.loop,
-                        encoding=args.encoding,
-                        inject_bad=args.inject_bad, bad_kinds=kinds, max_bytes=r["max_bytes"], seed=args.seed,
-                        stop=stop, progress=progress)
+        progress = (
+            None
+            if args.quiet
+            else (
+                lambda rep: print(
+                    f"latentwatch replay: {rep.messages} sent, {rep.acked} acked, {rep.rate:.0f}/s", file=sys.stderr
+                )
+            )
+        )
+        report = replay(
+            producer,
+            r["topic"],
+            plan,
+            rate=args.rate,
+            limit=args.limit,
+            loop=args.loop,
+            encoding=args.encoding,
+            inject_bad=args.inject_bad,
+            bad_kinds=kinds,
+            max_bytes=r["max_bytes"],
+            seed=args.seed,
+            stop=stop,
+            progress=progress,
+        )
     finally:
         producer.close(timeout=30)
         if previous is not None:

@@ -1,4 +1,5 @@
 """`latentwatch run --config FILE`: the daemon."""
+
 from __future__ import annotations
 
 import argparse
@@ -6,13 +7,17 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", required=True, metavar="FILE",
-                        help="YAML config (conf/local.yaml is the bundled default for the local broker)")
+    parser.add_argument(
+        "--config",
+        required=True,
+        metavar="FILE",
+        help="YAML config (conf/local.yaml is the bundled default for the local broker)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from daemon.service import Daemon
     from daemon.config import ConfigError, load_config
+    from daemon.service import Daemon
 
     try:
         cfg = load_config(args.config)

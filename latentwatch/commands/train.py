@@ -4,6 +4,7 @@ The windows come from a bundled data set (``--source``), the user's files (``--f
 pipelines/data/user_files.py) or a time range of a Kafka topic in the daemon's format (``--topic``;
 latentwatch/training/topic.py). Windows with a ``ts`` are split in time: after sorting by ``ts``, the last
 ``val_fraction`` of the period validates (calibrates); without one, the split is seeded."""
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,12 @@ def feature_names(source: str, window: WindowSpec, data_dir: str | None) -> list
 def add_arguments(p: argparse.ArgumentParser) -> None:
     given = p.add_mutually_exclusive_group(required=True)
     given.add_argument("--source", choices=SOURCES, help="bundled data set whose normal windows train the model")
-    given.add_argument("--files", nargs="+", metavar="PATH",
-                       help="your windows, one per row: .csv/.parquet (asset, ts, value columns), .npy, .npz")
+    given.add_argument(
+        "--files",
+        nargs="+",
+        metavar="PATH",
+        help="your windows, one per row: .csv/.parquet (asset, ts, value columns), .npy, .npz",
+    )
     given.add_argument("--topic", help="a topic in the daemon's message format; with --from, --to and --config")
     p.add_argument("--from", dest="start", help="--topic: start of the range (ISO-8601 or epoch ms; naive = UTC)")
     p.add_argument("--to", dest="end", help="--topic: end of the range, exclusive")
@@ -72,24 +77,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", default="summary", choices=("summary", "flatten"), help="SKAB: window vector")
     p.add_argument("--epochs", type=int)
     p.add_argument("--scorer")
-    p.add_argument("--scaler", choices=("zscore", "minmax"),
-                   help="input scaling fitted on the training windows (default: zscore; the evaluation uses minmax)")
-    p.add_argument("--no-reference-dedup", dest="reference_dedup", action="store_const", const=False, default=None,
-                   help="one reference item per training window instead of collapsing identical windows into "
-                        "one counted item (the same scores, a larger index; the evaluation's default)")
+    p.add_argument(
+        "--scaler",
+        choices=("zscore", "minmax"),
+        help="input scaling fitted on the training windows (default: zscore; the evaluation uses minmax)",
+    )
+    p.add_argument(
+        "--no-reference-dedup",
+        dest="reference_dedup",
+        action="store_const",
+        const=False,
+        default=None,
+        help="one reference item per training window instead of collapsing identical windows into "
+        "one counted item (the same scores, a larger index; the evaluation's default)",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--skab-deployment", action="store_true",
-                   help="with --source skab: the SKAB evaluation's row (b), as the demo trains it: a model of the "
-                        "anomaly-free run with its window choice (10 rows, flatten), scorer and settings "
-                        "(pipelines/evaluate/skab/settings.py), and each labelled run's own scaler, reference and "
-                        "calibration from its first 400 rows; --window/--mode/--scorer/--spec do not apply")
+    p.add_argument(
+        "--skab-deployment",
+        action="store_true",
+        help="with --source skab: the SKAB evaluation's row (b), as the demo trains it: a model of the "
+        "anomaly-free run with its window choice (10 rows, flatten), scorer and settings "
+        "(pipelines/evaluate/skab/settings.py), and each labelled run's own scaler, reference and "
+        "calibration from its first 400 rows; --window/--mode/--scorer/--spec do not apply",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.skab_deployment:
         return skab_deployment(args)
-    spec = load_spec(args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler,
-                     reference_dedup=args.reference_dedup)
+    spec = load_spec(
+        args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler, reference_dedup=args.reference_dedup
+    )
     if args.source is None:
         got = user_data.train(args, spec)
         return got if isinstance(got, int) else report(got[0], **got[1])
@@ -100,8 +118,12 @@ def run(args: argparse.Namespace) -> int:
         X, segments = np.vstack(parts), [len(p) for p in parts]
     else:
         X, segments = normal_windows(args.source, args.data_dir, window, args.normal_class), None
-    extra = {"source": args.source, "window": window.to_dict() if args.source == "skab" else None,
-             "normal_class": args.normal_class, "feature_names": feature_names(args.source, window, args.data_dir)}
+    extra = {
+        "source": args.source,
+        "window": window.to_dict() if args.source == "skab" else None,
+        "normal_class": args.normal_class,
+        "feature_names": feature_names(args.source, window, args.data_dir),
+    }
     path = fit_artifact(X, Path(args.out), spec, seed=args.seed, extra=extra, segments=segments)
     return report(path)
 
@@ -121,4 +143,3 @@ def skab_deployment(args: argparse.Namespace) -> int:
 
     trained = train_artifact(Path(args.out), args, "latentwatch train --skab-deployment")
     return report(Path(trained["path"]))
-

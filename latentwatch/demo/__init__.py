@@ -34,6 +34,7 @@ Exit 2: it could not run (no broker, no data, the group is in use, the daemon di
 Modules: model (the SKAB artifact), prepare (topics, group, the daemon's config), traffic (what is sent and
 waited for), outcome (episodes, detection, checks), report; latentwatch/commands/demo.py runs them in order.
 """
+
 from __future__ import annotations
 
 import time

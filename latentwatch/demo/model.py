@@ -3,6 +3,7 @@
 The deployment shape (issue 10, 1 b): one model trained on SKAB's anomaly-free run only, and each labelled run's own
 reference and thresholds built from the windows of its first 400 rows (``latentwatch assets add``); the demo then
 streams the rest of every run."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,12 +27,20 @@ def ensure_artifact(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
     if cfg.artifact.path is not None:
         manifest = read_manifest(cfg.artifact.path)
         if manifest.get("source") != "skab":
-            raise DemoError(f"artifact.path {cfg.artifact.path} holds a {manifest.get('source')} model; the demo "
-                            "replays SKAB: use a config that follows an artifact root")
+            raise DemoError(
+                f"artifact.path {cfg.artifact.path} holds a {manifest.get('source')} model; the demo "
+                "replays SKAB: use a config that follows an artifact root"
+            )
         if args.retrain:
             raise DemoError("--retrain with a pinned artifact.path: the daemon would not load the new model")
-        return {"version": manifest["version"], "path": str(cfg.artifact.path), "trained_now": False,
-                "source": "skab", "window": manifest.get("window"), "dim": manifest.get("dim")}
+        return {
+            "version": manifest["version"],
+            "path": str(cfg.artifact.path),
+            "trained_now": False,
+            "source": "skab",
+            "window": manifest.get("window"),
+            "dim": manifest.get("dim"),
+        }
     root = Path(cfg.artifact.root)
     reason = "--retrain" if args.retrain else None
     if reason is None:
@@ -43,17 +52,28 @@ def ensure_artifact(cfg: Any, args: argparse.Namespace) -> dict[str, Any]:
             if manifest.get("source") != "skab":
                 reason = f"the current artifact under {root} is a {manifest.get('source')} model"
             elif manifest.get("training") != ANOMALY_FREE or not manifest.get("assets"):
-                reason = (f"the current artifact under {root} is not the deployment shape (a model of the "
-                          "anomaly-free run with each run's own normal)")
+                reason = (
+                    f"the current artifact under {root} is not the deployment shape (a model of the "
+                    "anomaly-free run with each run's own normal)"
+                )
             elif manifest.get("skab_settings") != demo_settings(args).to_dict():
-                reason = (f"the current artifact under {root} was not trained with the SKAB evaluation's settings "
-                          "(pipelines/evaluate/skab/settings.py) and this --seed/--epochs")
+                reason = (
+                    f"the current artifact under {root} was not trained with the SKAB evaluation's settings "
+                    "(pipelines/evaluate/skab/settings.py) and this --seed/--epochs"
+                )
             else:
                 from pipelines.artifact.store import resolve_current
 
-                return {"version": manifest["version"], "path": str(resolve_current(root)), "trained_now": False,
-                        "source": "skab", "window": manifest.get("window"), "dim": manifest.get("dim"),
-                        "asset_normals": manifest["assets"]["keys"], "settings": manifest["skab_settings"]}
+                return {
+                    "version": manifest["version"],
+                    "path": str(resolve_current(root)),
+                    "trained_now": False,
+                    "source": "skab",
+                    "window": manifest.get("window"),
+                    "dim": manifest.get("dim"),
+                    "asset_normals": manifest["assets"]["keys"],
+                    "settings": manifest["skab_settings"],
+                }
     return train_artifact(root, args, reason)
 
 
@@ -82,24 +102,48 @@ def train_artifact(root: Path, args: argparse.Namespace, reason: str) -> dict[st
     s = demo_settings(args)
     free = load_skab_anomaly_free(args.data_dir)
     X = window_vectors(free.values, s.length, 1, s.mode)
-    say(f"model: {reason}; training a SKAB artifact into {root} with the SKAB evaluation's row (b) settings: "
+    say(
+        f"model: {reason}; training a SKAB artifact into {root} with the SKAB evaluation's row (b) settings: "
         f"{len(X)} windows of the anomaly-free run x {X.shape[1]} features (window {s.length}, {s.mode}), "
         f"{s.epochs} epochs (patience {s.patience}), hidden {list(s.hidden)}, latent {s.latent}, scorer {s.scorer}, "
-        "1 torch thread")
+        "1 torch thread"
+    )
     model, scorer = deployment_base(X, s, np.asarray(free.values))
     base = publish_base(root, model, scorer, X, s, args.data_dir)
     heads = asset_normals(base, s, args.data_dir)
-    path = publish_assets(root, base, heads, fields={"asset_normals": {
-        "source": "skab", "first_rows": FIRST_ROWS, "own_scaler": "the SKAB evaluation's (slow channels guarded)"}})
-    say(f"model: each of the {len(heads)} runs' own scaler, reference and thresholds from its windows ending within "
-        f"its first {FIRST_ROWS} rows ({sum(len(h.calibration) for h in heads.values())} windows)")
+    path = publish_assets(
+        root,
+        base,
+        heads,
+        fields={
+            "asset_normals": {
+                "source": "skab",
+                "first_rows": FIRST_ROWS,
+                "own_scaler": "the SKAB evaluation's (slow channels guarded)",
+            }
+        },
+    )
+    say(
+        f"model: each of the {len(heads)} runs' own scaler, reference and thresholds from its windows ending within "
+        f"its first {FIRST_ROWS} rows ({sum(len(h.calibration) for h in heads.values())} windows)"
+    )
     manifest = json.loads((path / "manifest.json").read_text())
     wall, cpu = now() - t0, time.process_time() - c0
     say(f"model: trained {manifest['version']} in {wall:.0f} s wall, {cpu:.0f} s CPU")
-    return {"version": manifest["version"], "path": str(path), "trained_now": True, "source": "skab",
-            "window": manifest.get("window"), "dim": manifest.get("dim"), "reason": reason, "epochs": s.epochs,
-            "settings": s.to_dict(), "asset_normals": manifest["assets"]["keys"],
-            "train_wall_s": round(wall, 1), "train_cpu_s": round(cpu, 1)}
+    return {
+        "version": manifest["version"],
+        "path": str(path),
+        "trained_now": True,
+        "source": "skab",
+        "window": manifest.get("window"),
+        "dim": manifest.get("dim"),
+        "reason": reason,
+        "epochs": s.epochs,
+        "settings": s.to_dict(),
+        "asset_normals": manifest["assets"]["keys"],
+        "train_wall_s": round(wall, 1),
+        "train_cpu_s": round(cpu, 1),
+    }
 
 
 def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, data_dir: str | None) -> Path:
@@ -124,11 +168,23 @@ def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, dat
         codec.save_model(staged, model)
         codec.save_reference(staged, reference)
         codec.save_scorer(staged, scorer, calibration)
-        return publish(Path(root), staged, {
-            "data_fingerprint": fingerprint(X), "seed": s.seed, "skab_settings": s.to_dict(), "scorer": scorer.name,
-            "dim": int(X.shape[1]), "source": "skab", "window": window.to_dict(), "normal_class": 0,
-            "training": ANOMALY_FREE, "feature_names": feature_names("skab", window, data_dir),
-            "metrics": {"train_rows": int(len(tr)), "val_rows": int(len(va)), "reference_items": reference.size}})
+        return publish(
+            Path(root),
+            staged,
+            {
+                "data_fingerprint": fingerprint(X),
+                "seed": s.seed,
+                "skab_settings": s.to_dict(),
+                "scorer": scorer.name,
+                "dim": int(X.shape[1]),
+                "source": "skab",
+                "window": window.to_dict(),
+                "normal_class": 0,
+                "training": ANOMALY_FREE,
+                "feature_names": feature_names("skab", window, data_dir),
+                "metrics": {"train_rows": int(len(tr)), "val_rows": int(len(va)), "reference_items": reference.size},
+            },
+        )
     except BaseException:
         remove_staging(staged)
         raise

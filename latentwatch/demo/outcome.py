@@ -1,5 +1,6 @@
 """What came out of a demo run: episodes from the alert topic and the final checkpoint, scored against the runs'
 labelled anomaly segments."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -22,9 +23,19 @@ def episodes_from(alerts: list[dict[str, Any]], open_at_end: dict[str, Any]) -> 
         eid = ep.get("episode_id")
         if not eid:
             continue
-        cur = eps.setdefault(eid, {"episode_id": eid, "asset": a["asset"], "opened_ts": ep.get("opened_ts"),
-                                   "last_ts": ep.get("last_ts"), "n_alarms": 0, "max_score": None,
-                                   "closed": False, "events": Counter()})
+        cur = eps.setdefault(
+            eid,
+            {
+                "episode_id": eid,
+                "asset": a["asset"],
+                "opened_ts": ep.get("opened_ts"),
+                "last_ts": ep.get("last_ts"),
+                "n_alarms": 0,
+                "max_score": None,
+                "closed": False,
+                "events": Counter(),
+            },
+        )
         cur["events"][ep.get("event")] += 1
         cur["last_ts"] = max(cur["last_ts"] or 0, ep.get("last_ts") or 0)
         cur["n_alarms"] = max(cur["n_alarms"], int(ep.get("n_alarms") or 0))
@@ -34,10 +45,19 @@ def episodes_from(alerts: list[dict[str, Any]], open_at_end: dict[str, Any]) -> 
             cur["closed"] = True
             cur["closed_ts_ms"] = a.get("ts_ms")  # the window whose quiet closed it (None: a sweep's close)
     for asset, ep in (open_at_end or {}).items():
-        cur = eps.setdefault(ep["episode_id"], {"episode_id": ep["episode_id"], "asset": asset,
-                                                "opened_ts": ep["opened_ts"], "last_ts": ep["last_ts"],
-                                                "n_alarms": 0, "max_score": None, "closed": False,
-                                                "events": Counter()})
+        cur = eps.setdefault(
+            ep["episode_id"],
+            {
+                "episode_id": ep["episode_id"],
+                "asset": asset,
+                "opened_ts": ep["opened_ts"],
+                "last_ts": ep["last_ts"],
+                "n_alarms": 0,
+                "max_score": None,
+                "closed": False,
+                "events": Counter(),
+            },
+        )
         cur["last_ts"] = max(cur["last_ts"] or 0, ep["last_ts"])
         cur["n_alarms"] = max(cur["n_alarms"], int(ep["n_alarms"]))
         cur["open_at_end"] = True
@@ -65,7 +85,7 @@ def score_runs(streams: list[Any], episodes: dict[str, dict[str, Any]]) -> tuple
             inside = (ts >= lo) & (ts <= hi)
             hit = False
             for j, (a, b) in enumerate(segs):
-                if inside[a:b + 1].any():
+                if inside[a : b + 1].any():
                     hit = True
                     if seg_hit[j] is None:
                         seg_hit[j] = (lo - int(ts[a])) / 1000.0
@@ -77,16 +97,33 @@ def score_runs(streams: list[Any], episodes: dict[str, dict[str, Any]]) -> tuple
         n_detected += detected
         false_total += n_false
         true_total += n_true
-        runs.append({"asset": s.asset, "windows": int(len(y)), "anomalous_windows": int((y == 1).sum()),
-                     "segments": len(segs), "segments_detected": sum(h is not None for h in seg_hit),
-                     "detected": detected, "delay_s": seg_hit[0] if segs and seg_hit[0] is not None else None,
-                     "episodes": n_true + n_false, "true_episodes": n_true, "false_episodes": n_false})
-    totals = {"runs": len(runs), "runs_with_anomaly": n_with_anomaly, "runs_detected": n_detected,
-              "detection_rate": round(n_detected / n_with_anomaly, 4) if n_with_anomaly else None,
-              "episodes": len(episodes), "true_episodes": true_total, "false_episodes": false_total,
-              "normal_windows": normal_windows,
-              "false_episodes_per_1000_normal_windows": round(1000 * false_total / normal_windows, 3)
-              if normal_windows else None}
+        runs.append(
+            {
+                "asset": s.asset,
+                "windows": int(len(y)),
+                "anomalous_windows": int((y == 1).sum()),
+                "segments": len(segs),
+                "segments_detected": sum(h is not None for h in seg_hit),
+                "detected": detected,
+                "delay_s": seg_hit[0] if segs and seg_hit[0] is not None else None,
+                "episodes": n_true + n_false,
+                "true_episodes": n_true,
+                "false_episodes": n_false,
+            }
+        )
+    totals = {
+        "runs": len(runs),
+        "runs_with_anomaly": n_with_anomaly,
+        "runs_detected": n_detected,
+        "detection_rate": round(n_detected / n_with_anomaly, 4) if n_with_anomaly else None,
+        "episodes": len(episodes),
+        "true_episodes": true_total,
+        "false_episodes": false_total,
+        "normal_windows": normal_windows,
+        "false_episodes_per_1000_normal_windows": round(1000 * false_total / normal_windows, 3)
+        if normal_windows
+        else None,
+    }
     return runs, totals
 
 
@@ -95,8 +132,14 @@ def dead_letters_from(records: list[Any]) -> list[dict[str, Any]]:
     out = []
     for r in records:
         h = {key: v.decode("utf-8", "replace") for key, v in r.headers}
-        out.append({"reason": h.get("reason"), "partition": int(h.get("source_partition", -1)),
-                    "offset": int(h.get("source_offset", -1)), "topic": h.get("source_topic")})
+        out.append(
+            {
+                "reason": h.get("reason"),
+                "partition": int(h.get("source_partition", -1)),
+                "offset": int(h.get("source_offset", -1)),
+                "topic": h.get("source_topic"),
+            }
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """The printed summary of `latentwatch demo`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,11 @@ def _mark(ok: bool) -> str:
 
 def render(s: dict[str, Any], out: Path) -> str:
     c, d, a, r, det = s["checks"], s["daemon"], s["artifact"], s["replay"], s["detection"]
-    trained = (f"trained now: {a['epochs']} epochs, {a['train_wall_s']:.0f} s wall, {a['train_cpu_s']:.0f} s CPU"
-               if a["trained_now"] else "already there")
+    trained = (
+        f"trained now: {a['epochs']} epochs, {a['train_wall_s']:.0f} s wall, {a['train_cpu_s']:.0f} s CPU"
+        if a["trained_now"]
+        else "already there"
+    )
     dl = ", ".join(f"{k} {v}" for k, v in d["dead_lettered_by_reason"].items()) or "none"
     ev = d["alerts_by_event"]
     lines = [
@@ -60,16 +64,20 @@ def render(s: dict[str, Any], out: Path) -> str:
         ]
     lines += [
         "",
-        f"  {'run':<16} {'windows':>7} {'anomalous':>9} {'detected':>8} {'delay_s':>8} {'episodes':>8} "
-        f"{'false':>5}",
+        f"  {'run':<16} {'windows':>7} {'anomalous':>9} {'detected':>8} {'delay_s':>8} {'episodes':>8} {'false':>5}",
     ]
     for run_ in s["runs"]:
         delay = "" if run_["delay_s"] is None else f"{run_['delay_s']:+.0f}"
-        lines.append(f"  {run_['asset']:<16} {run_['windows']:>7} {run_['anomalous_windows']:>9} "
-                     f"{'yes' if run_['detected'] else 'no':>8} {delay:>8} {run_['episodes']:>8} "
-                     f"{run_['false_episodes']:>5}")
-    lines += ["",
-              "  delay_s: first episode overlapping the labelled segment opened this long after the segment's first "
-              "window (negative: before it)",
-              f"  summary JSON: {out}; daemon log: {s['daemon_config']['log']}", ""]
+        lines.append(
+            f"  {run_['asset']:<16} {run_['windows']:>7} {run_['anomalous_windows']:>9} "
+            f"{'yes' if run_['detected'] else 'no':>8} {delay:>8} {run_['episodes']:>8} "
+            f"{run_['false_episodes']:>5}"
+        )
+    lines += [
+        "",
+        "  delay_s: first episode overlapping the labelled segment opened this long after the segment's first "
+        "window (negative: before it)",
+        f"  summary JSON: {out}; daemon log: {s['daemon_config']['log']}",
+        "",
+    ]
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """What the demo sends and waits for: the deliberately bad messages, the labelled runs, the commits that must reach
 the end offsets, and the daemon's counters once they settle."""
+
 from __future__ import annotations
 
 import time
@@ -28,12 +29,21 @@ def send(cfg: Any, plan: Any, rate: float | None, security: dict[str, Any]) -> t
             value = bad_message(kind, w, "skab", cfg.dead_letter.max_bytes + 1)
             md = producer.send(k.input_topic, key=st.asset.encode(), value=value).get(timeout=60)
             bad_sent.append({"kind": kind, "asset": st.asset, "partition": md.partition, "offset": md.offset})
-        say(f"replay: sent {len(bad_sent)} deliberately bad messages ({', '.join(kinds)})"
-            + (f"; {note}" if note else ""))
-        say(f"replay: {len(plan)} windows of {len(plan.streams)} SKAB runs -> {k.input_topic} "
-            f"({'as fast as possible' if rate is None else f'{rate:g}/s'})")
-        report = replay(producer, k.input_topic, plan, rate=rate, progress=lambda r: say(
-            f"replay: {r.messages} sent, {r.acked} acked, {r.rate:.0f}/s"))
+        say(
+            f"replay: sent {len(bad_sent)} deliberately bad messages ({', '.join(kinds)})"
+            + (f"; {note}" if note else "")
+        )
+        say(
+            f"replay: {len(plan)} windows of {len(plan.streams)} SKAB runs -> {k.input_topic} "
+            f"({'as fast as possible' if rate is None else f'{rate:g}/s'})"
+        )
+        report = replay(
+            producer,
+            k.input_topic,
+            plan,
+            rate=rate,
+            progress=lambda r: say(f"replay: {r.messages} sent, {r.acked} acked, {r.rate:.0f}/s"),
+        )
     finally:
         producer.close(timeout=30)
     if report.errors:
@@ -42,8 +52,15 @@ def send(cfg: Any, plan: Any, rate: float | None, security: dict[str, Any]) -> t
     return bad_sent, report, note
 
 
-def wait_committed(daemon: Any, k: Any, bootstrap: str, security: dict[str, Any], start: dict[int, int],
-                   end: dict[int, int], timeout_s: float) -> dict[int, int]:
+def wait_committed(
+    daemon: Any,
+    k: Any,
+    bootstrap: str,
+    security: dict[str, Any],
+    start: dict[int, int],
+    end: dict[int, int],
+    timeout_s: float,
+) -> dict[int, int]:
     """Poll the group's committed offsets until they reach ``end`` on every partition; returns the last ones seen.
     Fails when the daemon dies, stalls for STALL_S, or ``timeout_s`` passes."""
     from latentwatch.kafka.admin import admin_client, committed
@@ -61,11 +78,15 @@ def wait_committed(daemon: Any, k: Any, bootstrap: str, security: dict[str, Any]
             if done != last_done:
                 last_done, last_progress = done, now()
             elif now() - last_progress > STALL_S:
-                raise TimeoutError(f"the daemon stalled: {done} of {total} messages committed and no progress "
-                                   f"for {STALL_S:.0f}s (/healthz: {daemon.health()}); its log: {daemon.log}")
+                raise TimeoutError(
+                    f"the daemon stalled: {done} of {total} messages committed and no progress "
+                    f"for {STALL_S:.0f}s (/healthz: {daemon.health()}); its log: {daemon.log}"
+                )
             if now() - t_wait > timeout_s:
-                raise TimeoutError(f"the daemon committed {done} of {total} messages within --timeout "
-                                   f"{timeout_s:.0f}s; its log: {daemon.log}")
+                raise TimeoutError(
+                    f"the daemon committed {done} of {total} messages within --timeout "
+                    f"{timeout_s:.0f}s; its log: {daemon.log}"
+                )
             if now() >= next_note:
                 say(f"waiting: {done} of {total} committed")
                 next_note += 10

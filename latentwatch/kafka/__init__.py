@@ -5,6 +5,7 @@ found through ``importlib.resources``, so ``latentwatch kafka ...`` works from a
 ``scripts/kafka.sh`` in a checkout runs this same script. The broker itself is driven from Python by ``broker`` (start
 when nothing answers, stop) and read back by ``admin`` (topics, offsets, records).
 """
+
 from __future__ import annotations
 
 from importlib.resources import files

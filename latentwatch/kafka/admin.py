@@ -2,6 +2,7 @@
 
 Nothing here is on the daemon's path: these are the tools that look at the broker from the outside.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,14 +19,17 @@ def _quiet_kafka() -> None:
 
 
 @contextmanager
-def admin_client(bootstrap: str, security: Mapping[str, Any] | None = None,
-                 timeout_ms: int = 30000) -> Iterator[Any]:
+def admin_client(bootstrap: str, security: Mapping[str, Any] | None = None, timeout_ms: int = 30000) -> Iterator[Any]:
     from kafka import KafkaAdminClient
 
     _quiet_kafka()
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="latentwatch-tools",
-                             request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms,
-                             **dict(security or {}))
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="latentwatch-tools",
+        request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
+        **dict(security or {}),
+    )
     try:
         yield admin
     finally:
@@ -69,8 +73,7 @@ class CoordinatorUnavailable(RuntimeError):
     """The broker answered but its group coordinator did not become ready within the wait."""
 
 
-def with_coordinator(call: Callable[[], Any], group: str, bootstrap: str,
-                     timeout_s: float = COORDINATOR_WAIT_S) -> Any:
+def with_coordinator(call: Callable[[], Any], group: str, bootstrap: str, timeout_s: float = COORDINATOR_WAIT_S) -> Any:
     """``call()``, retried while the broker says the coordinator of ``group`` is not ready yet (backoff 0.1 s to
     2 s, ``timeout_s`` in all); then ``CoordinatorUnavailable`` naming the group, the broker and the last error."""
     from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
@@ -83,14 +86,17 @@ def with_coordinator(call: Callable[[], Any], group: str, bootstrap: str,
             if time.monotonic() + pause > deadline:
                 raise CoordinatorUnavailable(
                     f"the group coordinator for {group!r} on {bootstrap} was not ready within {timeout_s:g}s "
-                    f"(last answer: {type(e).__name__}); is the broker healthy? (scripts/kafka.sh status)") from e
+                    f"(last answer: {type(e).__name__}); is the broker healthy? (scripts/kafka.sh status)"
+                ) from e
             time.sleep(pause)
             pause = min(2.0, pause * 2)
 
 
-def committed(bootstrap: str, group: str, topic: str, security: Mapping[str, Any] | None = None,
-              admin: Any = None) -> Offsets:
+def committed(
+    bootstrap: str, group: str, topic: str, security: Mapping[str, Any] | None = None, admin: Any = None
+) -> Offsets:
     """The group's committed offsets on ``topic`` (partitions without a commit are left out)."""
+
     def fetch(a: Any) -> Offsets:
         got = with_coordinator(lambda: a.list_group_offsets({group: None}), group, bootstrap).get(group, {})
         return {tp.partition: om.offset for tp, om in got.items() if tp.topic == topic and om.offset >= 0}
@@ -107,15 +113,17 @@ def group_members(bootstrap: str, group: str, security: Mapping[str, Any] | None
         return len(groups.get(group, {}).get("members") or [])
 
 
-def set_committed(bootstrap: str, group: str, topic: str, offsets: Offsets,
-                  security: Mapping[str, Any] | None = None) -> None:
+def set_committed(
+    bootstrap: str, group: str, topic: str, offsets: Offsets, security: Mapping[str, Any] | None = None
+) -> None:
     """Commit ``offsets`` for a group that has no members (the daemon is not running)."""
     from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
     from kafka.structs import OffsetAndMetadata, TopicPartition
 
     def attempt() -> dict[Any, Any]:
-        got = admin.alter_group_offsets(group, {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1)
-                                                for p, o in offsets.items()})
+        got = admin.alter_group_offsets(
+            group, {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in offsets.items()}
+        )
         for err in got.values():  # reported per partition, not raised
             if err in (CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError):
                 raise err()
@@ -128,8 +136,14 @@ def set_committed(bootstrap: str, group: str, topic: str, offsets: Offsets,
         raise RuntimeError(f"could not set the committed offsets of group {group}: {bad}")
 
 
-def read_range(bootstrap: str, topic: str, start: Offsets, end: Offsets | None = None,
-               security: Mapping[str, Any] | None = None, timeout_s: float = 120) -> list[Any]:
+def read_range(
+    bootstrap: str,
+    topic: str,
+    start: Offsets,
+    end: Offsets | None = None,
+    security: Mapping[str, Any] | None = None,
+    timeout_s: float = 120,
+) -> list[Any]:
     """The records of ``topic`` from ``start`` (per partition; 0 where missing) up to ``end`` (default: the end
     offsets now), in (partition, offset) order."""
     from kafka import KafkaConsumer, TopicPartition
@@ -139,8 +153,13 @@ def read_range(bootstrap: str, topic: str, start: Offsets, end: Offsets | None =
     if not todo:
         return []
     _quiet_kafka()
-    c = KafkaConsumer(bootstrap_servers=bootstrap, client_id="latentwatch-tools-reader", enable_auto_commit=False,
-                      max_partition_fetch_bytes=8 << 20, **dict(security or {}))
+    c = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        client_id="latentwatch-tools-reader",
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=8 << 20,
+        **dict(security or {}),
+    )
     out: list[Any] = []
     try:
         tps = {p: TopicPartition(topic, p) for p in todo}
@@ -156,4 +175,3 @@ def read_range(bootstrap: str, topic: str, start: Offsets, end: Offsets | None =
     finally:
         c.close()
     return sorted(out, key=lambda r: (r.partition, r.offset))
-

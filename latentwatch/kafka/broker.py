@@ -1,4 +1,5 @@
 """Start, stop and probe the local broker through the packaged ``kafka.sh`` (``latentwatch demo``, ``bench e2e``)."""
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,9 @@ def kafka_sh(command: str, bootstrap: str, timeout_s: float = 600) -> subprocess
     """Run the packaged ``kafka.sh COMMAND`` for the broker on ``bootstrap``'s port (stderr passes through)."""
     env = {**os.environ, "LATENTWATCH_KAFKA_PORT": bootstrap.rsplit(":", 1)[1]}
     env.setdefault("LATENTWATCH_PYTHON", sys.executable)
-    return subprocess.run(["bash", str(script_path()), command], env=env, stdout=subprocess.PIPE, text=True,
-                          timeout=timeout_s)
+    return subprocess.run(
+        ["bash", str(script_path()), command], env=env, stdout=subprocess.PIPE, text=True, timeout=timeout_s
+    )
 
 
 def answers(bootstrap: str, security: Mapping[str, Any] | None = None, timeout_s: float = 5.0) -> bool:
@@ -40,8 +42,9 @@ def answers(bootstrap: str, security: Mapping[str, Any] | None = None, timeout_s
         return False
 
 
-def ensure_broker(bootstrap: str, security: Mapping[str, Any] | None = None,
-                  say: Callable[[str], None] = print) -> bool:
+def ensure_broker(
+    bootstrap: str, security: Mapping[str, Any] | None = None, say: Callable[[str], None] = print
+) -> bool:
     """Make sure a broker answers on ``bootstrap``; start the local one (kafka.sh) if it does not.
     Returns True when this call started it (so the caller stops it at the end)."""
     if answers(bootstrap, security):
@@ -49,8 +52,10 @@ def ensure_broker(bootstrap: str, security: Mapping[str, Any] | None = None,
         return False
     if not _is_local(bootstrap):
         raise RuntimeError(f"no Kafka broker answers on {bootstrap}, and it is not local: start it first")
-    say(f"broker: nothing answers on {bootstrap}; starting the local one (latentwatch kafka start; "
-        "the first start fetches the jars with Maven)")
+    say(
+        f"broker: nothing answers on {bootstrap}; starting the local one (latentwatch kafka start; "
+        "the first start fetches the jars with Maven)"
+    )
     proc = kafka_sh("start", bootstrap)
     if proc.returncode != 0:
         raise RuntimeError(f"kafka.sh start failed (exit {proc.returncode}); see its messages above")
@@ -59,4 +64,3 @@ def ensure_broker(bootstrap: str, security: Mapping[str, Any] | None = None,
 
 def stop_broker(bootstrap: str) -> None:
     kafka_sh("stop", bootstrap, timeout_s=180)
-

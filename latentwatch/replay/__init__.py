@@ -21,6 +21,7 @@ The producer is idempotent with ``acks=all``; sends are batched (``linger_ms``) 
 
 Modules: plan (where the windows come from), messages (what is sent), producer (sending, pacing, the report).
 """
+
 from latentwatch.replay.messages import (
     BAD_KINDS,
     ENCODINGS,
@@ -32,6 +33,21 @@ from latentwatch.replay.messages import (
 from latentwatch.replay.plan import Plan, Window, merge_order, read_manifest, select_assets
 from latentwatch.replay.producer import Pacer, ReplayReport, Sent, producer_settings, replay
 
-__all__ = ["BAD_KINDS", "ENCODINGS", "MAX_PRODUCIBLE_BYTES", "Pacer", "Plan", "ReplayReport", "Sent", "Window",
-           "bad_message", "merge_order", "producer_settings", "read_manifest", "replay", "select_assets",
-           "serialize_window", "usable_bad_kinds"]
+__all__ = [
+    "BAD_KINDS",
+    "ENCODINGS",
+    "MAX_PRODUCIBLE_BYTES",
+    "Pacer",
+    "Plan",
+    "ReplayReport",
+    "Sent",
+    "Window",
+    "bad_message",
+    "merge_order",
+    "producer_settings",
+    "read_manifest",
+    "replay",
+    "select_assets",
+    "serialize_window",
+    "usable_bad_kinds",
+]

@@ -1,4 +1,5 @@
 """What a replay sends: a window in the daemon's input format (JSON or binary), or a message it must dead-letter."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,9 +13,17 @@ from daemon.wire.schema import SCHEMA_VERSION, Reason
 from latentwatch.replay.plan import Window
 
 # The dead-letter classes a replay can produce, in the order they are injected.
-BAD_KINDS: tuple[str, ...] = (Reason.MALFORMED_JSON, Reason.NOT_UTF8, Reason.MISSING_FIELD, Reason.INVALID_FIELD,
-                              Reason.WRONG_LENGTH, Reason.NON_FINITE, Reason.NON_NUMERIC, Reason.UNKNOWN_SCHEMA,
-                              Reason.OVERSIZED)
+BAD_KINDS: tuple[str, ...] = (
+    Reason.MALFORMED_JSON,
+    Reason.NOT_UTF8,
+    Reason.MISSING_FIELD,
+    Reason.INVALID_FIELD,
+    Reason.WRONG_LENGTH,
+    Reason.NON_FINITE,
+    Reason.NON_NUMERIC,
+    Reason.UNKNOWN_SCHEMA,
+    Reason.OVERSIZED,
+)
 # A Kafka record value above about this many bytes is refused by a default broker (message.max.bytes ~ 1 MiB), so an
 # "oversized" message is only produced when the daemon's dead_letter.max_bytes is below it.
 MAX_PRODUCIBLE_BYTES = 1_000_000
@@ -33,8 +42,13 @@ def serialize_window(w: Window, source: str, encoding: str = "json") -> bytes:
 
 def bad_message(kind: str, w: Window, source: str, oversized_bytes: int | None = None) -> bytes:
     """A message built from window ``w`` that the daemon must dead-letter with reason ``kind``."""
-    doc: dict[str, Any] = {"schema": SCHEMA_VERSION, "asset": w.asset, "ts": w.ts_ms,
-                           "values": [float(v) for v in w.values], "meta": {"source": source, "bad": kind}}
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "asset": w.asset,
+        "ts": w.ts_ms,
+        "values": [float(v) for v in w.values],
+        "meta": {"source": source, "bad": kind},
+    }
     if kind == Reason.MALFORMED_JSON:
         return orjson.dumps(doc)[:-7]
     if kind == Reason.NOT_UTF8:
@@ -70,7 +84,9 @@ def usable_bad_kinds(kinds: Iterable[str], max_bytes: int | None) -> tuple[tuple
         if k not in BAD_KINDS:
             raise ValueError(f"unknown dead-letter kind {k!r}; known: {', '.join(BAD_KINDS)}")
     if Reason.OVERSIZED in kinds and (max_bytes is None or max_bytes + 1 > MAX_PRODUCIBLE_BYTES):
-        why = (f"{Reason.OVERSIZED} left out: the daemon's dead_letter.max_bytes ({max_bytes}) is not below what the "
-               f"broker accepts (~{MAX_PRODUCIBLE_BYTES} bytes); give --config with a smaller max_bytes to include it")
+        why = (
+            f"{Reason.OVERSIZED} left out: the daemon's dead_letter.max_bytes ({max_bytes}) is not below what the "
+            f"broker accepts (~{MAX_PRODUCIBLE_BYTES} bytes); give --config with a smaller max_bytes to include it"
+        )
         return tuple(k for k in kinds if k != Reason.OVERSIZED), why
     return kinds, None

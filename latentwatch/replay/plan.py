@@ -1,4 +1,5 @@
 """Where a replay's windows come from: an artifact's manifest, the assets chosen, one pass merged by time."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -27,8 +28,9 @@ def select_assets(names: Sequence[str], patterns: Sequence[str] | None) -> list[
         return list(range(len(names)))
     keep = [i for i, n in enumerate(names) if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
     if not keep:
-        raise ValueError(f"no asset matches {list(patterns)}; assets: {', '.join(names[:20])}"
-                         f"{' ...' if len(names) > 20 else ''}")
+        raise ValueError(
+            f"no asset matches {list(patterns)}; assets: {', '.join(names[:20])}{' ...' if len(names) > 20 else ''}"
+        )
     return keep
 
 
@@ -37,8 +39,13 @@ def merge_order(ts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     (so a stream whose clock steps back still keeps its own order), then stream, then row."""
     sid = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(ts)]) if ts else np.empty(0, int)
     rid = np.concatenate([np.arange(len(t), dtype=np.int64) for t in ts]) if ts else np.empty(0, int)
-    key = np.concatenate([np.maximum.accumulate(np.asarray(t, dtype=np.int64)) if len(t) else
-                          np.empty(0, np.int64) for t in ts]) if ts else np.empty(0, np.int64)
+    key = (
+        np.concatenate(
+            [np.maximum.accumulate(np.asarray(t, dtype=np.int64)) if len(t) else np.empty(0, np.int64) for t in ts]
+        )
+        if ts
+        else np.empty(0, np.int64)
+    )
     order = np.lexsort((rid, sid, key))
     return sid[order], rid[order]
 

@@ -1,4 +1,5 @@
 """Sending a plan to a topic: pacing, the producer's settings, delivery reports counted into a ``ReplayReport``."""
+
 from __future__ import annotations
 
 import math
@@ -49,18 +50,32 @@ class ReplayReport:
         return self.messages / self.seconds if self.seconds > 0 else 0.0
 
     def summary(self) -> dict[str, Any]:
-        return {"topic": self.topic, "messages": self.messages, "windows": self.windows,
-                "bad": dict(sorted(self.bad.items())), "acked": self.acked, "errors": self.errors,
-                "first_error": self.first_error, "seconds": round(self.seconds, 3), "rate": round(self.rate, 1),
-                "partitions": {str(p): n for p, n in sorted(self.partitions.items())},
-                "interrupted": self.interrupted, "notes": self.notes}
+        return {
+            "topic": self.topic,
+            "messages": self.messages,
+            "windows": self.windows,
+            "bad": dict(sorted(self.bad.items())),
+            "acked": self.acked,
+            "errors": self.errors,
+            "first_error": self.first_error,
+            "seconds": round(self.seconds, 3),
+            "rate": round(self.rate, 1),
+            "partitions": {str(p): n for p, n in sorted(self.partitions.items())},
+            "interrupted": self.interrupted,
+            "notes": self.notes,
+        }
 
 
 class Pacer:
     """Hold a target rate (messages/s) from the start, sleeping only when ahead by more than ``slack_s``."""
 
-    def __init__(self, rate: float | None, clock: Callable[[], float] = time.perf_counter,
-                 sleep: Callable[[float], None] = time.sleep, slack_s: float = 0.002) -> None:
+    def __init__(
+        self,
+        rate: float | None,
+        clock: Callable[[], float] = time.perf_counter,
+        sleep: Callable[[float], None] = time.sleep,
+        slack_s: float = 0.002,
+    ) -> None:
         if rate is not None and not (rate > 0 and math.isfinite(rate)):
             raise ValueError(f"rate must be a positive number of windows per second, got {rate}")
         self.rate, self.clock, self.sleep, self.slack_s = rate, clock, sleep, slack_s
@@ -74,11 +89,22 @@ class Pacer:
             self.sleep(ahead)
 
 
-def producer_settings(bootstrap: Sequence[str], client_kwargs: dict[str, Any] | None = None,
-                      linger_ms: int = 20, batch_size: int = 262_144) -> dict[str, Any]:
-    return {"bootstrap_servers": list(bootstrap), "client_id": "latentwatch-replay", "acks": "all",
-            "enable_idempotence": True, "linger_ms": linger_ms, "batch_size": batch_size,
-            "max_request_size": 1_048_576 + 65_536, **(client_kwargs or {})}
+def producer_settings(
+    bootstrap: Sequence[str],
+    client_kwargs: dict[str, Any] | None = None,
+    linger_ms: int = 20,
+    batch_size: int = 262_144,
+) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": list(bootstrap),
+        "client_id": "latentwatch-replay",
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": linger_ms,
+        "batch_size": batch_size,
+        "max_request_size": 1_048_576 + 65_536,
+        **(client_kwargs or {}),
+    }
 
 
 def _key_partitions(producer: Any, topic: str) -> Callable[[bytes], int | None]:
@@ -101,12 +127,25 @@ def _key_partitions(producer: Any, topic: str) -> Callable[[bytes], int | None]:
     return partition_of
 
 
-def replay(producer: Any, topic: str, plan: Plan, *, rate: float | None = None, limit: int | None = None,
-           loop: bool = False, inject_bad: float = 0.0, bad_kinds: Sequence[str] = BAD_KINDS,
-           max_bytes: int | None = None, seed: int = 0, record: bool = False,
-           stop: threading.Event | None = None, flush_timeout_s: float = 120.0,
-           progress: Callable[[ReplayReport], None] | None = None, progress_every_s: float = 10.0,
-           encoding: str = "json") -> ReplayReport:
+def replay(
+    producer: Any,
+    topic: str,
+    plan: Plan,
+    *,
+    rate: float | None = None,
+    limit: int | None = None,
+    loop: bool = False,
+    inject_bad: float = 0.0,
+    bad_kinds: Sequence[str] = BAD_KINDS,
+    max_bytes: int | None = None,
+    seed: int = 0,
+    record: bool = False,
+    stop: threading.Event | None = None,
+    flush_timeout_s: float = 120.0,
+    progress: Callable[[ReplayReport], None] | None = None,
+    progress_every_s: float = 10.0,
+    encoding: str = "json",
+) -> ReplayReport:
     """Send ``plan``'s windows (``limit`` of them at most; forever with ``loop`` and no limit) to ``topic``.
 
     ``producer`` is a kafka-python ``KafkaProducer`` (idempotent, acks=all: see ``producer_settings``). Returns once

@@ -6,6 +6,7 @@ out. Messages are decoded by the daemon's own ``decode_batch`` (JSON and binary,
 bounds and ``dead_letter.max_bytes``), so a window trains the model exactly when the daemon would score it; the
 others are counted by reason and skipped. The reader is groupless: it commits nothing and joins no group.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,8 +89,15 @@ def _ranges(consumer: Any, topic: str, start_ms: int, end_ms: int) -> dict[Any, 
     return out
 
 
-def read_topic(cfg: Config, topic: str, start_ms: int, end_ms: int, width: int | None = None,
-               progress: bool | None = None, idle_timeout_s: float = 60) -> TopicWindows:
+def read_topic(
+    cfg: Config,
+    topic: str,
+    start_ms: int,
+    end_ms: int,
+    width: int | None = None,
+    progress: bool | None = None,
+    idle_timeout_s: float = 60,
+) -> TopicWindows:
     """The valid windows of ``topic`` whose records lie in [start_ms, end_ms), ordered by their ``ts``. Records are
     decoded as they arrive, CHUNK at a time, so only the windows' arrays are held."""
     from kafka import KafkaConsumer
@@ -119,16 +127,23 @@ def read_topic(cfg: Config, topic: str, start_ms: int, end_ms: int, width: int |
     finally:
         consumer.close()
     if not assets:
-        raise ValueError(f"no valid window{f' of width {dim}' if dim else ''} in {topic} between {start_ms} and "
-                         f"{end_ms} ms ({out.records} records; skipped: {dict(out.skipped)})")
+        raise ValueError(
+            f"no valid window{f' of width {dim}' if dim else ''} in {topic} between {start_ms} and "
+            f"{end_ms} ms ({out.records} records; skipped: {dict(out.skipped)})"
+        )
     order = np.argsort(np.concatenate(ts), kind="stable")
-    out.windows = UserWindows(np.vstack(xs)[order], [f"x{j}" for j in range(int(dim or 0))],
-                              np.asarray(assets)[order], np.concatenate(ts)[order])
+    out.windows = UserWindows(
+        np.vstack(xs)[order],
+        [f"x{j}" for j in range(int(dim or 0))],
+        np.asarray(assets)[order],
+        np.concatenate(ts)[order],
+    )
     return out
 
 
-def _chunks(consumer: Any, todo: dict[Any, tuple[int, int]], progress: bool | None,
-            idle_timeout_s: float) -> Iterator[list[Any]]:
+def _chunks(
+    consumer: Any, todo: dict[Any, tuple[int, int]], progress: bool | None, idle_timeout_s: float
+) -> Iterator[list[Any]]:
     """The records of each partition's [start, end) offsets, CHUNK or so at a time."""
     import sys
     import time

@@ -12,6 +12,7 @@ loads as before. ``publish_assets`` makes a new version from an existing one wit
 global reference and scorer are hard-linked (copied across file systems), only the shards whose keys changed are
 rewritten, so a refresh of one asset rewrites one shard.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,11 @@ def read_index(d: Path) -> dict[str, Any] | None:
         doc = json.loads(p.read_text())
         if doc.get("format") != INDEX_FORMAT:
             raise ArtifactError(f"{p}: per-asset index format {doc.get('format')!r} is not {INDEX_FORMAT}")
-        return {"shards": int(doc["shards"]), "key_pattern": doc.get("key_pattern"),
-                "files": {str(k): [str(a) for a in v] for k, v in dict(doc["files"]).items()}}
+        return {
+            "shards": int(doc["shards"]),
+            "key_pattern": doc.get("key_pattern"),
+            "files": {str(k): [str(a) for a in v] for k, v in dict(doc["files"]).items()},
+        }
     except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise ArtifactError(f"{p} is malformed: {e}") from None
 
@@ -77,8 +81,7 @@ def _shard_loader(d: Path, digests: Mapping[str, str], keys: Mapping[str, list[s
     return load
 
 
-def load_asset_references(d: Path, manifest: Mapping[str, Any],
-                          exact_max: int | None = None) -> AssetReferences | None:
+def load_asset_references(d: Path, manifest: Mapping[str, Any], exact_max: int | None = None) -> AssetReferences | None:
     """The artifact's per-asset references (lazy, see ``pipelines.reference.fleet``), or None if it has none."""
     index = read_index(d)
     if index is None:
@@ -87,8 +90,13 @@ def load_asset_references(d: Path, manifest: Mapping[str, Any],
     if missing := sorted(set(index["files"]) - set(files)):
         raise ArtifactError(f"{Path(d) / INDEX} names shards the manifest does not list: {missing[:5]}")
     load = _shard_loader(Path(d), files, index["files"])
-    return AssetReferences(index["files"], index["shards"], index["key_pattern"], load,
-                           exact_max=DEFAULT_EXACT_MAX if exact_max is None else exact_max)
+    return AssetReferences(
+        index["files"],
+        index["shards"],
+        index["key_pattern"],
+        load,
+        exact_max=DEFAULT_EXACT_MAX if exact_max is None else exact_max,
+    )
 
 
 def _existing(base: Path, index: dict[str, Any] | None, names: set[str]) -> dict[str, dict[str, ShardItem]]:
@@ -105,9 +113,17 @@ def _existing(base: Path, index: dict[str, Any] | None, names: set[str]) -> dict
     return out
 
 
-def publish_assets(root: Path, base: Path, normals: Mapping[str, AssetNormal], *, shards: int | None = None,
-                   key_pattern: str | None = None, replace_all: bool = False,
-                   fields: Mapping[str, Any] | None = None, make_current: bool = True) -> Path:
+def publish_assets(
+    root: Path,
+    base: Path,
+    normals: Mapping[str, AssetNormal],
+    *,
+    shards: int | None = None,
+    key_pattern: str | None = None,
+    replace_all: bool = False,
+    fields: Mapping[str, Any] | None = None,
+    make_current: bool = True,
+) -> Path:
     """Publish a new version of ``base`` whose per-asset part holds ``normals`` ({key: AssetNormal}).
 
     Keys already in ``base`` and not in ``normals`` are kept (unless ``replace_all``); ``shards`` and
@@ -122,8 +138,11 @@ def publish_assets(root: Path, base: Path, normals: Mapping[str, AssetNormal], *
     old_files = {} if (index is None or replace_all) else dict(index["files"])
     changed: dict[str, dict[str, ShardItem]] = {}
     for key, normal in normals.items():
-        changed.setdefault(shard_name(partition_of(key, n_shards)), {})[key] = (normal.reference, normal.calibration,
-                                                                                normal.scaler)
+        changed.setdefault(shard_name(partition_of(key, n_shards)), {})[key] = (
+            normal.reference,
+            normal.calibration,
+            normal.scaler,
+        )
     merged = _existing(base, None if replace_all else index, set(changed))
     for name, items in changed.items():
         merged.setdefault(name, {}).update(items)
@@ -140,8 +159,13 @@ def publish_assets(root: Path, base: Path, normals: Mapping[str, AssetNormal], *
         (staged / INDEX).write_text(json.dumps(doc, sort_keys=True))
         keep = {k: v for k, v in manifest.items() if k not in ("format", "version", "created_at", "files")}
         n_keys = sum(len(v) for v in old_files.values())
-        keep.update({"base_version": manifest["version"],
-                     "assets": {"keys": n_keys, "shards": n_shards, "key_pattern": pattern}, **(fields or {})})
+        keep.update(
+            {
+                "base_version": manifest["version"],
+                "assets": {"keys": n_keys, "shards": n_shards, "key_pattern": pattern},
+                **(fields or {}),
+            }
+        )
         return publish(Path(root), staged, keep, make_current=make_current)
     except BaseException:
         remove_staging(staged)

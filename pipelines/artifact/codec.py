@@ -1,4 +1,5 @@
 """What goes into an artifact directory and how it comes back: safetensors and JSON only, so loading runs no code."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,15 @@ from pipelines.reference.build import Reference
 from pipelines.reference.search import NeighbourIndex
 from pipelines.scorers import Scorer, make_scorer
 
-FILES = ("model.safetensors", "model.json", "scaler.safetensors", "reference.safetensors", "reference.ann",
-         "scorer.json", "calibration.safetensors")
+FILES = (
+    "model.safetensors",
+    "model.json",
+    "scaler.safetensors",
+    "reference.safetensors",
+    "reference.ann",
+    "scorer.json",
+    "calibration.safetensors",
+)
 
 
 def _contiguous(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -63,10 +71,19 @@ def load_reference(d: Path, exact_max: int | None = None, search_k: int = -1) ->
             raise ArtifactError(f"{d}: annoy index holds {annoy.get_n_items()} items, reference {len(latents)}")
         kw = {} if exact_max is None else {"exact_max": exact_max}
         index = NeighbourIndex(latents, annoy, search_k=search_k, **kw)
-        return Reference(index=index, err=a["err"], kdist=a["kdist"], lrd=a["lrd"], counts=a["counts"],
-                         window_ids=a["window_ids"], k=int(a["k"][0]), dist_floor=float(a["dist_floor"][0]),
-                         weighted=bool(a["weighted"][0]) if "weighted" in a else False,
-                         group_err=a.get("group_err"), err_groups=a.get("err_groups"))
+        return Reference(
+            index=index,
+            err=a["err"],
+            kdist=a["kdist"],
+            lrd=a["lrd"],
+            counts=a["counts"],
+            window_ids=a["window_ids"],
+            k=int(a["k"][0]),
+            dist_floor=float(a["dist_floor"][0]),
+            weighted=bool(a["weighted"][0]) if "weighted" in a else False,
+            group_err=a.get("group_err"),
+            err_groups=a.get("err_groups"),
+        )
     except KeyError as e:
         raise ArtifactError(f"{d}/reference.safetensors lacks array {e}") from None
     except SafetensorError as e:

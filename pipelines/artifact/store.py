@@ -7,6 +7,7 @@ Layout under a root:
 The manifest lists the sha256 of every file; the pointer holds the sha256 of the manifest itself, so editing a file
 and its manifest entry together is still caught when loading through the pointer.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,8 +17,9 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 MANIFEST = "manifest.json"
 POINTER = "current.json"
@@ -68,8 +70,10 @@ def publish(root: Path, staged: Path, fields: dict[str, Any], make_current: bool
     """Seal a staged directory: hash its files, write the manifest, move it under versions/, swap the pointer."""
     root, staged = Path(root), Path(staged)
     files = {p.name: sha256_file(p) for p in sorted(staged.iterdir()) if p.is_file() and p.name != MANIFEST}
-    fingerprint = str(fields.get("data_fingerprint", ""))[:8] or hashlib.sha256(
-        json.dumps(files, sort_keys=True).encode()).hexdigest()[:8]
+    fingerprint = (
+        str(fields.get("data_fingerprint", ""))[:8]
+        or hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:8]
+    )
     version = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + f"-{fingerprint}"
     versions = root / "versions"
     versions.mkdir(parents=True, exist_ok=True)
@@ -77,8 +81,13 @@ def publish(root: Path, staged: Path, fields: dict[str, Any], make_current: bool
     while (versions / (version + (f".{n}" if n else ""))).exists():
         n += 1
     version += f".{n}" if n else ""
-    manifest = {"format": FORMAT, "version": version, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                **fields, "files": files}
+    manifest = {
+        "format": FORMAT,
+        "version": version,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **fields,
+        "files": files,
+    }
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
     (staged / MANIFEST).write_bytes(body)
     for p in staged.iterdir():
@@ -150,8 +159,9 @@ def list_versions(root: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir() if p.is_dir()) if d.exists() else []
 
 
-def verify(path: Path, manifest_sha256: str | None = None,
-           deferred: Callable[[str], bool] | None = None) -> dict[str, Any]:
+def verify(
+    path: Path, manifest_sha256: str | None = None, deferred: Callable[[str], bool] | None = None
+) -> dict[str, Any]:
     """Check every file against the manifest before anything is loaded; return the manifest.
 
     Files for which ``deferred(name)`` is true (per-asset reference shards, read only when an asset needs them) are

@@ -1,5 +1,6 @@
 """Loaders for the shared real data sets (read in place from the shared data folder, never copied) and the
 windowing used by training and replay alike."""
+
 from .registry import (
     DATASETS,
     DatasetSpec,

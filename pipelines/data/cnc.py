@@ -8,6 +8,7 @@ broadcast to its rows; groups = experiment number (1..18).
 - MI-F: all 25,286 rows, anomaly = machining_finalized == "no" (experiments 4, 5, 7, 16: 2,161 rows).
 - MI-V: the 23,125 rows of finalized experiments, anomaly = passed_visual_inspection == "no" (6, 8, 9, 10: 3,942).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,7 +35,12 @@ NUMERIC_COLUMNS: tuple[str, ...] = tuple(
 STAGE_COLUMN = "Machining_Process"
 EXPERIMENT_HEADER = NUMERIC_COLUMNS + (STAGE_COLUMN,)
 TRAIN_HEADER = (
-    "No", "material", "feedrate", "clamp_pressure", "tool_condition", "machining_finalized",
+    "No",
+    "material",
+    "feedrate",
+    "clamp_pressure",
+    "tool_condition",
+    "machining_finalized",
     "passed_visual_inspection",
 )
 

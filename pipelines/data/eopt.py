@@ -4,6 +4,7 @@ All four files concatenated in FILES order (90,515 rows); X = the 18 sensor colu
 voltage), y = Labels (10,187 anomalies, all in the two "anomalous" files), groups = index into FILES.
 Timestamp is dropped: it is seconds since the start of a storage cycle, not a measurement.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

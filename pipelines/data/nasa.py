@@ -11,6 +11,7 @@ velocity in km/s, km/h, mph, miss distance in au/lunar/km/miles) and `Epoch Date
 approach date as a number): dropping them would also be defensible but would no longer be RaPP's feature set, and
 the autoencoder is scale-normalised anyway.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,15 +21,46 @@ import numpy as np
 from .tables import DataError, Dataset, read_table, readonly, require_dir
 
 HEADER: tuple[str, ...] = (
-    "Neo Reference ID", "Name", "Absolute Magnitude", "Est Dia in KM(min)", "Est Dia in KM(max)",
-    "Est Dia in M(min)", "Est Dia in M(max)", "Est Dia in Miles(min)", "Est Dia in Miles(max)",
-    "Est Dia in Feet(min)", "Est Dia in Feet(max)", "Close Approach Date", "Epoch Date Close Approach",
-    "Relative Velocity km per sec", "Relative Velocity km per hr", "Miles per hour", "Miss Dist.(Astronomical)",
-    "Miss Dist.(lunar)", "Miss Dist.(kilometers)", "Miss Dist.(miles)", "Orbiting Body", "Orbit ID",
-    "Orbit Determination Date", "Orbit Uncertainity", "Minimum Orbit Intersection", "Jupiter Tisserand Invariant",
-    "Epoch Osculation", "Eccentricity", "Semi Major Axis", "Inclination", "Asc Node Longitude", "Orbital Period",
-    "Perihelion Distance", "Perihelion Arg", "Aphelion Dist", "Perihelion Time", "Mean Anomaly", "Mean Motion",
-    "Equinox", "Hazardous",
+    "Neo Reference ID",
+    "Name",
+    "Absolute Magnitude",
+    "Est Dia in KM(min)",
+    "Est Dia in KM(max)",
+    "Est Dia in M(min)",
+    "Est Dia in M(max)",
+    "Est Dia in Miles(min)",
+    "Est Dia in Miles(max)",
+    "Est Dia in Feet(min)",
+    "Est Dia in Feet(max)",
+    "Close Approach Date",
+    "Epoch Date Close Approach",
+    "Relative Velocity km per sec",
+    "Relative Velocity km per hr",
+    "Miles per hour",
+    "Miss Dist.(Astronomical)",
+    "Miss Dist.(lunar)",
+    "Miss Dist.(kilometers)",
+    "Miss Dist.(miles)",
+    "Orbiting Body",
+    "Orbit ID",
+    "Orbit Determination Date",
+    "Orbit Uncertainity",
+    "Minimum Orbit Intersection",
+    "Jupiter Tisserand Invariant",
+    "Epoch Osculation",
+    "Eccentricity",
+    "Semi Major Axis",
+    "Inclination",
+    "Asc Node Longitude",
+    "Orbital Period",
+    "Perihelion Distance",
+    "Perihelion Arg",
+    "Aphelion Dist",
+    "Perihelion Time",
+    "Mean Anomaly",
+    "Mean Motion",
+    "Equinox",
+    "Hazardous",
 )
 ID_COLUMNS = ("Neo Reference ID", "Name")
 TEXT_COLUMNS = ("Close Approach Date", "Orbiting Body", "Orbit Determination Date", "Equinox", "Hazardous")
@@ -40,7 +72,7 @@ def load_nasa(root: Path) -> Dataset:
     cols = [j for j, h in enumerate(HEADER) if h not in ID_COLUMNS + TEXT_COLUMNS]
     X = t.floats(cols)
     keep = X.max(axis=0) > X.min(axis=0)
-    X, names = X[:, keep], tuple(HEADER[j] for j, k in zip(cols, keep) if k)
+    X, names = X[:, keep], tuple(HEADER[j] for j, k in zip(cols, keep, strict=False) if k)
     labels = [v.strip().upper() for v in t.strings(t.col(LABEL_COLUMN))]
     for i, v in enumerate(labels):
         if v not in ("TRUE", "FALSE"):

@@ -1,4 +1,5 @@
 """Where the data lives and which loader reads which name."""
+
 from __future__ import annotations
 
 import os
@@ -45,21 +46,34 @@ class DatasetSpec:
     load: Callable[[Path], Dataset]
 
 
-DATASETS: MappingProxyType[str, DatasetSpec] = MappingProxyType({
-    s.name: s
-    for s in (
-        DatasetSpec("mi-f", "cnc", "single", "CNC milling, anomaly = machining not finalised (25,286 x 58)",
-                    cnc.load_mi_f),
-        DatasetSpec("mi-v", "cnc", "single", "CNC milling, finalised runs, anomaly = failed visual inspection "
-                    "(23,125 x 58)", cnc.load_mi_v),
-        DatasetSpec("eopt", "eopt", "single", "high-rack storage drives, 4 files (90,515 x 18)", eopt.load_eopt),
-        DatasetSpec("snsr", "snsr", "multi", "sensorless drive diagnosis subset, 11 classes (2,200 x 48)",
-                    snsr.load_snsr),
-        DatasetSpec("nasa", "nasa", "single", "near-earth objects, anomaly = hazardous (4,687 x 33)", nasa.load_nasa),
-        DatasetSpec("stl", "stl", "multi", "steel plates faults, 7 classes (1,941 x 27)", stl.load_stl),
-        DatasetSpec("skab", "skab", "single", "SKAB, the 34 labelled runs concatenated (37,401 x 8)", skab.load_skab),
-    )
-})
+DATASETS: MappingProxyType[str, DatasetSpec] = MappingProxyType(
+    {
+        s.name: s
+        for s in (
+            DatasetSpec(
+                "mi-f", "cnc", "single", "CNC milling, anomaly = machining not finalised (25,286 x 58)", cnc.load_mi_f
+            ),
+            DatasetSpec(
+                "mi-v",
+                "cnc",
+                "single",
+                "CNC milling, finalised runs, anomaly = failed visual inspection (23,125 x 58)",
+                cnc.load_mi_v,
+            ),
+            DatasetSpec("eopt", "eopt", "single", "high-rack storage drives, 4 files (90,515 x 18)", eopt.load_eopt),
+            DatasetSpec(
+                "snsr", "snsr", "multi", "sensorless drive diagnosis subset, 11 classes (2,200 x 48)", snsr.load_snsr
+            ),
+            DatasetSpec(
+                "nasa", "nasa", "single", "near-earth objects, anomaly = hazardous (4,687 x 33)", nasa.load_nasa
+            ),
+            DatasetSpec("stl", "stl", "multi", "steel plates faults, 7 classes (1,941 x 27)", stl.load_stl),
+            DatasetSpec(
+                "skab", "skab", "single", "SKAB, the 34 labelled runs concatenated (37,401 x 8)", skab.load_skab
+            ),
+        )
+    }
+)
 
 
 @lru_cache(maxsize=32)

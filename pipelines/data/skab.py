@@ -5,6 +5,7 @@ them into one "single" data set (37,401 rows; groups = index into RUNS). For str
 which keeps each run separate with its timestamps. Timestamps are not a strict 1 Hz grid: about 5 % of steps are
 2-3 s and a few runs have one gap of about a minute or more (e.g. other/2: 247 s).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,13 +17,20 @@ import numpy as np
 from .tables import Dataset, Table, parse_binary, read_table, readonly, require_dir
 
 SENSOR_COLUMNS: tuple[str, ...] = (
-    "Accelerometer1RMS", "Accelerometer2RMS", "Current", "Pressure", "Temperature", "Thermocouple", "Voltage",
+    "Accelerometer1RMS",
+    "Accelerometer2RMS",
+    "Current",
+    "Pressure",
+    "Temperature",
+    "Thermocouple",
+    "Voltage",
     "Volume Flow RateRMS",
 )
 LABELLED_HEADER = ("datetime",) + SENSOR_COLUMNS + ("anomaly", "changepoint")
 FREE_HEADER = ("datetime",) + SENSOR_COLUMNS
 RUNS: tuple[str, ...] = (
-    tuple(f"valve1/{i}" for i in range(16)) + tuple(f"valve2/{i}" for i in range(4))
+    tuple(f"valve1/{i}" for i in range(16))
+    + tuple(f"valve2/{i}" for i in range(4))
     + tuple(f"other/{i}" for i in range(1, 15))
 )
 ANOMALY_FREE = "anomaly-free/anomaly-free"

@@ -3,6 +3,7 @@
 48 features, 11 classes x 200 rows; class c here is UCI class c+1 (UCI class 1 = intact drive). A subset: numbers on
 it are not comparable with the papers' SNSR column.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 1,941 rows, 27 features, 7 fault classes from the 7 one-hot columns (exactly one 1 per row), y = index of the 1 in
 CLASS_NAMES order. Quirk of this copy: every line is wrapped in double quotes (CRLF), TAB-separated inside, no header.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

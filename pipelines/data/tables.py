@@ -3,6 +3,7 @@
 Every loader checks the header it reads against the schema it expects and parses numbers strictly, so a changed or
 damaged file fails loudly with its path (and line/column) instead of silently shifting columns.
 """
+
 from __future__ import annotations
 
 import csv

@@ -6,6 +6,7 @@ another column, or without one of the layout's, is an error. NumPy: ``.npy`` is 
 ``.npz`` holds ``X`` and optionally ``asset`` and ``ts`` (one per window). Every error names the file, and the row
 (1-based, after the header) and column where there is one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
@@ -46,12 +47,19 @@ def read_numpy(path: Path, width: int | None = None) -> UserWindows:
     for name, arr in (("asset", asset), ("ts", ts)):
         if arr is not None and arr.shape != (len(X),):
             raise DataError(f"{path}: {name} has shape {arr.shape}, X has {len(X)} rows")
-    return UserWindows(X, [f"x{j}" for j in range(X.shape[1])], None if asset is None else asset.astype(str),
-                       None if ts is None else ts.astype(np.int64))
+    return UserWindows(
+        X,
+        [f"x{j}" for j in range(X.shape[1])],
+        None if asset is None else asset.astype(str),
+        None if ts is None else ts.astype(np.int64),
+    )
 
 
-def read_files(paths: Sequence[str | Path], value_columns: Sequence[str] | None = None,
-               wrap: Callable[[Iterable[Path]], Iterable[Path]] = lambda it: it) -> UserWindows:
+def read_files(
+    paths: Sequence[str | Path],
+    value_columns: Sequence[str] | None = None,
+    wrap: Callable[[Iterable[Path]], Iterable[Path]] = lambda it: it,
+) -> UserWindows:
     """All files' windows stacked in the order given; ``wrap`` is a progress bar over the files."""
     parts: list[UserWindows] = []
     names = list(value_columns) if value_columns else None
@@ -70,6 +78,9 @@ def read_files(paths: Sequence[str | Path], value_columns: Sequence[str] | None 
         raise DataError("no files given")
     if len({p.asset is None for p in parts}) > 1 or len({p.ts_ms is None for p in parts}) > 1:
         raise DataError("some files have asset or ts and others do not; give them to every file or none")
-    return UserWindows(np.vstack([p.X for p in parts]), list(names or []),
-                       None if parts[0].asset is None else np.concatenate([p.asset for p in parts]),
-                       None if parts[0].ts_ms is None else np.concatenate([p.ts_ms for p in parts]))
+    return UserWindows(
+        np.vstack([p.X for p in parts]),
+        list(names or []),
+        None if parts[0].asset is None else np.concatenate([p.asset for p in parts]),
+        None if parts[0].ts_ms is None else np.concatenate([p.ts_ms for p in parts]),
+    )

@@ -6,6 +6,7 @@ A file is read by pyarrow and checked column by column; one that this cannot tak
 non-finite or non-numeric cell) is read again row by row, which finds the first bad row and names it with its
 column. Rows are numbered from 1 after the header.
 """
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,10 @@ def value_columns(path: Path, header: Sequence[str], expected: Sequence[str] | N
         return values
     unknown = [c for c in values if c not in expected]
     if unknown:
-        raise DataError(f"{path}: unknown column {unknown[0]!r}; the value columns are {list(expected)} "
-                        f"(plus optional 'asset' and 'ts')")
+        raise DataError(
+            f"{path}: unknown column {unknown[0]!r}; the value columns are {list(expected)} "
+            f"(plus optional 'asset' and 'ts')"
+        )
     missing = [c for c in expected if c not in values]
     if missing:
         raise DataError(f"{path}: no column {missing[0]!r}; the value columns are {list(expected)}")
@@ -107,8 +110,9 @@ def _columnar(path: Path, table: Any, names: list[str]) -> UserWindows:
         elif pt.is_timestamp(col.type):  # stored as UTC (or a wall clock taken as UTC)
             ts = col.cast(pa.timestamp("ms", tz=col.type.tz)).cast(pa.int64()).to_numpy()
         else:
-            ts = np.array([parse_ts(v, f"{path}: row {i}, column 'ts'") for i, v in enumerate(col.to_pylist(), 1)],
-                          dtype=np.int64)
+            ts = np.array(
+                [parse_ts(v, f"{path}: row {i}, column 'ts'") for i, v in enumerate(col.to_pylist(), 1)], dtype=np.int64
+            )
     return UserWindows(X, names, asset, ts)
 
 
@@ -149,5 +153,9 @@ def _rows(path: Path, header: list[str], rows: Iterable[Sequence[Any]], names: l
             ts.append(parse_ts(row[ts_i], f"{path}: row {r}, column 'ts'"))
     if not X:
         raise DataError(f"{path}: no rows")
-    return UserWindows(np.asarray(X, dtype=np.float64), names, np.asarray(assets) if assets else None,
-                       np.asarray(ts, dtype=np.int64) if ts else None)
+    return UserWindows(
+        np.asarray(X, dtype=np.float64),
+        names,
+        np.asarray(assets) if assets else None,
+        np.asarray(ts, dtype=np.int64) if ts else None,
+    )

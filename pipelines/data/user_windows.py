@@ -1,4 +1,5 @@
 """The windows read from the user's files or topic, and the one time format both accept."""
+
 from __future__ import annotations
 
 import math

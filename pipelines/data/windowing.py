@@ -7,6 +7,7 @@ there are m = (n - length) // stride + 1 windows. Modes:
 - "summary": per channel, in channel order, the SUMMARY_STATS of that channel over the window (5*c dims);
   std is the population std (ddof=0) and "delta" is last - first.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

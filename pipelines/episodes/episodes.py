@@ -7,6 +7,7 @@ continues the open episode). ``max_duration_s`` closes a long episode on the ala
 so the next alarm opens a fresh one. Episode ids hash the asset and the key of the opening window, so replaying the
 same windows gives the same ids.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,8 +32,14 @@ class EpisodeEvent:
 
     def alert_fields(self) -> dict[str, Any]:
         """The episode part of an alert (no asset; ``kind`` named ``event``), built by hand: this runs per alert."""
-        return {"event": self.kind, "episode_id": self.episode_id, "opened_ts": self.opened_ts,
-                "last_ts": self.last_ts, "n_alarms": self.n_alarms, "max_score": self.max_score}
+        return {
+            "event": self.kind,
+            "episode_id": self.episode_id,
+            "opened_ts": self.opened_ts,
+            "last_ts": self.last_ts,
+            "n_alarms": self.n_alarms,
+            "max_score": self.max_score,
+        }
 
 
 @dataclass(slots=True)  # one per asset: no __dict__
@@ -45,8 +52,7 @@ class _Open:
     quiet: int = 0
 
     def event(self, kind: Literal["open", "update", "close"], asset: str) -> EpisodeEvent:
-        return EpisodeEvent(kind, self.episode_id, asset, self.opened_ts, self.last_ts, self.n_alarms,
-                            self.max_score)
+        return EpisodeEvent(kind, self.episode_id, asset, self.opened_ts, self.last_ts, self.n_alarms, self.max_score)
 
 
 def episode_id(asset: str, key: str) -> str:
@@ -77,8 +83,13 @@ class EpisodeTracker:
     default) cuts it, and the next alarm opens the next. The thresholds never stop alarming on a fault by
     themselves (``pipelines/threshold/dspot.py``). The defaults are the daemon's (``pipelines/defaults.py``)."""
 
-    def __init__(self, quiet_windows: int | None = D.QUIET_WINDOWS, quiet_seconds: float | None = D.QUIET_SECONDS,
-                 max_duration_s: float | None = D.MAX_DURATION_S, update_every: int = D.UPDATE_EVERY) -> None:
+    def __init__(
+        self,
+        quiet_windows: int | None = D.QUIET_WINDOWS,
+        quiet_seconds: float | None = D.QUIET_SECONDS,
+        max_duration_s: float | None = D.MAX_DURATION_S,
+        update_every: int = D.UPDATE_EVERY,
+    ) -> None:
         if quiet_windows is None and quiet_seconds is None:
             raise ValueError("need quiet_windows or quiet_seconds to ever close an episode")
         if quiet_windows is not None and quiet_windows < 1:
@@ -96,12 +107,20 @@ class EpisodeTracker:
     @classmethod
     def from_settings(cls, settings: EpisodeSettings) -> EpisodeTracker:
         """The tracker the daemon runs, from the ``episodes`` config section."""
-        return cls(quiet_windows=settings.quiet_windows, quiet_seconds=settings.quiet_seconds,
-                   max_duration_s=settings.max_duration_s, update_every=settings.update_every)
+        return cls(
+            quiet_windows=settings.quiet_windows,
+            quiet_seconds=settings.quiet_seconds,
+            max_duration_s=settings.max_duration_s,
+            update_every=settings.update_every,
+        )
 
     def params(self) -> dict[str, Any]:
-        return {"quiet_windows": self.quiet_windows, "quiet_seconds": self.quiet_seconds,
-                "max_duration_s": self.max_duration_s, "update_every": self.update_every}
+        return {
+            "quiet_windows": self.quiet_windows,
+            "quiet_seconds": self.quiet_seconds,
+            "max_duration_s": self.max_duration_s,
+            "update_every": self.update_every,
+        }
 
     @classmethod
     def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
@@ -134,21 +153,25 @@ class EpisodeTracker:
                 return ep.event("update", asset)
             return None
         ep.quiet += 1
-        if ((self.quiet_windows is not None and ep.quiet >= self.quiet_windows)
-                or (self.quiet_seconds is not None and ts - ep.last_ts >= self.quiet_seconds)):
+        if (self.quiet_windows is not None and ep.quiet >= self.quiet_windows) or (
+            self.quiet_seconds is not None and ts - ep.last_ts >= self.quiet_seconds
+        ):
             del self._open[asset]
             return ep.event("close", asset)
         return None
 
-    def observe_batch(self, assets: Sequence[str], ts: np.ndarray, alarms: np.ndarray, scores: np.ndarray,
-                      keys: Sequence[str]) -> list[tuple[int, EpisodeEvent]]:
+    def observe_batch(
+        self, assets: Sequence[str], ts: np.ndarray, alarms: np.ndarray, scores: np.ndarray, keys: Sequence[str]
+    ) -> list[tuple[int, EpisodeEvent]]:
         """``observe`` for each window in order; (window index, event) for each window that emitted one, in order
         (the daemon builds an alert from the window at that index). A quiet window of an asset with no open episode
         cannot emit anything and is skipped."""
         ts, alarms, scores = np.asarray(ts, np.float64), np.asarray(alarms, bool), np.asarray(scores, np.float64)
         if not len(assets) == ts.size == alarms.size == scores.size == len(keys):
-            raise ValueError(f"lengths differ: assets {len(assets)}, ts {ts.size}, alarms {alarms.size}, "
-                             f"scores {scores.size}, keys {len(keys)}")
+            raise ValueError(
+                f"lengths differ: assets {len(assets)}, ts {ts.size}, alarms {alarms.size}, "
+                f"scores {scores.size}, keys {len(keys)}"
+            )
         events: list[tuple[int, EpisodeEvent]] = []
         for i in range(ts.size):
             if alarms[i] or assets[i] in self._open:
@@ -161,8 +184,9 @@ class EpisodeTracker:
         """Close episodes whose last alarm is ``quiet_seconds`` (or ``max_duration_s`` after opening) before now."""
         events = []
         for asset, ep in list(self._open.items()):
-            if ((self.quiet_seconds is not None and now_ts - ep.last_ts >= self.quiet_seconds)
-                    or (self.max_duration_s is not None and now_ts - ep.opened_ts >= self.max_duration_s)):
+            if (self.quiet_seconds is not None and now_ts - ep.last_ts >= self.quiet_seconds) or (
+                self.max_duration_s is not None and now_ts - ep.opened_ts >= self.max_duration_s
+            ):
                 del self._open[asset]
                 events.append(ep.event("close", asset))
         return events

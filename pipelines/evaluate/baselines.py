@@ -11,6 +11,7 @@ split, clipped) applied to train and test. Scores are oriented so that higher me
   quadratically, so the training rows are subsampled (seeded, without replacement) to at most `ocsvm_max_train`
   (10,000 by default); the subsample size is recorded per run.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -41,8 +42,9 @@ def _iforest(Xtr: np.ndarray, Xte: np.ndarray, seed: int, **_: Any) -> tuple[np.
     return -m.score_samples(Xte), {"n_estimators": 100}
 
 
-def _pca(Xtr: np.ndarray, Xte: np.ndarray, seed: int, n_components: int = 8,
-         **_: Any) -> tuple[np.ndarray, dict[str, Any]]:
+def _pca(
+    Xtr: np.ndarray, Xte: np.ndarray, seed: int, n_components: int = 8, **_: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
     from sklearn.decomposition import PCA
 
     n = int(max(1, min(n_components, Xtr.shape[1] - 1, len(Xtr) - 1)))
@@ -51,8 +53,9 @@ def _pca(Xtr: np.ndarray, Xte: np.ndarray, seed: int, n_components: int = 8,
     return ((Xte - rec) ** 2).sum(axis=1), {"n_components": n}
 
 
-def _ocsvm(Xtr: np.ndarray, Xte: np.ndarray, seed: int, ocsvm_max_train: int = OCSVM_MAX_TRAIN,
-           **_: Any) -> tuple[np.ndarray, dict[str, Any]]:
+def _ocsvm(
+    Xtr: np.ndarray, Xte: np.ndarray, seed: int, ocsvm_max_train: int = OCSVM_MAX_TRAIN, **_: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
     from sklearn.svm import OneClassSVM
 
     rows = Xtr
@@ -64,12 +67,16 @@ def _ocsvm(Xtr: np.ndarray, Xte: np.ndarray, seed: int, ocsvm_max_train: int = O
 
 
 _FUNCS: dict[str, Callable[..., tuple[np.ndarray, dict[str, Any]]]] = {
-    "lof": _lof, "iforest": _iforest, "pca": _pca, "ocsvm": _ocsvm,
+    "lof": _lof,
+    "iforest": _iforest,
+    "pca": _pca,
+    "ocsvm": _ocsvm,
 }
 
 
-def run_baseline(name: str, X_train: np.ndarray, X_test: np.ndarray, seed: int,
-                 **params: Any) -> tuple[np.ndarray, dict[str, Any]]:
+def run_baseline(
+    name: str, X_train: np.ndarray, X_test: np.ndarray, seed: int, **params: Any
+) -> tuple[np.ndarray, dict[str, Any]]:
     """(anomaly scores of X_test, the parameters used). X_* are already standardised."""
     if name not in _FUNCS:
         raise ValueError(f"unknown baseline {name!r}; choose from {list(BASELINES)}")

@@ -15,6 +15,7 @@ Split rule (one split per arrangement and seed, deterministic given both)
   The random stream is seeded by (seed, crc32 of "<data set>/<setting>/<class>"), so each arrangement gets its own
   draw and a rerun with the same seed reproduces it bit for bit.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -51,8 +52,13 @@ class Arrangement:
         raise ValueError(f"unknown setting {self.setting!r}; choose from {SETTINGS}")
 
 
-def arrangements(dataset: str, kind: str, class_names: tuple[str, ...] | None = None,
-                 settings: tuple[str, ...] | None = None, max_classes: int | None = None) -> list[Arrangement]:
+def arrangements(
+    dataset: str,
+    kind: str,
+    class_names: tuple[str, ...] | None = None,
+    settings: tuple[str, ...] | None = None,
+    max_classes: int | None = None,
+) -> list[Arrangement]:
     """All arrangements of a data set: one for a single-class set, per class and setting for a multi-class one.
 
     ``max_classes`` keeps the first classes only (a quick smoke run); ``settings`` restricts multi-class settings.
@@ -81,8 +87,12 @@ class Split:
     y_test: np.ndarray
 
     def sizes(self) -> dict[str, int]:
-        return {"train": int(len(self.train)), "val": int(len(self.val)),
-                "test_normal": int((self.y_test == 0).sum()), "test_anomaly": int((self.y_test == 1).sum())}
+        return {
+            "train": int(len(self.train)),
+            "val": int(len(self.val)),
+            "test_normal": int((self.y_test == 0).sum()),
+            "test_anomaly": int((self.y_test == 1).sum()),
+        }
 
 
 def split_rng(arr: Arrangement, seed: int) -> np.random.Generator:

@@ -1,4 +1,5 @@
 """The evaluation table (text and markdown) and the JSON document around the runs."""
+
 from __future__ import annotations
 
 import subprocess
@@ -9,8 +10,17 @@ SCHEMA_VERSION = 1
 
 # Column titles as in ARES Table 2 where a method is in it.
 TITLES = {
-    "lof": "LOF", "iforest": "IFOREST", "pca": "PCA", "ocsvm": "OC-SVM", "recon": "AE", "ares": "ARES",
-    "ares-cal": "ARES-cal", "ares-rank": "ARES-rank", "ares-knn": "ARES-knn", "nln": "NLN", "knn-latent": "kNN-lat",
+    "lof": "LOF",
+    "iforest": "IFOREST",
+    "pca": "PCA",
+    "ocsvm": "OC-SVM",
+    "recon": "AE",
+    "ares": "ARES",
+    "ares-cal": "ARES-cal",
+    "ares-rank": "ARES-rank",
+    "ares-knn": "ARES-knn",
+    "nln": "NLN",
+    "knn-latent": "kNN-lat",
     "lof-latent": "LOF-lat",
 }
 SETTING_TITLES = {"labels": "", "unimodal": "unimodal", "multimodal": "multimodal"}
@@ -34,8 +44,9 @@ def row_label(dataset: str, setting: str) -> str:
     return dataset.upper() + (f" {s}" if s else "")
 
 
-def table_rows(aggregates: list[dict[str, Any]], methods: list[str],
-               metric: str = "auroc") -> tuple[list[str], list[list[str]]]:
+def table_rows(
+    aggregates: list[dict[str, Any]], methods: list[str], metric: str = "auroc"
+) -> tuple[list[str], list[list[str]]]:
     """(header, rows): AUROC x100 'mean±std' per method; the best mean of each row is marked with '*'."""
     cells: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for a in aggregates:
@@ -66,7 +77,7 @@ def render_text(aggregates: list[dict[str, Any]], methods: list[str], metric: st
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def fmt(r: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False)))
 
     lines = [fmt(header), "  ".join("-" * w for w in widths), *(fmt(r) for r in rows)]
     return "\n".join(lines)

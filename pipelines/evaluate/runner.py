@@ -6,6 +6,7 @@ the test rows are encoded and their latent neighbours found once, then every sco
 batch. Scorers that learn a normalisation (ares-cal, ares-rank, nln) are fitted on the validation normals only.
 Baselines get the same scaled rows (the model's own scaler) and the same split.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN, run_baseline
 from pipelines.evaluate.protocol import VAL_FRACTION, Arrangement, arrangements, make_split
-from pipelines.evaluate.settings import (DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC,
-                                          scorer_params_for, spec_for)
+from pipelines.evaluate.settings import (
+    DEFAULT_REFERENCE,
+    DEFAULT_SCALER,
+    DEFAULT_SCORERS,
+    DEFAULT_SPEC,
+    scorer_params_for,
+    spec_for,
+)
 from pipelines.fit import TrainSpec, fit_bundle
 from pipelines.scorers import make_scorer
 
@@ -59,8 +66,12 @@ class EvalConfig:
 def metrics(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
     s = np.asarray(s, dtype=np.float64)
     if not np.isfinite(s).all():  # an inf score (a zero LOF density) still ranks; NaN would not
-        s = np.nan_to_num(s, nan=np.nanmax(s[np.isfinite(s)], initial=0.0), posinf=np.finfo(np.float64).max,
-                          neginf=np.finfo(np.float64).min)
+        s = np.nan_to_num(
+            s,
+            nan=np.nanmax(s[np.isfinite(s)], initial=0.0),
+            posinf=np.finfo(np.float64).max,
+            neginf=np.finfo(np.float64).min,
+        )
     return {"auroc": float(roc_auc_score(y, s)), "aupr": float(average_precision_score(y, s))}
 
 
@@ -83,21 +94,31 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
         t = time.perf_counter()
         sc.fit(enc_val, ref, model.decode)
         s = sc.score(enc_te, ref, model.decode).score
-        methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": sc.params(),
-                         **({"state": sc.state()} if sc.state() else {})}
+        methods[name] = {
+            **metrics(y_te, s),
+            "seconds": round(time.perf_counter() - t, 3),
+            "params": sc.params(),
+            **({"state": sc.state()} if sc.state() else {}),
+        }
     Xs_tr = model.scaler.transform(X_tr)
     Xs_te = model.scaler.transform(X_te)
     for name in cfg.baselines:
         t = time.perf_counter()
-        s, used = run_baseline(name, Xs_tr, Xs_te, seed, n_components=spec.latent,
-                               ocsvm_max_train=cfg.ocsvm_max_train)
+        s, used = run_baseline(name, Xs_tr, Xs_te, seed, n_components=spec.latent, ocsvm_max_train=cfg.ocsvm_max_train)
         methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": used}
     return {
-        "dataset": arr.dataset, "setting": arr.setting, "class": arr.cls, "class_name": arr.cls_name,
-        "seed": int(seed), "sizes": split.sizes(),
+        "dataset": arr.dataset,
+        "setting": arr.setting,
+        "class": arr.cls,
+        "class_name": arr.cls_name,
+        "seed": int(seed),
+        "sizes": split.sizes(),
         "spec": spec.to_dict(),
-        "model": {**bundle.metrics, "encode_seconds": round(encode_s, 3),
-                  "total_seconds": round(time.perf_counter() - t0, 3)},
+        "model": {
+            **bundle.metrics,
+            "encode_seconds": round(encode_s, 3),
+            "total_seconds": round(time.perf_counter() - t0, 3),
+        },
         "methods": methods,
     }
 
@@ -120,8 +141,12 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for (ds, setting), rs in cells.items():
         names = list(dict.fromkeys(m for r in rs for m in r["methods"]))
         for m in names:
-            row: dict[str, Any] = {"dataset": ds, "setting": setting, "method": m,
-                                   "runs": sum(m in r["methods"] for r in rs)}
+            row: dict[str, Any] = {
+                "dataset": ds,
+                "setting": setting,
+                "method": m,
+                "runs": sum(m in r["methods"] for r in rs),
+            }
             for metric in ("auroc", "aupr"):
                 vals = [r["methods"][m][metric] for r in rs if m in r["methods"]]
                 row[f"{metric}_mean"], row[f"{metric}_std"] = _stats(vals)
@@ -138,15 +163,17 @@ def plan(cfg: EvalConfig, load: Callable[[str], Any]) -> list[tuple[Any, Arrange
     jobs = []
     for name in cfg.datasets:
         ds = load(name)
-        for arr in arrangements(name, ds.kind, ds.class_names, tuple(cfg.settings) if cfg.settings else None,
-                                cfg.max_classes):
+        for arr in arrangements(
+            name, ds.kind, ds.class_names, tuple(cfg.settings) if cfg.settings else None, cfg.max_classes
+        ):
             for seed in cfg.seeds:
                 jobs.append((ds, arr, int(seed)))
     return jobs
 
 
-def evaluate(cfg: EvalConfig, load: Callable[[str], Any],
-             on_run: Callable[[int, int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+def evaluate(
+    cfg: EvalConfig, load: Callable[[str], Any], on_run: Callable[[int, int, dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
     """Run every job of the plan; returns {"runs": [...], "aggregates": [...], "seconds": total}."""
     t0 = time.perf_counter()
     jobs = plan(cfg, load)

@@ -6,6 +6,7 @@ as the ARES protocol says (Adam, MSE, batch 250, <= 350 epochs, patience 20). Tw
 production defaults and are on by default here: min-max input scaling (TrainSpec.scaler="minmax") and a reference
 that keeps every training window (TrainSpec.reference_dedup=False).
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -38,15 +39,15 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "mi-f": {
         "spec": {"dropout": 0.2},
         "why": "MI-F's anomalies are whole unfinished experiments; without dropout the latent LOF reaches ~85 AUROC "
-               "(ARES 85), with dropout 0.2 ~90 (ARES 90.4, seed 0). The same dropout costs MI-V 4 points and EOPT "
-               "1-2, so it is not the default.",
+        "(ARES 85), with dropout 0.2 ~90 (ARES 90.4, seed 0). The same dropout costs MI-V 4 points and EOPT "
+        "1-2, so it is not the default.",
     },
     "eopt": {
         "spec": {"k": 3},
         "why": "EOPT's windows repeat exactly (a value recurs ~6 times in a training split, at most 10) and a value's "
-               "multiplicity is what separates normal from faulty runs. The LOF neighbourhood (the reference k) must "
-               "be smaller than the typical multiplicity to see it: latent LOF with k=10 gives ARES 64.7, k=3 68.6 "
-               "(seed 0). ARES' local reconstruction part keeps k=10.",
+        "multiplicity is what separates normal from faulty runs. The LOF neighbourhood (the reference k) must "
+        "be smaller than the typical multiplicity to see it: latent LOF with k=10 gives ARES 64.7, k=3 68.6 "
+        "(seed 0). ARES' local reconstruction part keeps k=10.",
     },
 }
 

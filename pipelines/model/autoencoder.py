@@ -1,4 +1,5 @@
 """MLP autoencoder for feature vectors; its shape is data (a spec), so an artifact can rebuild it without code."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -30,7 +31,7 @@ class AESpec:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "AESpec":
+    def from_dict(cls, d: dict[str, Any]) -> AESpec:
         return cls(**{**d, "hidden": tuple(d.get("hidden", ()))})
 
 
@@ -39,7 +40,7 @@ _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "e
 
 def _mlp(sizes: list[int], spec: AESpec) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(_ACTIVATIONS[spec.activation]())

@@ -1,4 +1,5 @@
 """The frozen model as the scoring path sees it: scaler + autoencoder, inference only, numpy in and out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

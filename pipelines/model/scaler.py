@@ -12,6 +12,7 @@ Two methods, one stored form (center, scale, clip), so an artifact stores and lo
   that dominates both the reconstruction error and the latent geometry; min-max keeps it at 0/1
   (docs/evaluation.md). Both use the same floors and clip.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,9 @@ class Scaler:
     clip: float
 
     @classmethod
-    def fit(cls, X: np.ndarray, clip: float = 10.0, rel_floor: float = 1e-3, abs_floor: float = 1e-6,
-            method: str = "zscore") -> "Scaler":
+    def fit(
+        cls, X: np.ndarray, clip: float = 10.0, rel_floor: float = 1e-3, abs_floor: float = 1e-6, method: str = "zscore"
+    ) -> Scaler:
         if method not in METHODS:
             raise ValueError(f"scaler: method must be one of {METHODS}, got {method!r}")
         X = np.asarray(X, dtype=np.float64)
@@ -62,9 +64,12 @@ class Scaler:
         return {"center": self.center, "scale": self.scale, "clip": np.array([self.clip])}
 
     @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Scaler":
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Scaler:
         scale = np.asarray(arrays["scale"], dtype=np.float64)
         if (scale <= 0).any() or not np.isfinite(scale).all():
             raise ValueError("scaler: stored scale must be finite and > 0")
-        return cls(center=np.asarray(arrays["center"], dtype=np.float64), scale=scale,
-                   clip=float(np.asarray(arrays["clip"]).ravel()[0]))
+        return cls(
+            center=np.asarray(arrays["center"], dtype=np.float64),
+            scale=scale,
+            clip=float(np.asarray(arrays["clip"]).ravel()[0]),
+        )

@@ -1,5 +1,6 @@
 """Training as in the ARES protocol: Adam, MSE, batch 250, up to 350 epochs, early stopping with patience 20 on the
 validation loss, best weights kept. Seeded and reproducible on the CPU."""
+
 from __future__ import annotations
 
 import random
@@ -49,13 +50,19 @@ def _mean_loss(model: Autoencoder, X: torch.Tensor, batch: int) -> float:
     total = 0.0
     with torch.no_grad():
         for i in range(0, len(X), 8192):
-            xb = X[i:i + 8192]
+            xb = X[i : i + 8192]
             total += float(((model(xb) - xb) ** 2).mean(dim=1).sum())
     return total / max(len(X), 1)
 
 
-def train_autoencoder(X_train: np.ndarray, X_val: np.ndarray, spec: AESpec, params: TrainParams = TrainParams(),
-                      seed: int = 0, progress: bool | None = None) -> TrainResult:
+def train_autoencoder(
+    X_train: np.ndarray,
+    X_val: np.ndarray,
+    spec: AESpec,
+    params: TrainParams = TrainParams(),
+    seed: int = 0,
+    progress: bool | None = None,
+) -> TrainResult:
     """Fit on scaled training windows; early-stop on the scaled validation windows."""
     if X_train.shape[1] != spec.input_dim or X_val.shape[1] != spec.input_dim:
         raise ValueError(f"training data width {X_train.shape[1]}/{X_val.shape[1]} != model input_dim {spec.input_dim}")
@@ -77,7 +84,7 @@ def train_autoencoder(X_train: np.ndarray, X_val: np.ndarray, spec: AESpec, para
         perm = torch.randperm(len(Xt), generator=gen).to(device)
         run = 0.0
         for i in range(0, len(Xt), params.batch_size):
-            xb = Xt[perm[i:i + params.batch_size]]
+            xb = Xt[perm[i : i + params.batch_size]]
             loss = ((model(xb) - xb) ** 2).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -98,5 +105,6 @@ def train_autoencoder(X_train: np.ndarray, X_val: np.ndarray, spec: AESpec, para
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
-    return TrainResult(model=model.cpu(), best_epoch=best_epoch, epochs_run=epoch + 1, best_val_loss=best,
-                       history=history)
+    return TrainResult(
+        model=model.cpu(), best_epoch=best_epoch, epochs_run=epoch + 1, best_val_loss=best, history=history
+    )

@@ -26,6 +26,7 @@
   benchmarks and alerts read the same), an asset's level is taken up by its own threshold, which starts from these
   calibration scores, and a 400-row normal span is too short to fit a robust scale and calibrate on the same rows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def held_blocks(n: int, calibration: str, folds: int, holdout: float) -> list[tu
         if folds < 2:
             raise ValueError(f"crossfit calibration needs folds >= 2, got {folds}")
         edges = np.linspace(0, n, folds + 1).round().astype(int)
-        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+        return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=False) if b > a]
     if calibration == "split":
         if not 0.0 < holdout < 1.0:
             raise ValueError(f"split calibration needs 0 < holdout < 1, got {holdout}")
@@ -70,11 +71,24 @@ def score_against(model: FrozenModel, reference: Reference, scorer: Scorer, X: n
     return np.asarray(scorer.score(enc, reference, model.decode).score, dtype=np.float64)
 
 
-def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer, *, k: int = 10,
-                       n_trees: int = 0, seed: int = 0, exact_max: int = DEFAULT_EXACT_MAX, search_k: int = -1,
-                       dedup: bool = True, calibration: str = "crossfit", folds: int = 5, holdout: float = 0.2,
-                       gap: int = 0, groups: np.ndarray | None = None, scaler: Scaler | None = None
-                       ) -> AssetNormal:
+def build_asset_normal(
+    model: FrozenModel,
+    X_normal: np.ndarray,
+    scorer: Scorer,
+    *,
+    k: int = 10,
+    n_trees: int = 0,
+    seed: int = 0,
+    exact_max: int = DEFAULT_EXACT_MAX,
+    search_k: int = -1,
+    dedup: bool = True,
+    calibration: str = "crossfit",
+    folds: int = 5,
+    holdout: float = 0.2,
+    gap: int = 0,
+    groups: np.ndarray | None = None,
+    scaler: Scaler | None = None,
+) -> AssetNormal:
     """The asset's reference (all its normal windows) and its out-of-reference calibration scores; with
     ``scaler`` (e.g. ``Scaler.fit`` on the asset's own normal windows) the frozen autoencoder reads the asset's
     windows through it instead of the model's scaler, and the artifact stores it with the asset."""
@@ -86,16 +100,27 @@ def build_asset_normal(model: FrozenModel, X_normal: np.ndarray, scorer: Scorer,
     if gap < 0:
         raise ValueError(f"gap must be >= 0, got {gap}")
     Xs = model.scaler.transform(X)
-    build = partial(build_reference, model, k=k, n_trees=n_trees, seed=seed, exact_max=exact_max, search_k=search_k,
-                    dedup=dedup, groups=groups)
+    build = partial(
+        build_reference,
+        model,
+        k=k,
+        n_trees=n_trees,
+        seed=seed,
+        exact_max=exact_max,
+        search_k=search_k,
+        dedup=dedup,
+        groups=groups,
+    )
     scores = []
     for start, stop in blocks:
-        keep = np.r_[0:max(0, start - gap), min(n, stop + gap):n]
+        keep = np.r_[0 : max(0, start - gap), min(n, stop + gap) : n]
         if calibration == "split":
             keep = keep[keep < start]
         if len(keep) <= k:
-            raise ValueError(f"asset normal of {n} windows: the reference for held windows [{start}, {stop}) "
-                             f"keeps {len(keep)}, needs more than k={k} (fewer folds, a smaller gap or more windows)")
+            raise ValueError(
+                f"asset normal of {n} windows: the reference for held windows [{start}, {stop}) "
+                f"keeps {len(keep)}, needs more than k={k} (fewer folds, a smaller gap or more windows)"
+            )
         ref = build(Xs[keep], window_ids=keep)
         try:
             scores.append(score_against(model, ref, scorer, X[start:stop]))

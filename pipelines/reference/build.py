@@ -16,6 +16,7 @@ rest). Identical latents make k-distances zero and LOF's local reachability dens
 Artifacts built before the counts were honoured (no `weighted` array) keep their old semantics: counts stored but
 ignored, so they score exactly as they did.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,10 +71,17 @@ class Reference:
         return expand_by_counts(idx, dist, self.counts[idx], k)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        out = {"latents": self.index.latents, "err": self.err, "kdist": self.kdist, "lrd": self.lrd,
-               "counts": self.counts, "window_ids": self.window_ids,
-               "k": np.array([self.k]), "dist_floor": np.array([self.dist_floor]),
-               "weighted": np.array([int(self.weighted)])}
+        out = {
+            "latents": self.index.latents,
+            "err": self.err,
+            "kdist": self.kdist,
+            "lrd": self.lrd,
+            "counts": self.counts,
+            "window_ids": self.window_ids,
+            "k": np.array([self.k]),
+            "dist_floor": np.array([self.dist_floor]),
+            "weighted": np.array([int(self.weighted)]),
+        }
         if self.group_err is not None:
             if self.err_groups is None:
                 raise ValueError("reference has group_err but no err_groups (the feature -> group map)")
@@ -96,8 +104,7 @@ def expand_by_counts(idx: np.ndarray, dist: np.ndarray, counts: np.ndarray, k: i
     # cumulative counts shifted past the previous row's
     span = int(cum[:, -1].max()) + 1
     shift = np.arange(B, dtype=np.int64)[:, None] * span
-    flat = np.searchsorted((cum + shift).ravel(), (np.arange(k, dtype=np.int64)[None, :] + shift).ravel(),
-                           side="right")
+    flat = np.searchsorted((cum + shift).ravel(), (np.arange(k, dtype=np.int64)[None, :] + shift).ravel(), side="right")
     col = flat.reshape(B, k) - np.arange(B, dtype=np.int64)[:, None] * m
     return np.take_along_axis(idx, col, axis=1), np.take_along_axis(dist, col, axis=1)
 
@@ -120,10 +127,19 @@ def self_knn(latents: np.ndarray, k: int, index: NeighbourIndex) -> tuple[np.nda
     return idx[keep].reshape(len(latents), k), dist[keep].reshape(len(latents), k)
 
 
-def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: int = 50, seed: int = 0,
-                    window_ids: np.ndarray | None = None, exact_max: int = DEFAULT_EXACT_MAX,
-                    search_k: int = -1, floor_frac: float = 1e-3, dedup: bool = True,
-                    groups: np.ndarray | None = None) -> Reference:
+def build_reference(
+    model: FrozenModel,
+    Xs: np.ndarray,
+    k: int = 10,
+    n_trees: int = 50,
+    seed: int = 0,
+    window_ids: np.ndarray | None = None,
+    exact_max: int = DEFAULT_EXACT_MAX,
+    search_k: int = -1,
+    floor_frac: float = 1e-3,
+    dedup: bool = True,
+    groups: np.ndarray | None = None,
+) -> Reference:
     """Build from scaled normal windows Xs [n, d] (the model's scaler already applied).
 
     dedup: collapse identical rows into one item with a count (see the module docstring), else one item per row.
@@ -144,18 +160,19 @@ def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: in
         raise ValueError(f"groups must be {Xs.shape[1]} non-negative group numbers, got shape {groups.shape}")
     zs, errs, gerrs = [], [], []
     for s in range(0, len(Xu), 65536):
-        z, xhat, e = model.encode_scaled(Xu[s:s + 65536])
+        z, xhat, e = model.encode_scaled(Xu[s : s + 65536])
         zs.append(z)
         errs.append(e)
-        gerrs.append(group_sums((xhat - Xu[s:s + 65536]) ** 2, groups))
+        gerrs.append(group_sums((xhat - Xu[s : s + 65536]) ** 2, groups))
     latents = np.concatenate(zs)
     annoy = NeighbourIndex.build_annoy(latents, n_trees, seed) if n_trees > 0 else None  # 0: exact search only
     index = NeighbourIndex(latents, annoy, search_k=search_k, exact_max=exact_max)
     nbr, dist = self_knn(latents, k, index)
     if counts.max() > 1:  # each item's own other copies are its nearest windows, at distance 0
         n = len(latents)
-        nbr, dist = expand_by_counts(np.c_[np.arange(n), nbr], np.c_[np.zeros(n), dist],
-                                     np.c_[counts - 1, counts[nbr]], k)
+        nbr, dist = expand_by_counts(
+            np.c_[np.arange(n), nbr], np.c_[np.zeros(n), dist], np.c_[counts - 1, counts[nbr]], k
+        )
     kdist = dist[:, -1].astype(np.float64)
     positive = np.repeat(kdist, counts)
     positive = positive[positive > 0]
@@ -163,9 +180,19 @@ def build_reference(model: FrozenModel, Xs: np.ndarray, k: int = 10, n_trees: in
     floor = max(floor, 1e-12)
     reach = np.maximum(np.maximum(kdist[nbr], dist), floor)
     lrd = 1.0 / reach.mean(axis=1)
-    return Reference(index=index, err=np.concatenate(errs), kdist=kdist, lrd=lrd, counts=counts.astype(np.int64),
-                     window_ids=ids, k=k, dist_floor=floor, weighted=True, group_err=np.concatenate(gerrs),
-                     err_groups=groups)
+    return Reference(
+        index=index,
+        err=np.concatenate(errs),
+        kdist=kdist,
+        lrd=lrd,
+        counts=counts.astype(np.int64),
+        window_ids=ids,
+        k=k,
+        dist_floor=floor,
+        weighted=True,
+        group_err=np.concatenate(gerrs),
+        err_groups=groups,
+    )
 
 
 def group_sums(E: np.ndarray, groups: np.ndarray) -> np.ndarray:

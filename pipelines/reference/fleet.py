@@ -10,6 +10,7 @@ for (or by ``preload``), and each key's ``Reference`` (with its k-d tree) is mad
 holds the references of the assets its partitions carry, and one whose partitions change on a rebalance reads
 the new shards as their keys arrive.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,21 +43,31 @@ class Shard:
         s = slice(int(a["item_offsets"][i]), int(a["item_offsets"][i + 1]))
         index = NeighbourIndex(a["latents"][s], None, exact_max=exact_max, far_eps=0.0)  # small: exact always
         group_err = a["group_err"][s] if "group_err" in a else None
-        return Reference(index=index, err=a["err"][s], kdist=a["kdist"][s], lrd=a["lrd"][s], counts=a["counts"][s],
-                         window_ids=a["window_ids"][s], k=int(a["k"][i]), dist_floor=float(a["dist_floor"][i]),
-                         weighted=bool(a["weighted"][i]), group_err=group_err,
-                         err_groups=a.get("err_groups") if group_err is not None else None)
+        return Reference(
+            index=index,
+            err=a["err"][s],
+            kdist=a["kdist"][s],
+            lrd=a["lrd"][s],
+            counts=a["counts"][s],
+            window_ids=a["window_ids"][s],
+            k=int(a["k"][i]),
+            dist_floor=float(a["dist_floor"][i]),
+            weighted=bool(a["weighted"][i]),
+            group_err=group_err,
+            err_groups=a.get("err_groups") if group_err is not None else None,
+        )
 
     def calibration(self, key: str) -> np.ndarray:
         a, i = self.arrays, self.pos[key]
-        return a["calibration"][int(a["cal_offsets"][i]):int(a["cal_offsets"][i + 1])]
+        return a["calibration"][int(a["cal_offsets"][i]) : int(a["cal_offsets"][i + 1])]
 
     def scaler(self, key: str) -> Scaler | None:
         a, i = self.arrays, self.pos[key]
         if "scaler_has" not in a or not a["scaler_has"][i]:
             return None
-        return Scaler.from_arrays({"center": a["scaler_center"][i], "scale": a["scaler_scale"][i],
-                                   "clip": a["scaler_clip"][i:i + 1]})
+        return Scaler.from_arrays(
+            {"center": a["scaler_center"][i], "scale": a["scaler_scale"][i], "clip": a["scaler_clip"][i : i + 1]}
+        )
 
 
 # one key of a shard: (reference, calibration scores[, the asset's own scaler or None])
@@ -69,16 +80,20 @@ def pack_shard(items: Mapping[str, ShardItem]) -> dict[str, np.ndarray]:
     cals = [np.asarray(t[1], dtype=np.float64) for t in items.values()]
     scalers = [t[2] if len(t) > 2 else None for t in items.values()]
     sizes, csizes = [r.size for r in refs], [len(c) for c in cals]
-    out = {"latents": np.concatenate([r.latents for r in refs]).astype(np.float32),
-           "err": np.concatenate([r.err for r in refs]), "kdist": np.concatenate([r.kdist for r in refs]),
-           "lrd": np.concatenate([r.lrd for r in refs]), "counts": np.concatenate([r.counts for r in refs]),
-           "window_ids": np.concatenate([r.window_ids for r in refs]),
-           "item_offsets": np.r_[0, np.cumsum(sizes)].astype(np.int64),
-           "calibration": np.concatenate(cals) if cals else np.zeros(0),
-           "cal_offsets": np.r_[0, np.cumsum(csizes)].astype(np.int64),
-           "k": np.array([r.k for r in refs], dtype=np.int64),
-           "dist_floor": np.array([r.dist_floor for r in refs], dtype=np.float64),
-           "weighted": np.array([int(r.weighted) for r in refs], dtype=np.int64)}
+    out = {
+        "latents": np.concatenate([r.latents for r in refs]).astype(np.float32),
+        "err": np.concatenate([r.err for r in refs]),
+        "kdist": np.concatenate([r.kdist for r in refs]),
+        "lrd": np.concatenate([r.lrd for r in refs]),
+        "counts": np.concatenate([r.counts for r in refs]),
+        "window_ids": np.concatenate([r.window_ids for r in refs]),
+        "item_offsets": np.r_[0, np.cumsum(sizes)].astype(np.int64),
+        "calibration": np.concatenate(cals) if cals else np.zeros(0),
+        "cal_offsets": np.r_[0, np.cumsum(csizes)].astype(np.int64),
+        "k": np.array([r.k for r in refs], dtype=np.int64),
+        "dist_floor": np.array([r.dist_floor for r in refs], dtype=np.float64),
+        "weighted": np.array([int(r.weighted) for r in refs], dtype=np.int64),
+    }
     if any(s is not None for s in scalers):
         d = next(s for s in scalers if s is not None).dim
         out["scaler_has"] = np.array([int(s is not None) for s in scalers], dtype=np.int64)
@@ -97,8 +112,14 @@ def pack_shard(items: Mapping[str, ShardItem]) -> dict[str, np.ndarray]:
 class AssetReferences:
     """The per-asset part of an artifact; ``load_shard(name) -> Shard`` reads (and verifies) one shard file."""
 
-    def __init__(self, shard_keys: Mapping[str, list[str]], shards: int, key_pattern: str | None,
-                 load_shard: Callable[[str], Shard], exact_max: int = DEFAULT_EXACT_MAX) -> None:
+    def __init__(
+        self,
+        shard_keys: Mapping[str, list[str]],
+        shards: int,
+        key_pattern: str | None,
+        load_shard: Callable[[str], Shard],
+        exact_max: int = DEFAULT_EXACT_MAX,
+    ) -> None:
         self.shards = int(shards)
         self.key_pattern = key_pattern
         self._re = re.compile(key_pattern) if key_pattern else None
@@ -163,11 +184,11 @@ class AssetReferences:
 
     def preload(self, partitions: set[int] | None = None) -> None:
         """Read the shards of these partitions now (all with None), e.g. on an assignment."""
-        for name, keys in self._shard_keys.items():
+        for keys in self._shard_keys.values():
             if keys and (partitions is None or partition_of(keys[0], self.shards) in partitions):
                 self._shard(keys[0])
 
-    def calibrations(self) -> "Calibrations":
+    def calibrations(self) -> Calibrations:
         return Calibrations(self)
 
     def close(self) -> None:
@@ -225,8 +246,13 @@ class Gathered:
         return out
 
 
-def gather(parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]], rows: list[np.ndarray], B: int,
-           groups: np.ndarray, k: int) -> tuple[Gathered, np.ndarray, np.ndarray]:
+def gather(
+    parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]],
+    rows: list[np.ndarray],
+    B: int,
+    groups: np.ndarray,
+    k: int,
+) -> tuple[Gathered, np.ndarray, np.ndarray]:
     """(Gathered over every part, nbr_idx [B, k] into it, nbr_dist [B, k]) from (reference, neighbours (idx, dist))
     per group of rows; every reference must give at least k neighbours and share the reference k."""
     G = int(groups.max()) + 1
@@ -239,7 +265,7 @@ def gather(parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]], rows: l
     ref_k = {ref.k for ref, _ in parts}
     if len(ref_k) != 1:
         raise ValueError(f"references of one batch must share k, got {sorted(ref_k)}")
-    for (ref, (idx, dist)), r in zip(parts, rows):
+    for (ref, (idx, dist)), r in zip(parts, rows, strict=False):
         idx = idx[:, :k]
         pos = (r[:, None] * k + np.arange(k)[None, :]).ravel()
         flat = idx.ravel()
@@ -256,6 +282,15 @@ def gather(parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]], rows: l
         dist_all[r] = dist[:, :k]
     if latents is None:
         raise ValueError("gather needs at least one (reference, neighbours) part")
-    g = Gathered(err=err, kdist=kdist, lrd=lrd, latents=latents, group_err=group_err, err_groups=groups,
-                 window_ids=window_ids, dist_floor=floor, k=ref_k.pop())
+    g = Gathered(
+        err=err,
+        kdist=kdist,
+        lrd=lrd,
+        latents=latents,
+        group_err=group_err,
+        err_groups=groups,
+        window_ids=window_ids,
+        dist_floor=floor,
+        k=ref_k.pop(),
+    )
     return g, np.arange(n, dtype=np.int64).reshape(B, k), dist_all

@@ -4,6 +4,7 @@ Kafka's Java client and kafka-python's ``kafka.partitioner.default`` map keys th
 Kafka, so the hash lives here (tests check it against kafka-python's). Per-asset reference shards are numbered by
 it, so an instance that owns partitions P reads only the shards numbered P.
 """
+
 from __future__ import annotations
 
 _M = 0x5BD1E995
@@ -15,7 +16,7 @@ def murmur2(data: bytes) -> int:
     n = len(data)
     h = (0x9747B28C ^ n) & _MASK
     for i in range(0, n - n % 4, 4):
-        k = int.from_bytes(data[i:i + 4], "little")
+        k = int.from_bytes(data[i : i + 4], "little")
         k = (k * _M) & _MASK
         k ^= k >> 24
         k = (k * _M) & _MASK

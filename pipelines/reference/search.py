@@ -14,6 +14,7 @@ come in reference-index order; which of several items tied at the k-th distance 
 neighbours within its far radius, and (1 + far_eps)-approximate for the outliers beyond it, whose exact search
 costs 10-20x more (see NeighbourIndex; far_eps=0 makes it exact everywhere).
 """
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,9 @@ def _ties_by_index(idx: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.nd
     return idx, dist
 
 
-def exact_knn(Q: np.ndarray, R: np.ndarray, k: int, exclude_self: bool = False, *, tree: cKDTree | None = None,
-              workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def exact_knn(
+    Q: np.ndarray, R: np.ndarray, k: int, exclude_self: bool = False, *, tree: cKDTree | None = None, workers: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Exact euclidean k-NN of each row of Q among the rows of R: (index int64 [B, k], distance float64 [B, k]).
 
     Nearest first. With exclude_self, Q is R itself and row i skips item i (if item i ties at distance 0 with
@@ -66,8 +68,9 @@ def exact_knn(Q: np.ndarray, R: np.ndarray, k: int, exclude_self: bool = False, 
     n = len(R) if tree is None else int(tree.n)
     kk = k + 1 if exclude_self else k
     if kk > n:
-        raise ValueError(f"asked for {k} neighbours{' besides itself' if exclude_self else ''} but the reference "
-                         f"holds {n} items")
+        raise ValueError(
+            f"asked for {k} neighbours{' besides itself' if exclude_self else ''} but the reference holds {n} items"
+        )
     if Q.ndim != 2:
         raise ValueError(f"queries must be a 2-d array [B, l], got shape {Q.shape}")
     tree = kd_tree(R) if tree is None else tree
@@ -108,9 +111,15 @@ class NeighbourIndex:
     the far path. The radius for a k is estimated on the first query with that k (~2,000 tree queries), cached.
     """
 
-    def __init__(self, latents: np.ndarray, annoy: AnnoyIndex | None, search_k: int = -1,
-                 exact_max: int = DEFAULT_EXACT_MAX, threads: int | None = None,
-                 far_eps: float = DEFAULT_FAR_EPS) -> None:
+    def __init__(
+        self,
+        latents: np.ndarray,
+        annoy: AnnoyIndex | None,
+        search_k: int = -1,
+        exact_max: int = DEFAULT_EXACT_MAX,
+        threads: int | None = None,
+        far_eps: float = DEFAULT_FAR_EPS,
+    ) -> None:
         self.latents = np.ascontiguousarray(latents, dtype=np.float32)
         if self.latents.ndim != 2 or len(self.latents) == 0:
             raise ValueError(f"latents must be a non-empty 2-d array, got shape {self.latents.shape}")
@@ -181,8 +190,9 @@ class NeighbourIndex:
         far = np.flatnonzero(~np.isfinite(dist[:, -1]))
         self.last_far = int(len(far))
         if len(far):
-            fd, fi = self.tree.query(Q64[far], k=k, eps=self.far_eps,
-                                     workers=self.threads if len(far) >= _MIN_PARALLEL_ROWS else 1)
+            fd, fi = self.tree.query(
+                Q64[far], k=k, eps=self.far_eps, workers=self.threads if len(far) >= _MIN_PARALLEL_ROWS else 1
+            )
             dist[far] = np.asarray(fd).reshape(len(far), k)
             idx[far] = np.asarray(fi).reshape(len(far), k)
         return _ties_by_index(idx, dist)
@@ -226,7 +236,7 @@ class NeighbourIndex:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="annoy")
             step = -(-len(rows) // self.threads)
-            futs = [self._pool.submit(self._annoy_rows, rows[s:s + step], k) for s in range(0, len(rows), step)]
+            futs = [self._pool.submit(self._annoy_rows, rows[s : s + step], k) for s in range(0, len(rows), step)]
             parts = [f.result() for f in futs]
         idx = np.array([r for p in parts for r in p[0]], dtype=np.int64).reshape(len(rows), k)
         dist = np.array([r for p in parts for r in p[1]], dtype=np.float64).reshape(len(rows), k)

@@ -1,4 +1,5 @@
 """Scorer registry: one module per scorer, one interface (`pipelines.scorers.base.Scorer`)."""
+
 from __future__ import annotations
 
 from typing import Any

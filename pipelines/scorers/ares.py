@@ -7,6 +7,7 @@ validation normals before adding them (alpha still weights the density part). Th
 widened to a wider central percentile range where ties make it zero (``normalisation.robust_scale``: on EOPT most
 normals tie at LOF = 1). The paper form (``calibrated=False``) is unchanged by any of this.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -22,15 +23,22 @@ from pipelines.scorers.normalisation import robust_scale
 class ARES(Scorer):
     name = "ares"
 
-    def __init__(self, k: int = 10, alpha: float = 0.5, density: str = "lof", k_density: int | None = None,
-                 calibrated: bool = False) -> None:
+    def __init__(
+        self,
+        k: int = 10,
+        alpha: float = 0.5,
+        density: str = "lof",
+        k_density: int | None = None,
+        calibrated: bool = False,
+    ) -> None:
         if k < 1:
             raise ValueError(f"ares: k must be >= 1, got {k}")
         if density not in ("lof", "knn"):
             raise ValueError(f"ares: density must be 'lof' or 'knn', got {density!r}")
         if k_density is not None and k_density < 1:
-            raise ValueError(f"ares: k_density must be >= 1 (or None: {20 if density == 'knn' else 'k'}), "
-                             f"got {k_density}")
+            raise ValueError(
+                f"ares: k_density must be >= 1 (or None: {20 if density == 'knn' else 'k'}), got {k_density}"
+            )
         self.k, self.alpha, self.density, self.calibrated = int(k), float(alpha), density, bool(calibrated)
         self.k_density = int(k_density or (20 if density == "knn" else k))
         self.k_needed = max(self.k, self.k_density)
@@ -60,8 +68,13 @@ class ARES(Scorer):
         return ScoreResult(score=s, components={"recon_error": enc.err, "local_recon": r, self.density: d})
 
     def params(self) -> dict[str, Any]:
-        return {"k": self.k, "alpha": self.alpha, "density": self.density, "k_density": self.k_density,
-                "calibrated": self.calibrated}
+        return {
+            "k": self.k,
+            "alpha": self.alpha,
+            "density": self.density,
+            "k_density": self.k_density,
+            "calibrated": self.calibrated,
+        }
 
     def state(self) -> dict[str, Any]:
         return {"scale_r": self.scale_r, "scale_d": self.scale_d, "scale_from_percentile": self.scale_from}

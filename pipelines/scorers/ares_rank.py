@@ -11,6 +11,7 @@ Why: on EOPT the two parts live on very different, heavy-tailed scales and about
 LOF = 1, so the linear rescaling of ares-cal cannot balance them; a rank transform puts both parts on [0, 1] on
 normals whatever their shape. This scorer was designed after seeing ares-cal fail on EOPT (docs/evaluation.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -41,9 +42,16 @@ class ARESRank(ARES):
             raise RuntimeError("ares-rank must be fitted on validation normals before scoring (its CDFs)")
         r, d = self._parts(enc, reference)
         fr, fd = ecdf_map(r, self.q_r), ecdf_map(d, self.q_d)
-        return ScoreResult(score=fr + self.alpha * fd,
-                           components={"recon_error": enc.err, "local_recon": r, self.density: d,
-                                       "local_recon_rank": fr, f"{self.density}_rank": fd})
+        return ScoreResult(
+            score=fr + self.alpha * fd,
+            components={
+                "recon_error": enc.err,
+                "local_recon": r,
+                self.density: d,
+                "local_recon_rank": fr,
+                f"{self.density}_rank": fd,
+            },
+        )
 
     def params(self) -> dict[str, Any]:
         return {"k": self.k, "alpha": self.alpha, "density": self.density, "k_density": self.k_density}
@@ -60,8 +68,13 @@ class ARESRank(ARES):
         q_r = np.asarray(state["quantiles_r"], dtype=np.float64)
         q_d = np.asarray(state["quantiles_d"], dtype=np.float64)
         for name, q in (("quantiles_r", q_r), ("quantiles_d", q_d)):
-            if q.ndim != 1 or len(q) < 2 or len(q) > 100 * RANK_QUANTILES or np.any(np.diff(q) < 0) \
-                    or not np.isfinite(q).all():
+            if (
+                q.ndim != 1
+                or len(q) < 2
+                or len(q) > 100 * RANK_QUANTILES
+                or np.any(np.diff(q) < 0)
+                or not np.isfinite(q).all()
+            ):
                 raise ValueError(f"ares-rank: state {name} must be a finite nondecreasing list of >= 2 values")
         self.q_r, self.q_d = q_r, q_d
 

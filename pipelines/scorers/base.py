@@ -5,6 +5,7 @@ turns that shared work into a score and its named components. Hyperparameters li
 whatever a scorer learns from validation normals (normalisation statistics) lives in ``state()`` so an artifact
 can store it and ``load_state`` restores identical scores.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

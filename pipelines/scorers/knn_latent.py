@@ -1,5 +1,6 @@
 """The latent k-NN ablation (ARES Table 3, KNN column): the distance to the window's k-th latent neighbour in the
 reference, no reconstruction term."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,5 +1,6 @@
 """The latent-LOF ablation (ARES Table 3, LOF column): the window's LOF in latent space against the reference, no
 reconstruction term."""
+
 from __future__ import annotations
 
 from typing import Any

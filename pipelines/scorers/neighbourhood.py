@@ -1,5 +1,6 @@
 """Score parts from a window's latent neighbours, shared by the neighbour scorers and vectorised over the batch: ARES's
 local reconstruction (eq. 6), the latent LOF against the reference (eq. 1) and the k-NN distance."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -6,6 +6,7 @@ Section 3.3 normalises each aggregated term before adding them. The paper normal
 stream does not have (and it would make a window's score depend on its batch), so each term is min-max normalised
 with the range it takes on validation normals, fitted once and stored in the artifact.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -46,8 +47,10 @@ class NLN(Scorer):
         (r0, r1), (l0, l1) = self.ranges["recon"], self.ranges["latent"]
         rn = (rec - r0) / max(r1 - r0, 1e-12)
         ln = (lat - l0) / max(l1 - l0, 1e-12)
-        return ScoreResult(score=self.alpha * rn + (1 - self.alpha) * ln,
-                           components={"recon_error": enc.err, "nln_recon": rec, "nln_latent": lat})
+        return ScoreResult(
+            score=self.alpha * rn + (1 - self.alpha) * ln,
+            components={"recon_error": enc.err, "nln_recon": rec, "nln_latent": lat},
+        )
 
     def params(self) -> dict[str, Any]:
         return {"k": self.k, "alpha": self.alpha}

@@ -1,5 +1,6 @@
 """Normalisation of score parts, fitted on validation normals: ares-cal's robust scale of each part and ares-rank's
 empirical CDF of each part (a fixed grid of quantiles) with the map through it."""
+
 from __future__ import annotations
 
 import numpy as np

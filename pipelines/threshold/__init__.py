@@ -1,4 +1,5 @@
 """Extreme-value alarm thresholds: SPOT, DSPOT (Siffer et al., KDD 2017) and a per-asset bank."""
+
 from pipelines.threshold.bank import ThresholdBank
 from pipelines.threshold.dspot import DSPOT
 from pipelines.threshold.gpd import grimshaw, tail_quantile

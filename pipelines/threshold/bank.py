@@ -18,6 +18,7 @@ shared calibration peaks left out), unpacked on its next window with bit-identic
 each checkpoint, so only assets active within a checkpoint interval stay live. ``state`` packs the same way, so a
 checkpoint holds numpy arrays, not a JSON dict per asset, and a restored bank unpacks an asset only when it sends.
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,7 @@ class ThresholdSettings(Protocol):
     def max_peak_ratio(self) -> float: ...
 
 
-def needed_scores(method: str, level: float, min_peaks: int = defaults.MIN_PEAKS,
-                  depth: int = defaults.DEPTH) -> int:
+def needed_scores(method: str, level: float, min_peaks: int = defaults.MIN_PEAKS, depth: int = defaults.DEPTH) -> int:
     """Calibration scores the fit needs: min_peaks above the level quantile (plus the moving window for DSPOT)."""
     return math.ceil(min_peaks / (1.0 - level)) + (depth if method == "dspot" else 0)
 
@@ -69,8 +69,13 @@ def needed_scores(method: str, level: float, min_peaks: int = defaults.MIN_PEAKS
 class ThresholdBank:
     """Per-asset thresholds; see the module docstring for where each asset's detector starts."""
 
-    def __init__(self, method: str, calibration: np.ndarray,
-                 asset_calibration: Mapping[str, np.ndarray] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        method: str,
+        calibration: np.ndarray,
+        asset_calibration: Mapping[str, np.ndarray] | None = None,
+        **params: Any,
+    ) -> None:
         if method not in METHODS:
             raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
         self.method = method
@@ -87,11 +92,20 @@ class ThresholdBank:
         self._last_seen: dict[str, float] = {}  # event time of each asset's newest window (``expire``)
 
     @classmethod
-    def from_settings(cls, settings: ThresholdSettings, calibration: np.ndarray,
-                      asset_calibration: Mapping[str, np.ndarray] | None = None) -> ThresholdBank:
+    def from_settings(
+        cls,
+        settings: ThresholdSettings,
+        calibration: np.ndarray,
+        asset_calibration: Mapping[str, np.ndarray] | None = None,
+    ) -> ThresholdBank:
         """The bank the daemon runs, from the ``threshold`` config section."""
-        params: dict[str, Any] = {"q": settings.q, "level": settings.level, "refit_every": settings.refit_every,
-                                  "max_shape": settings.max_shape, "max_peak_ratio": settings.max_peak_ratio}
+        params: dict[str, Any] = {
+            "q": settings.q,
+            "level": settings.level,
+            "refit_every": settings.refit_every,
+            "max_shape": settings.max_shape,
+            "max_peak_ratio": settings.max_peak_ratio,
+        }
         if settings.method == "dspot":
             params["depth"] = settings.depth
         return cls(settings.method, calibration, asset_calibration, **params)
@@ -148,8 +162,12 @@ class ThresholdBank:
         """The threshold part of the asset's alert, less its value: method, q, level, n_peaks (``n_peaks`` when
         given, the window's own from ``last_n_peaks``; else the detector's count now) and, for DSPOT, depth."""
         det = self.detector(asset)
-        out: dict[str, Any] = {"method": self.method, "q": det.q, "level": det.level,
-                               "n_peaks": det.n_peaks if n_peaks is None else int(n_peaks)}
+        out: dict[str, Any] = {
+            "method": self.method,
+            "q": det.q,
+            "level": det.level,
+            "n_peaks": det.n_peaks if n_peaks is None else int(n_peaks),
+        }
         if isinstance(det, DSPOT):
             out["depth"] = det.depth
         return out
@@ -263,8 +281,12 @@ class ThresholdBank:
         kind, params, cal = type(self._proto), self._proto.params(), self._proto._cal_peaks
         assets = {a: d.state() for a, d in self._detectors.items()}
         assets.update((a, kind.from_array(x, params, cal).state()) for a, x in self._packed.items())
-        return {"method": self.method, "calibration": self._proto.state(), "assets": assets,
-                "sources": dict(self._sources)}
+        return {
+            "method": self.method,
+            "calibration": self._proto.state(),
+            "assets": assets,
+            "sources": dict(self._sources),
+        }
 
     def compact_state(self) -> dict[str, Any]:
         """``state`` with every detector ``_pack`` can pack as numpy arrays under "packed" (names, offsets into one
@@ -284,14 +306,20 @@ class ThresholdBank:
         np.cumsum([x.size for x in arrays], out=offsets[1:])
         data = np.concatenate(arrays) if arrays else np.empty(0)
         sources = {a: src for a, src in self._sources.items() if src != SHARED}
-        return {"method": self.method, "calibration": self._proto.state(), "assets": assets, "sources": sources,
-                "packed": {"names": names, "offsets": offsets, "data": data},
-                "last_seen": {"names": list(self._last_seen), "ts": np.fromiter(self._last_seen.values(), np.float64,
-                                                                                  len(self._last_seen))}}
+        return {
+            "method": self.method,
+            "calibration": self._proto.state(),
+            "assets": assets,
+            "sources": sources,
+            "packed": {"names": names, "offsets": offsets, "data": data},
+            "last_seen": {
+                "names": list(self._last_seen),
+                "ts": np.fromiter(self._last_seen.values(), np.float64, len(self._last_seen)),
+            },
+        }
 
     @classmethod
-    def from_state(cls, d: dict[str, Any],
-                   asset_calibration: Mapping[str, np.ndarray] | None = None) -> ThresholdBank:
+    def from_state(cls, d: dict[str, Any], asset_calibration: Mapping[str, np.ndarray] | None = None) -> ThresholdBank:
         """Inverse of ``state``; also loads the older all-JSON state (no "packed"), and one written before per-asset
         calibration existed (no "sources": every asset in it started from the shared fit)."""
         obj = object.__new__(cls)
@@ -307,7 +335,7 @@ class ThresholdBank:
         if len(offsets) != len(names) + 1 or (len(names) and offsets[-1] != data.size):
             raise ValueError(f"packed thresholds: {len(names)} assets, {len(offsets)} offsets, {data.size} values")
         bounds = offsets.tolist()
-        obj._packed = {a: data[bounds[i]:bounds[i + 1]] for i, a in enumerate(names)}
+        obj._packed = {a: data[bounds[i] : bounds[i + 1]] for i, a in enumerate(names)}
         obj._touched = set()
         sources = d.get("sources", {})
         obj._sources = {a: sources.get(a, SHARED) for a in [*obj._detectors, *obj._packed]}

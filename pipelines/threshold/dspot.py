@@ -12,6 +12,7 @@ the window as the paper intends.
 Thresholds returned by ``step``/``update`` and ``threshold`` are in score units: M_i + z_q.
 Window means are summed left to right in both the scalar and the vectorised path so they agree bit for bit.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,7 @@ def _window_means(seq: np.ndarray, d: int) -> np.ndarray:
     k = seq.size - d + 1
     acc = seq[:k].copy()
     for j in range(1, d):
-        acc += seq[j:j + k]
+        acc += seq[j : j + k]
     return acc / d
 
 
@@ -65,9 +66,11 @@ class DSPOT(SPOT):
         params = dict(params)
         absorb = params.pop("absorb_after", None)
         if absorb is not None:
-            raise ValueError(f"this DSPOT state absorbed alarms into its baseline (absorb_after={absorb}), a policy "
-                             "that was removed (a persistent fault now stays alarmed): start it from the "
-                             "calibration instead")
+            raise ValueError(
+                f"this DSPOT state absorbed alarms into its baseline (absorb_after={absorb}), a policy "
+                "that was removed (a persistent fault now stays alarmed): start it from the "
+                "calibration instead"
+            )
         return params
 
     @property
@@ -82,14 +85,16 @@ class DSPOT(SPOT):
         x = _finite(calibration, "calibration")
         need = math.ceil(self.min_peaks / (1.0 - self.level)) + self.depth
         if x.size < need:
-            raise ValueError(f"need at least {need} calibration scores (depth={self.depth} + min_peaks="
-                             f"{self.min_peaks} at level={self.level}), got {x.size}")
-        residuals = x[self.depth:] - _window_means(x[:-1], self.depth)
+            raise ValueError(
+                f"need at least {need} calibration scores (depth={self.depth} + min_peaks="
+                f"{self.min_peaks} at level={self.level}), got {x.size}"
+            )
+        residuals = x[self.depth :] - _window_means(x[:-1], self.depth)
         self._calibrate(residuals)
-        self._set_window(x[-self.depth:])
+        self._set_window(x[-self.depth :])
 
     def _set_window(self, values: np.ndarray) -> None:
-        self._window = values.tolist()[-self.depth:]
+        self._window = values.tolist()[-self.depth :]
         self._remean()
 
     def _remean(self) -> None:
@@ -130,7 +135,7 @@ class DSPOT(SPOT):
             r = xs[pos:end] - means
             counted, start, stop = 0, 0, end - pos
             for i in np.flatnonzero(r > self.t).tolist():
-                thr[pos + start:pos + i + 1] = self.z + means[start:i + 1]
+                thr[pos + start : pos + i + 1] = self.z + means[start : i + 1]
                 start = i + 1
                 if r[i] > self.z:
                     stop = i
@@ -139,10 +144,10 @@ class DSPOT(SPOT):
                 counted = i + 1
                 self._peak(float(r[i]) - self.t)
             else:
-                thr[pos + start:end] = self.z + means[start:]
+                thr[pos + start : end] = self.z + means[start:]
             self._tick(stop - counted)
             if stop:
-                self._set_window(seq[stop:stop + self.depth])
+                self._set_window(seq[stop : stop + self.depth])
             pos += stop
             while pos < end:
                 alarms[pos], thr[pos] = self._step(float(xs[pos]))

@@ -11,6 +11,7 @@ one vectorised pass; every sign change brackets a root that brentq then polishes
 one grid step would be missed; both would then be near-equal likelihood points and the exponential candidate is
 always available, so the fit stays a valid (if not the global) maximum.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,8 +58,7 @@ def _roots(grid: np.ndarray, y: np.ndarray) -> list[float]:
     w = _w_grid(grid, y)
     ok = np.isfinite(w)
     sign_change = np.flatnonzero(ok[:-1] & ok[1:] & (np.sign(w[:-1]) * np.sign(w[1:]) < 0))
-    return [brentq(_w, grid[i], grid[i + 1], args=(y,), xtol=1e-13 * abs(grid[i]), rtol=1e-11)
-            for i in sign_change]
+    return [brentq(_w, grid[i], grid[i + 1], args=(y,), xtol=1e-13 * abs(grid[i]), rtol=1e-11) for i in sign_change]
 
 
 def grimshaw(peaks: np.ndarray, max_shape: float | None = None) -> tuple[float, float]:
@@ -95,6 +95,7 @@ def grimshaw(peaks: np.ndarray, max_shape: float | None = None) -> tuple[float, 
 def sigma_at_shape(y: np.ndarray, gamma: float) -> float:
     """The sigma that maximises the GPD likelihood of y > 0 at a fixed gamma > 0: the root of
     (1 + gamma) mean(y / (sigma + gamma y)) = 1, which falls from 1/gamma (sigma -> 0) to -1 (sigma -> inf)."""
+
     def h(s: float) -> float:
         return float((1.0 + gamma) * np.mean(y / (s + gamma * y)) - 1.0)
 

@@ -7,6 +7,7 @@ for a few windows stays one alarm). On release the history is cleared, so the wi
 cannot reopen it at once. ``m = n = release = 1`` is the raw threshold alarm. Which setting SKAB chose, and how,
 is in docs/evaluation.md (SKAB section).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -27,8 +28,9 @@ class _AssetState:
 
 
 class Persistence:
-    def __init__(self, m: int = defaults.PERSIST_M, n: int = defaults.PERSIST_N,
-                 release: int = defaults.RELEASE_WINDOWS) -> None:
+    def __init__(
+        self, m: int = defaults.PERSIST_M, n: int = defaults.PERSIST_N, release: int = defaults.RELEASE_WINDOWS
+    ) -> None:
         if not 1 <= m <= n:
             raise ValueError(f"persistence needs 1 <= m <= n, got m={m}, n={n}")
         if release < 1:
@@ -84,8 +86,7 @@ class Persistence:
             self._assets.pop(a, None)
 
     def state(self) -> dict[str, Any]:
-        return {"params": self.params(),
-                "assets": {a: [s.recent, s.active, s.below] for a, s in self._assets.items()}}
+        return {"params": self.params(), "assets": {a: [s.recent, s.active, s.below] for a, s in self._assets.items()}}
 
     @classmethod
     def from_state(cls, d: dict[str, Any]) -> Persistence:
@@ -94,8 +95,9 @@ class Persistence:
         return obj
 
 
-def decide(bank: Any, persistence: Decisions | None, assets: Sequence[str],
-           scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def decide(
+    bank: Any, persistence: Decisions | None, assets: Sequence[str], scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(decisions, thresholds): the bank's per-asset threshold, then persistence and hysteresis when given."""
     raw, thresholds = bank.process(assets, scores)
     if persistence is None:

@@ -32,6 +32,7 @@ every window is a peak: N_t/n climbs far above 1 - level, the refitted shape gro
   (``take_trips``) so the daemon can log it, count it, show it in /healthz and request a refresh (moving "normal"
   is the refresh's job, docs/thresholds.md).
 """
+
 from __future__ import annotations
 
 import math
@@ -55,8 +56,13 @@ class InvalidParameter(ValueError):
         self.name, self.expected = name, expected
 
 
-def check_params(q: float = D.Q, level: float = D.LEVEL, refit_every: int = D.REFIT_EVERY,
-                 max_shape: float = D.MAX_SHAPE, max_peak_ratio: float = D.MAX_PEAK_RATIO) -> None:
+def check_params(
+    q: float = D.Q,
+    level: float = D.LEVEL,
+    refit_every: int = D.REFIT_EVERY,
+    max_shape: float = D.MAX_SHAPE,
+    max_peak_ratio: float = D.MAX_PEAK_RATIO,
+) -> None:
     """The rules SPOT's (and DSPOT's) parameters keep, the one place they are written: ``InvalidParameter`` on the
     first one broken."""
     if not 0.0 < q < 1.0:
@@ -64,17 +70,25 @@ def check_params(q: float = D.Q, level: float = D.LEVEL, refit_every: int = D.RE
     if not 0.0 < level < 1.0:
         raise InvalidParameter("level", "an initial quantile level in (0, 1)", f"level must be in (0, 1), got {level}")
     if not max_shape > 0:
-        raise InvalidParameter("max_shape", "a positive bound on the GPD shape",
-                               f"max_shape must be > 0, got {max_shape}")
+        raise InvalidParameter(
+            "max_shape", "a positive bound on the GPD shape", f"max_shape must be > 0, got {max_shape}"
+        )
     if not max_peak_ratio > D.RELEASE_PEAK_RATIO:
-        raise InvalidParameter("max_peak_ratio", f"a multiple of 1 - level above {D.RELEASE_PEAK_RATIO}",
-                               f"max_peak_ratio must be > {D.RELEASE_PEAK_RATIO}, got {max_peak_ratio}")
+        raise InvalidParameter(
+            "max_peak_ratio",
+            f"a multiple of 1 - level above {D.RELEASE_PEAK_RATIO}",
+            f"max_peak_ratio must be > {D.RELEASE_PEAK_RATIO}, got {max_peak_ratio}",
+        )
     if refit_every < 1:
-        raise InvalidParameter("refit_every", "an integer >= 1 (1: refit the GPD on every new peak)",
-                               f"refit_every must be >= 1, got {refit_every}")
+        raise InvalidParameter(
+            "refit_every",
+            "an integer >= 1 (1: refit the GPD on every new peak)",
+            f"refit_every must be >= 1, got {refit_every}",
+        )
     if q >= 1.0 - level:
-        raise InvalidParameter("q", "a risk below 1 - level",
-                               f"q={q} must be below 1 - level = {1.0 - level}: z_q would fall under t")
+        raise InvalidParameter(
+            "q", "a risk below 1 - level", f"q={q} must be below 1 - level = {1.0 - level}: z_q would fall under t"
+        )
 
 
 def _finite(xs: Any, what: str) -> np.ndarray:
@@ -93,13 +107,42 @@ class SPOT:
     kind = "spot"
     # Memory (100k assets live at once): slots instead of a __dict__, and lists trimmed by hand instead of deques
     # (an empty deque is 760 bytes, an empty list 56), the same values in the same order.
-    __slots__ = ("q", "level", "max_peaks", "refit_every", "min_peaks", "max_shape", "max_peak_ratio", "guard_peaks",
-                 "t", "gamma", "sigma", "z", "n", "n_peaks", "_since_refit", "_cal_peaks", "_peaks", "_clock",
-                 "_peak_clock", "guard", "_shape_bound", "_trips")
+    __slots__ = (
+        "q",
+        "level",
+        "max_peaks",
+        "refit_every",
+        "min_peaks",
+        "max_shape",
+        "max_peak_ratio",
+        "guard_peaks",
+        "t",
+        "gamma",
+        "sigma",
+        "z",
+        "n",
+        "n_peaks",
+        "_since_refit",
+        "_cal_peaks",
+        "_peaks",
+        "_clock",
+        "_peak_clock",
+        "guard",
+        "_shape_bound",
+        "_trips",
+    )
 
-    def __init__(self, q: float = D.Q, level: float = D.LEVEL, max_peaks: int | None = D.MAX_PEAKS,
-                 refit_every: int = D.REFIT_EVERY, min_peaks: int = D.MIN_PEAKS, max_shape: float = D.MAX_SHAPE,
-                 max_peak_ratio: float = D.MAX_PEAK_RATIO, guard_peaks: int = D.GUARD_PEAKS) -> None:
+    def __init__(
+        self,
+        q: float = D.Q,
+        level: float = D.LEVEL,
+        max_peaks: int | None = D.MAX_PEAKS,
+        refit_every: int = D.REFIT_EVERY,
+        min_peaks: int = D.MIN_PEAKS,
+        max_shape: float = D.MAX_SHAPE,
+        max_peak_ratio: float = D.MAX_PEAK_RATIO,
+        guard_peaks: int = D.GUARD_PEAKS,
+    ) -> None:
         check_params(q, level, refit_every, max_shape, max_peak_ratio)
         if max_peaks is not None and max_peaks < 0:
             raise ValueError(f"max_peaks must be None or >= 0, got {max_peaks}")
@@ -120,17 +163,32 @@ class SPOT:
         self._trips: list[tuple[str, str]] = []
 
     def params(self) -> dict[str, Any]:
-        return {"q": self.q, "level": self.level, "max_peaks": self.max_peaks, "refit_every": self.refit_every,
-                "min_peaks": self.min_peaks, "max_shape": self.max_shape, "max_peak_ratio": self.max_peak_ratio,
-                "guard_peaks": self.guard_peaks}
+        return {
+            "q": self.q,
+            "level": self.level,
+            "max_peaks": self.max_peaks,
+            "refit_every": self.refit_every,
+            "min_peaks": self.min_peaks,
+            "max_shape": self.max_shape,
+            "max_peak_ratio": self.max_peak_ratio,
+            "guard_peaks": self.guard_peaks,
+        }
 
     @classmethod
     def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
         """Parameter sets the shared round-trip check builds this detector from (tests/pipelines/threshold/): the
         daemon's risk and level, and one away from every default that also holds its fit on the check's stream."""
         yield {"q": 1e-3, "level": 0.98}
-        yield {"q": 5e-3, "level": 0.9, "max_peaks": 40, "refit_every": 3, "min_peaks": 5, "max_shape": 0.4,
-               "max_peak_ratio": 3.0, "guard_peaks": 20}
+        yield {
+            "q": 5e-3,
+            "level": 0.9,
+            "max_peaks": 40,
+            "refit_every": 3,
+            "min_peaks": 5,
+            "max_shape": 0.4,
+            "max_peak_ratio": 3.0,
+            "guard_peaks": 20,
+        }
 
     @property
     def threshold(self) -> float:
@@ -148,13 +206,17 @@ class SPOT:
     def _calibrate(self, x: np.ndarray) -> None:
         need = math.ceil(self.min_peaks / (1.0 - self.level))
         if x.size < need:
-            raise ValueError(f"need at least {need} calibration scores (min_peaks={self.min_peaks} at "
-                             f"level={self.level}), got {x.size}")
+            raise ValueError(
+                f"need at least {need} calibration scores (min_peaks={self.min_peaks} at "
+                f"level={self.level}), got {x.size}"
+            )
         t = float(np.quantile(x, self.level))
         peaks = x[x > t] - t
         if peaks.size < self.min_peaks:
-            raise ValueError(f"calibration gives {peaks.size} peaks above t={t:.6g}, need at least "
-                             f"{self.min_peaks} (too many ties at the {self.level} quantile?)")
+            raise ValueError(
+                f"calibration gives {peaks.size} peaks above t={t:.6g}, need at least "
+                f"{self.min_peaks} (too many ties at the {self.level} quantile?)"
+            )
         self.t, self.n, self.n_peaks, self._since_refit = t, int(x.size), int(peaks.size), 0
         self._clock = self.n
         self._cal_peaks = peaks
@@ -168,8 +230,13 @@ class SPOT:
         self.gamma, self.sigma = grimshaw(self.peaks, self.max_shape)
         bound = self.gamma >= self.max_shape
         if bound and not self._shape_bound:
-            self._trips.append(("shape", f"GPD shape fitted at its bound {self.max_shape:g} (tail heavier than "
-                                         f"the bound allows; z_q = {self.z:.6g} before this refit)"))
+            self._trips.append(
+                (
+                    "shape",
+                    f"GPD shape fitted at its bound {self.max_shape:g} (tail heavier than "
+                    f"the bound allows; z_q = {self.z:.6g} before this refit)",
+                )
+            )
         self._shape_bound = bound
         self._since_refit = 0
         self._requantile()
@@ -216,9 +283,11 @@ class SPOT:
         self.n_peaks -= self.guard_peaks
         self.n -= self._clock - self._peak_clock[0] + 1
         self._refit()
-        self.guard = (f"peak rate {rate:.3g} per window over the last {self.guard_peaks} peaks, "
-                      f"{rate / (1.0 - self.level):.1f}x the {1.0 - self.level:.3g} expected: normal has moved; "
-                      f"fit held at z_q = {self.z:.6g} without those peaks (with them {z_before:.6g})")
+        self.guard = (
+            f"peak rate {rate:.3g} per window over the last {self.guard_peaks} peaks, "
+            f"{rate / (1.0 - self.level):.1f}x the {1.0 - self.level:.3g} expected: normal has moved; "
+            f"fit held at z_q = {self.z:.6g} without those peaks (with them {z_before:.6g})"
+        )
         self._trips.append(("peak_rate", self.guard))
         self._peak_clock.clear()
 
@@ -266,7 +335,7 @@ class SPOT:
         thr = np.empty(xs.size, dtype=np.float64)
         counted, n_alarms, start = 0, 0, 0  # non-alarm windows of xs already ticked
         for i in np.flatnonzero(xs > self.t).tolist():
-            thr[start:i + 1] = self.z
+            thr[start : i + 1] = self.z
             start = i + 1
             x = float(xs[i])
             if x > self.z:
@@ -284,11 +353,23 @@ class SPOT:
     def state(self) -> dict[str, Any]:
         """JSON-serialisable checkpoint; ``from_state`` continues with bit-identical decisions."""
         self._check_ready()
-        return {"kind": self.kind, "params": self.params(), "t": self.t, "gamma": self.gamma, "sigma": self.sigma,
-                "z": self.z, "n": self.n, "n_peaks": self.n_peaks, "since_refit": self._since_refit,
-                "calibration_peaks": self._cal_peaks.tolist(), "peaks": list(self._peaks),
-                "clock": self._clock, "peak_clock": list(self._peak_clock), "guard": self.guard,
-                "shape_bound": self._shape_bound}
+        return {
+            "kind": self.kind,
+            "params": self.params(),
+            "t": self.t,
+            "gamma": self.gamma,
+            "sigma": self.sigma,
+            "z": self.z,
+            "n": self.n,
+            "n_peaks": self.n_peaks,
+            "since_refit": self._since_refit,
+            "calibration_peaks": self._cal_peaks.tolist(),
+            "peaks": list(self._peaks),
+            "clock": self._clock,
+            "peak_clock": list(self._peak_clock),
+            "guard": self.guard,
+            "shape_bound": self._shape_bound,
+        }
 
     @classmethod
     def from_state(cls, d: dict[str, Any]) -> SPOT:
@@ -322,39 +403,58 @@ class SPOT:
         self._check_ready()
         if self.guard:
             raise ValueError("a held fit is not packed (its guard reason is text): use state()")
-        shared = shared_calibration is not None and (self._cal_peaks is shared_calibration or np.array_equal(
-            self._cal_peaks, shared_calibration))
+        shared = shared_calibration is not None and (
+            self._cal_peaks is shared_calibration or np.array_equal(self._cal_peaks, shared_calibration)
+        )
         extra = self._extra()
         cal = np.empty(0) if shared else self._cal_peaks
-        head = [self.t, self.gamma, self.sigma, self.z, self.n, self.n_peaks, self._since_refit, self._clock,
-                float(self._shape_bound), len(self._peaks), len(self._peak_clock), extra.size,
-                -1.0 if shared else cal.size]
-        return np.concatenate([np.array(head, np.float64), np.fromiter(self._peaks, np.float64, len(self._peaks)),
-                               np.fromiter(self._peak_clock, np.float64, len(self._peak_clock)), extra, cal])
+        head = [
+            self.t,
+            self.gamma,
+            self.sigma,
+            self.z,
+            self.n,
+            self.n_peaks,
+            self._since_refit,
+            self._clock,
+            float(self._shape_bound),
+            len(self._peaks),
+            len(self._peak_clock),
+            extra.size,
+            -1.0 if shared else cal.size,
+        ]
+        return np.concatenate(
+            [
+                np.array(head, np.float64),
+                np.fromiter(self._peaks, np.float64, len(self._peaks)),
+                np.fromiter(self._peak_clock, np.float64, len(self._peak_clock)),
+                extra,
+                cal,
+            ]
+        )
 
     @classmethod
-    def from_array(cls, a: np.ndarray, params: dict[str, Any],
-                   shared_calibration: np.ndarray | None = None) -> SPOT:
+    def from_array(cls, a: np.ndarray, params: dict[str, Any], shared_calibration: np.ndarray | None = None) -> SPOT:
         """Inverse of ``to_array`` (same decisions, bit for bit), with the bank's ``params``."""
         obj = cls(**params)
-        h = a[:cls._HEAD]
+        h = a[: cls._HEAD]
         obj.t, obj.gamma, obj.sigma, obj.z = (float(v) for v in h[:4])
         obj.n, obj.n_peaks, obj._since_refit, obj._clock = (int(v) for v in h[4:8])
         obj._shape_bound = bool(h[8])
         n_peaks, n_clock, n_extra, n_cal = (int(v) for v in h[9:13])
         at = cls._HEAD
-        obj._peaks = _newest(a[at:at + n_peaks].tolist(), obj.max_peaks)
+        obj._peaks = _newest(a[at : at + n_peaks].tolist(), obj.max_peaks)
         at += n_peaks
-        obj._peak_clock = _newest([int(v) for v in a[at:at + n_clock].tolist()], obj.guard_peaks)
+        obj._peak_clock = _newest([int(v) for v in a[at : at + n_clock].tolist()], obj.guard_peaks)
         at += n_clock
-        obj._load_extra(a[at:at + n_extra])
+        obj._load_extra(a[at : at + n_extra])
         at += n_extra
         if n_cal < 0:
             if shared_calibration is None:
                 raise ValueError("this packed state shares the bank's calibration peaks; pass them")
             obj._cal_peaks = shared_calibration
         else:
-            obj._cal_peaks = a[at:at + n_cal].copy()
+            obj._cal_peaks = a[at : at + n_cal].copy()
         return obj
 
     def _extra(self) -> np.ndarray:
@@ -377,4 +477,4 @@ class SPOT:
 
 def _newest(values: list[_T], maxlen: int | None) -> list[_T]:
     """The last ``maxlen`` values (all when None), as a deque(values, maxlen) would keep them."""
-    return values if maxlen is None or len(values) <= maxlen else values[len(values) - maxlen:]
+    return values if maxlen is None or len(values) <= maxlen else values[len(values) - maxlen :]

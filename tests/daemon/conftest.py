@@ -1,10 +1,12 @@
 """Fixtures for the daemon's Kafka tests: one real artifact (trained once per session), configs, topic helpers."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,15 +32,24 @@ def make_config(tmp_path, kafka_bootstrap, kafka_topics, artifact_root) -> Calla
 
     def make(name: str = "daemon", **sections: dict[str, Any]) -> Path:
         doc: dict[str, Any] = {
-            "kafka": {"bootstrap_servers": [kafka_bootstrap], "input_topic": kafka_topics(f"{name}-in"),
-                      "alert_topic": kafka_topics(f"{name}-alerts", partitions=1),
-                      "dead_letter_topic": kafka_topics(f"{name}-dl", partitions=1),
-                      "group_id": f"{name}-{tmp_path.name}", "client_id": name,
-                      "consumer": {"session_timeout_ms": 10000, "heartbeat_interval_ms": 1000}},
+            "kafka": {
+                "bootstrap_servers": [kafka_bootstrap],
+                "input_topic": kafka_topics(f"{name}-in"),
+                "alert_topic": kafka_topics(f"{name}-alerts", partitions=1),
+                "dead_letter_topic": kafka_topics(f"{name}-dl", partitions=1),
+                "group_id": f"{name}-{tmp_path.name}",
+                "client_id": name,
+                "consumer": {"session_timeout_ms": 10000, "heartbeat_interval_ms": 1000},
+            },
             "batching": {"max_records": 500, "max_wait_ms": 50, "max_in_flight": 2000},
             "artifact": {"root": str(artifact_root), "check_interval_s": 1},
-            "threshold": {"method": "spot", "q": 1e-3, "level": 0.9,
-                          "checkpoint_path": str(tmp_path / "state" / f"{name}.json"), "checkpoint_interval_s": 1},
+            "threshold": {
+                "method": "spot",
+                "q": 1e-3,
+                "level": 0.9,
+                "checkpoint_path": str(tmp_path / "state" / f"{name}.json"),
+                "checkpoint_interval_s": 1,
+            },
             "episodes": {"quiet_windows": 3, "quiet_seconds": None, "update_every": 2},
             "dead_letter": {"max_bytes": 4096, "window": 1000, "max_ratio": 0.5, "max_consecutive": 200},
             "http": {"enabled": True, "port": 0},
@@ -88,8 +99,8 @@ class RunningDaemon:
 
 @pytest.fixture
 def start_daemon():
-    from daemon.service import Daemon
     from daemon.config import load_config
+    from daemon.service import Daemon
 
     running: list[RunningDaemon] = []
 

@@ -1,4 +1,5 @@
 """Small in-test stand-ins for unit tests of pure logic (never for anything claiming Kafka behaviour)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,11 @@ class StandInModel:
             raise ValueError("bad batch")
         self.calls += 1
         s = np.abs(X).max(axis=1).astype(np.float64)
-        return ScoredBatch(score=s, components={"recon": s / 2, "density": s / 3},
-                           neighbours=np.tile(np.arange(3, dtype=np.int64), (len(X), 1)))
+        return ScoredBatch(
+            score=s,
+            components={"recon": s / 2, "density": s / 3},
+            neighbours=np.tile(np.arange(3, dtype=np.int64), (len(X), 1)),
+        )
 
     def close(self) -> None:
         self.closed = True
@@ -86,10 +90,13 @@ class StandInTracker:
                 return StandInEvent("close", ep["id"], asset, ep["alarms"])
         return None
 
-    def observe_batch(self, assets: Any, ts: Any, alarms: Any, scores: Any,
-                      keys: Any) -> list[tuple[int, StandInEvent]]:
-        events = [(i, self.observe(a, float(t), bool(x), float(s), k))
-                  for i, (a, t, x, s, k) in enumerate(zip(assets, ts, alarms, scores, keys, strict=True))]
+    def observe_batch(
+        self, assets: Any, ts: Any, alarms: Any, scores: Any, keys: Any
+    ) -> list[tuple[int, StandInEvent]]:
+        events = [
+            (i, self.observe(a, float(t), bool(x), float(s), k))
+            for i, (a, t, x, s, k) in enumerate(zip(assets, ts, alarms, scores, keys, strict=True))
+        ]
         return [(i, e) for i, e in events if e is not None]
 
     def sweep(self, now_ts: float) -> list[StandInEvent]:
@@ -105,8 +112,9 @@ class StandInTracker:
         return t
 
 
-STAND_IN_TRACKER = StateFactories(tracker=lambda settings: StandInTracker(),
-                                  tracker_from_state=StandInTracker.from_state)  # the real bank and persistence
+STAND_IN_TRACKER = StateFactories(
+    tracker=lambda settings: StandInTracker(), tracker_from_state=StandInTracker.from_state
+)  # the real bank and persistence
 
 
 def checkpoint_as_format1(path: Any) -> dict:

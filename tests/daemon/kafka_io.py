@@ -1,4 +1,5 @@
 """Producing windows and reading topics and committed offsets on the real broker, for the daemon's Kafka tests."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,8 +20,9 @@ def produce(bootstrap: str, topic: str, items: list[tuple[bytes | None, bytes | 
         p.close(5)
 
 
-def good_windows(n: int, dim: int, assets: int = 5, anomaly_every: int = 50, start_ts: int = 1_714_564_800_000,
-                 seed: int = 1) -> list[tuple[bytes, bytes]]:
+def good_windows(
+    n: int, dim: int, assets: int = 5, anomaly_every: int = 50, start_ts: int = 1_714_564_800_000, seed: int = 1
+) -> list[tuple[bytes, bytes]]:
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
@@ -33,8 +35,12 @@ def good_windows(n: int, dim: int, assets: int = 5, anomaly_every: int = 50, sta
 
 
 def read_all(bootstrap: str, topic: str, expect: int | None = None, timeout_ms: int = 5000) -> list[Any]:
-    c = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
-                      consumer_timeout_ms=timeout_ms)
+    c = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=timeout_ms,
+    )
     try:
         parts = c.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]

@@ -1,15 +1,16 @@
 """The alert policy with the real EpisodeTracker and ThresholdBank (pure logic, no Kafka)."""
+
 from __future__ import annotations
 
 import numpy as np
 import orjson
 
-from daemon.wire.alert import alert_id, close_alert_id
 from daemon.batch import Batch
-from daemon.wire.records import decode_batch
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.threshold import ThresholdStep
+from daemon.wire.alert import alert_id, close_alert_id
+from daemon.wire.records import decode_batch
 from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import ThresholdBank
 from tests.daemon.helpers import Rec, StandInModel, window
@@ -35,8 +36,10 @@ def run_chain(values_by_offset, tracker, partition=0, topic="w", model=None, ban
     out = Collect()
     policy = AlertPolicyStep(lambda: tracker, lambda: bank, out)
     chain = ScoreStep(ThresholdStep(lambda: bank, policy))
-    records = [Rec(topic, partition, off, b"a", window("a", ts=1_714_564_800_000 + off * 1000, values=v))
-               for off, v in values_by_offset]
+    records = [
+        Rec(topic, partition, off, b"a", window("a", ts=1_714_564_800_000 + off * 1000, values=v))
+        for off, v in values_by_offset
+    ]
     b = Batch(records=records)
     b.model = model
     b.windows = decode_batch(records, model.dim, 1 << 20).windows
@@ -78,9 +81,10 @@ def _alarm_then_quiet(quiet_partition: int, quiet_offset: int, quiet_after_ms: i
     out = Collect()
     policy = AlertPolicyStep(lambda: tracker, lambda: bank, out)
     chain = ScoreStep(ThresholdStep(lambda: bank, policy))
-    recs = [Rec("w", 0, 0, b"a", window("a", ts=1_000_000, values=[50.0] * 4)),
-            Rec("w", quiet_partition, quiet_offset, b"b",
-                window("b", ts=1_000_000 + quiet_after_ms, values=[0.1] * 4))]
+    recs = [
+        Rec("w", 0, 0, b"a", window("a", ts=1_000_000, values=[50.0] * 4)),
+        Rec("w", quiet_partition, quiet_offset, b"b", window("b", ts=1_000_000 + quiet_after_ms, values=[0.1] * 4)),
+    ]
     b = Batch(records=recs)
     b.model = model
     b.windows = decode_batch(recs, 4, 1 << 20).windows

@@ -78,6 +78,9 @@ def test_discard_drops_only_the_given_partitions():
 
 def test_offsets_travel_with_the_batch_as_next_offsets_per_partition():
     rs = recs([b"x"] * 3, partition=0, start=10) + [Rec("t", 1, 7, None, b"z"), Rec("u", 0, 2, None, b"z")]
-    assert Batch(records=rs).commit_offsets == {TopicPartition("t", 0): 13, TopicPartition("t", 1): 8,
-                                                TopicPartition("u", 0): 3}
+    assert Batch(records=rs).commit_offsets == {
+        TopicPartition("t", 0): 13,
+        TopicPartition("t", 1): 8,
+        TopicPartition("u", 0): 3,
+    }
     assert next_offsets([]) == {}

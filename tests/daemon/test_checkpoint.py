@@ -11,8 +11,16 @@ from daemon import checkpoint
 
 def test_round_trip_keeps_nan_inf_and_numpy_values(tmp_path):
     p = tmp_path / "state" / "s.json"
-    checkpoint.save(p, {"a": math.nan, "b": np.float64(2.5), "c": np.arange(3), "d": math.inf,
-                        "e": {"packed": [np.array([1.5, math.nan])]}})
+    checkpoint.save(
+        p,
+        {
+            "a": math.nan,
+            "b": np.float64(2.5),
+            "c": np.arange(3),
+            "d": math.inf,
+            "e": {"packed": [np.array([1.5, math.nan])]},
+        },
+    )
     s = checkpoint.load(p)
     assert math.isnan(s["a"]) and s["b"] == 2.5 and s["d"] == math.inf
     assert s["c"].dtype == np.int64 and s["c"].tolist() == [0, 1, 2]  # arrays come back as arrays
@@ -24,6 +32,7 @@ def test_a_format_1_checkpoint_still_loads_and_others_are_refused_by_name(tmp_pa
     (tmp_path / "v1.json").write_text('{"format": 1, "committed": {"in:0": 5}}')
     assert checkpoint.load(tmp_path / "v1.json")["committed"] == {"in:0": 5}
     import zipfile
+
     with zipfile.ZipFile(tmp_path / "v3.json", "w") as z:
         z.writestr("state.json", '{"format": 3}')
     with pytest.raises(ValueError, match=r"v3.json: checkpoint format 3 is not one this daemon reads \(1, 2\)"):

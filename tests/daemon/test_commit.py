@@ -1,5 +1,6 @@
 """The commit step's ordering and its refusal to commit past a failed or unfinished send (pure logic: the producer
 and the commit are recorders here; tests/daemon/test_kafka_run.py checks the same against the real broker)."""
+
 from __future__ import annotations
 
 import pytest

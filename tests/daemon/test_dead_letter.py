@@ -14,9 +14,14 @@ def test_headers_carry_reason_detail_and_source():
     rec = Rec("latentwatch.windows", 3, 1234, b"pump-1", b"{")
     now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
     h = dict(dead_letter_headers(rec, InvalidMessage(Reason.MALFORMED_JSON, "unexpected end"), now))
-    assert h == {"reason": b"malformed_json", "detail": b"unexpected end", "source_topic": b"latentwatch.windows",
-                 "source_partition": b"3", "source_offset": b"1234",
-                 "dead_lettered_at": b"2024-05-01T12:00:00.000+00:00"}
+    assert h == {
+        "reason": b"malformed_json",
+        "detail": b"unexpected end",
+        "source_topic": b"latentwatch.windows",
+        "source_partition": b"3",
+        "source_offset": b"1234",
+        "dead_lettered_at": b"2024-05-01T12:00:00.000+00:00",
+    }
 
 
 def test_one_bad_message_at_start_does_not_trip_the_ratio():

@@ -1,4 +1,5 @@
 """/healthz and /metrics under a flood of half-open requests: bounded threads, each slow client timed out."""
+
 from __future__ import annotations
 
 import socket
@@ -15,8 +16,9 @@ def _get(port: int, path: str = "/healthz", timeout: float = 10) -> tuple[int, b
 
 
 def test_half_open_requests_hold_at_most_max_connections_threads_and_time_out():
-    server = HealthServer("127.0.0.1", 0, lambda: (True, "consuming"), lambda: b"m 1\n", max_connections=4,
-                          request_timeout_s=1.0).start()
+    server = HealthServer(
+        "127.0.0.1", 0, lambda: (True, "consuming"), lambda: b"m 1\n", max_connections=4, request_timeout_s=1.0
+    ).start()
     before = threading.active_count()
     socks = []
     try:

@@ -6,6 +6,7 @@ per-asset references (``publish_asset_normals``) and thresholds started from eac
 daemon alarms B only where B's injected fault is, and A only where A's is; each alert names its reference and the
 faulty sensor.
 """
+
 from __future__ import annotations
 
 import time
@@ -39,16 +40,22 @@ def fleet(tmp_path_factory):
     windows = {a: window_vectors(v, WIN, 1, "summary") for a, v in signals.items()}
     root = tmp_path_factory.mktemp("asset-fleet")
     spec = TrainSpec(hidden=(32, 16), latent=6, epochs=25, patience=5, n_trees=10, k=10, device="cpu")
-    base = fit_artifact(windows["pump-a"], root, spec, seed=0, progress=False,
-                        extra={"feature_names": list(window_feature_names(SENSOR_COLUMNS, WIN, "summary"))})
+    base = fit_artifact(
+        windows["pump-a"],
+        root,
+        spec,
+        seed=0,
+        progress=False,
+        extra={"feature_names": list(window_feature_names(SENSOR_COLUMNS, WIN, "summary"))},
+    )
     # each asset's normal: its run without the streamed stretch (and the windows that overlap it)
-    normals = {a: np.vstack([w[:START - WIN], w[START + TEST + WIN:]]) for a, w in windows.items()}
+    normals = {a: np.vstack([w[: START - WIN], w[START + TEST + WIN :]]) for a, w in windows.items()}
     publish_asset_normals(root, base, normals, shards=4, gap=WIN - 1)
     streams = {}
     for asset, v in signals.items():
         first, end, sensor = FAULTS[asset]
-        rows = v[START:START + TEST + WIN - 1].copy()
-        rows[first + WIN - 1:end + WIN - 1, sensor] += 8 * sigma[sensor]  # the rows whose windows end in the fault
+        rows = v[START : START + TEST + WIN - 1].copy()
+        rows[first + WIN - 1 : end + WIN - 1, sensor] += 8 * sigma[sensor]  # the rows whose windows end in the fault
         streams[asset] = window_vectors(rows, WIN, 1, "summary")
     return root, base, streams
 
@@ -58,7 +65,7 @@ def test_global_reference_alone_alarms_on_b_s_normal(fleet):
 
     root, base, streams = fleet
     glob, own = OnlineModel.load(base), OnlineModel.load_current(root)
-    normal_b = streams["pump-b"][:FAULTS["pump-b"][0]]
+    normal_b = streams["pump-b"][: FAULTS["pump-b"][0]]
     limit = np.quantile(glob.calibration, 0.999)
     assert (glob.score(normal_b).score > limit).mean() > 0.9  # another level: anomalous against A's normal
     scored = own.score(normal_b, assets=["pump-b"] * len(normal_b))
@@ -68,8 +75,11 @@ def test_global_reference_alone_alarms_on_b_s_normal(fleet):
 
 def test_each_asset_is_alarmed_only_on_its_own_fault(fleet, make_config, start_daemon, kafka_bootstrap):
     root, _, streams = fleet
-    path = make_config("assets", artifact={"root": str(root), "check_interval_s": 1},
-                       threshold={"method": "spot", "q": 1e-4, "level": 0.98})
+    path = make_config(
+        "assets",
+        artifact={"root": str(root), "check_interval_s": 1},
+        threshold={"method": "spot", "q": 1e-4, "level": 0.98},
+    )
     cfg = load_config(path)
     t0 = int(time.time() * 1000) - 3_600_000
     items = []

@@ -1,7 +1,6 @@
 import pytest
 
 from daemon.config import ConfigError, load_config
-
 from daemon.kafka_clients import consumer_settings, producer_settings
 
 
@@ -26,7 +25,9 @@ def test_consumer_commits_manually(tmp_path):
 
 def test_consumer_fetch_wait_is_short_unless_the_config_says_otherwise(tmp_path):
     path = tmp_path / "override.yaml"
-    path.write_text("kafka:\n  bootstrap_servers: ['127.0.0.1:1']\n  group_id: g\n  consumer: {fetch_max_wait_ms: 200}\n")
+    path.write_text(
+        "kafka:\n  bootstrap_servers: ['127.0.0.1:1']\n  group_id: g\n  consumer: {fetch_max_wait_ms: 200}\n"
+    )
     assert consumer_settings(write(tmp_path, "{}"))["fetch_max_wait_ms"] == 50
     assert consumer_settings(load_config(path).kafka)["fetch_max_wait_ms"] == 200
 

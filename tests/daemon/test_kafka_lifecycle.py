@@ -1,4 +1,5 @@
 """Process-level lifecycle against the real broker: `latentwatch run` under a notify socket, SIGTERM, rebalance."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,13 @@ def test_sigterm_mid_stream_exits_zero_after_committing_everything_it_read(make_
     sock.bind(sock_path)
     sock.settimeout(120)
     env = {**os.environ, "NOTIFY_SOCKET": sock_path, "WATCHDOG_USEC": "2000000", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "latentwatch", "run", "--config", str(path)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "latentwatch", "run", "--config", str(path)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     logs: list[bytes] = []
     reader = threading.Thread(target=lambda: logs.extend(proc.stdout), daemon=True)
     reader.start()
@@ -84,27 +90,35 @@ def own_state(path, name):
     return out
 
 
-def test_revoke_drains_what_the_batcher_holds_and_commits_it_from_the_listener(make_config, start_daemon,
-                                                                               kafka_bootstrap):
+def test_revoke_drains_what_the_batcher_holds_and_commits_it_from_the_listener(
+    make_config, start_daemon, kafka_bootstrap
+):
     # A batcher that waits 60 s holds everything it polled, so only the revoke drain can score and commit it.
     path = make_config("scale", batching={"max_records": 10000, "max_wait_ms": 60000, "max_in_flight": 20000})
     cfg = load_config(path)
     produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(2000, DIM, anomaly_every=0, assets=20))
     a = start_daemon(path)
     a.wait_for(lambda: a.daemon.metrics.consumed._value.get() == 2000, what="first member reading every window")
+
     def rebalance():  # the listener of the consumer now (a stalled rejoin makes a new one)
         return a.daemon.loop.rebalance
 
     assert a.daemon.metrics.scored._value.get() == 0 or rebalance().revokes > 0  # only a revoke scores early
     b = start_daemon(own_state(path, "b"))
-    a.wait_for(lambda: rebalance().revoke_commits >= 1 or rebalance().revoke_failures, timeout=90,
-               what="a commit from the revoke listener")
+    a.wait_for(
+        lambda: rebalance().revoke_commits >= 1 or rebalance().revoke_failures,
+        timeout=90,
+        what="a commit from the revoke listener",
+    )
     assert rebalance().revoke_failures == 0
     assert a.daemon.metrics.scored._value.get() == 2000
     committed, end = committed_and_end(kafka_bootstrap, cfg.kafka.group_id, cfg.kafka.input_topic)
     assert all_committed(committed, end)
     b.wait_for(lambda: b.daemon.assignment, what="second member assigned", timeout=90)
-    a.wait_for(lambda: a.daemon.assignment is not None and len(a.daemon.assignment) + len(b.daemon.assignment) == 4,
-               timeout=60, what="the four partitions split between the two")
+    a.wait_for(
+        lambda: a.daemon.assignment is not None and len(a.daemon.assignment) + len(b.daemon.assignment) == 4,
+        timeout=60,
+        what="the four partitions split between the two",
+    )
     assert b.stop() == 0 and a.stop() == 0
     assert b.daemon.metrics.scored._value.get() == 0  # nothing was read twice

@@ -1,6 +1,7 @@
 """A persistent fault through the daemon on the real broker, under the config's own threshold and episode defaults:
 it stays alarmed and stays one open episode, with its updates, for as long as it lasts (the former
 ``absorb_after: 30`` stopped it after about 40 windows)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,9 @@ def long_calibration_root(tmp_path_factory):
     return root
 
 
-def test_a_fault_of_400_windows_is_one_episode_alarmed_throughout(make_config, start_daemon, kafka_bootstrap,
-                                                                   long_calibration_root):
+def test_a_fault_of_400_windows_is_one_episode_alarmed_throughout(
+    make_config, start_daemon, kafka_bootstrap, long_calibration_root
+):
     defaults = Config()
     path = make_config("fault", artifact={"root": str(long_calibration_root), "check_interval_s": 1})
     doc = yaml.safe_load(path.read_text())  # the test fixture's threshold and episode settings out: the defaults run
@@ -38,13 +40,18 @@ def test_a_fault_of_400_windows_is_one_episode_alarmed_throughout(make_config, s
     path.write_text(yaml.safe_dump(doc))
     cfg = load_config(path)
     assert (cfg.threshold.method, cfg.threshold.q, cfg.threshold.level) == (
-        defaults.threshold.method, defaults.threshold.q, defaults.threshold.level)
+        defaults.threshold.method,
+        defaults.threshold.q,
+        defaults.threshold.level,
+    )
     assert cfg.episodes == defaults.episodes
     rng = np.random.default_rng(4)
     values = rng.normal(size=(NORMAL + FAULT + AFTER, DIM))
-    values[NORMAL:NORMAL + FAULT] += 25.0
-    items = [(b"pump", window("pump", ts=1_714_564_800_000 + i * 1000, values=v.tolist(), dim=DIM))
-             for i, v in enumerate(values)]
+    values[NORMAL : NORMAL + FAULT] += 25.0
+    items = [
+        (b"pump", window("pump", ts=1_714_564_800_000 + i * 1000, values=v.tolist(), dim=DIM))
+        for i, v in enumerate(values)
+    ]
     produce(kafka_bootstrap, cfg.kafka.input_topic, items)
 
     run = start_daemon(path)

@@ -1,6 +1,7 @@
 """No message can stop the daemon: each poison message of issue 9, on the real broker, ends in the dead-letter topic
 with its reason (or, for an alert too large for the broker, as a truncated alert that says so) while the daemon
 keeps consuming and commits everything."""
+
 from __future__ import annotations
 
 import time
@@ -8,8 +9,8 @@ import time
 import orjson
 import pytest
 
-from daemon.wire.schema import Reason
 from daemon.config import load_config
+from daemon.wire.schema import Reason
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import window
 from tests.daemon.kafka_io import all_committed, committed_and_end, good_windows, produce, read_all
@@ -26,8 +27,13 @@ def _now_ms() -> int:
 
 def _raw(asset: str, meta: bytes) -> bytes:
     """A window written by hand, so numbers stay as the producer spelled them (orjson would expand 1e15)."""
-    return (f'{{"schema":1,"asset":"{asset}","ts":1714564800000,"values":['.encode() + b",".join([b"25.0"] * DIM)
-            + b'],"meta":' + meta + b"}")
+    return (
+        f'{{"schema":1,"asset":"{asset}","ts":1714564800000,"values":['.encode()
+        + b",".join([b"25.0"] * DIM)
+        + b'],"meta":'
+        + meta
+        + b"}"
+    )
 
 
 BIG_META = b'{"x":[' + b",".join([b"1e15"] * 60_000) + b"]}"  # 300 kB; 1.14 MB as orjson writes it back
@@ -63,13 +69,16 @@ POISON = {
 
 
 def _config(make_config, name: str, **input_section):
-    return make_config(name, dead_letter={"max_bytes": 1_048_576, "window": 1000, "max_ratio": 0.5,
-                                          "max_consecutive": 200},
-                       input={"ts_max_ahead_s": 86400, **input_section})
+    return make_config(
+        name,
+        dead_letter={"max_bytes": 1_048_576, "window": 1000, "max_ratio": 0.5, "max_consecutive": 200},
+        input={"ts_max_ahead_s": 86400, **input_section},
+    )
 
 
-def test_no_poison_message_stops_the_daemon_each_is_dead_lettered_with_its_reason(make_config, start_daemon,
-                                                                                   kafka_bootstrap):
+def test_no_poison_message_stops_the_daemon_each_is_dead_lettered_with_its_reason(
+    make_config, start_daemon, kafka_bootstrap
+):
     path = _config(make_config, "poison")
     cfg = load_config(path)
     good = good_windows(300, DIM, anomaly_every=30)
@@ -80,8 +89,11 @@ def test_no_poison_message_stops_the_daemon_each_is_dead_lettered_with_its_reaso
     run = start_daemon(path)
     d = run.daemon
     dead_total = lambda: sum(d.metrics.dead_letters.labels(reason=r)._value.get() for r in Reason.ALL)  # noqa: E731
-    run.wait_for(lambda: d.metrics.scored._value.get() + dead_total() >= len(items), timeout=90,
-                 what="every message scored or dead-lettered (counted at its commit)")
+    run.wait_for(
+        lambda: d.metrics.scored._value.get() + dead_total() >= len(items),
+        timeout=90,
+        what="every message scored or dead-lettered (counted at its commit)",
+    )
     assert d.metrics.scored._value.get() == 301  # the good windows and the one an hour ahead
     assert run.stop() == 0
     committed, end = committed_and_end(kafka_bootstrap, cfg.kafka.group_id, cfg.kafka.input_topic)
@@ -94,7 +106,7 @@ def test_no_poison_message_stops_the_daemon_each_is_dead_lettered_with_its_reaso
         assert h["reason"].decode() == reason, (key, h)
         if key == "huge-invalid":  # cut to fit, and says so
             assert h["truncated"] == b"value" and int(h["original_bytes"]) == len(value)
-            assert dead[key].value == value[:len(dead[key].value)] and len(dead[key].value) < len(value)
+            assert dead[key].value == value[: len(dead[key].value)] and len(dead[key].value) < len(value)
         else:
             assert dead[key].value == value and "truncated" not in h
     assert b"nest" in dict(dead["deep-1100"].headers)["detail"]
@@ -109,8 +121,11 @@ def test_an_alert_over_the_broker_limit_is_truncated_to_fit_and_says_so(make_con
     path = _config(make_config, "bigalert", meta_max_bytes=4_000_000)
     cfg = load_config(path)
     value = _raw("big", BIG_META)
-    produce(kafka_bootstrap, cfg.kafka.input_topic,
-            good_windows(100, DIM, anomaly_every=0) + [(b"big", value)] + good_windows(20, DIM, anomaly_every=0))
+    produce(
+        kafka_bootstrap,
+        cfg.kafka.input_topic,
+        good_windows(100, DIM, anomaly_every=0) + [(b"big", value)] + good_windows(20, DIM, anomaly_every=0),
+    )
     run = start_daemon(path)
     d = run.daemon
     run.wait_for(lambda: d.metrics.scored._value.get() >= 121, timeout=90, what="every window scored and committed")
@@ -124,21 +139,28 @@ def test_an_alert_over_the_broker_limit_is_truncated_to_fit_and_says_so(make_con
     assert doc["asset"] == "big" and doc["score"] > doc["threshold"]["value"]
 
 
-def test_a_dead_letter_is_cut_to_the_output_topics_own_limit(make_config, start_daemon, kafka_bootstrap,
-                                                             kafka_topics):
+def test_a_dead_letter_is_cut_to_the_output_topics_own_limit(make_config, start_daemon, kafka_bootstrap, kafka_topics):
     """A dead-letter topic with max.message.bytes 200,000: a 500 kB dead letter fits the producer but not the topic,
     so the broker would refuse it after the send (exit 4, on every restart)."""
     small = kafka_topics("small-dl", partitions=1, configs={"max.message.bytes": "200000"})
-    path = make_config("smalldl", kafka={"dead_letter_topic": small},
-                       dead_letter={"max_bytes": 1_048_576, "window": 1000, "max_ratio": 0.5, "max_consecutive": 200})
+    path = make_config(
+        "smalldl",
+        kafka={"dead_letter_topic": small},
+        dead_letter={"max_bytes": 1_048_576, "window": 1000, "max_ratio": 0.5, "max_consecutive": 200},
+    )
     cfg = load_config(path)
     value = b"{not json" + b"x" * 500_000
     produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(50, DIM, anomaly_every=0) + [(b"big", value)])
     run = start_daemon(path)
     d = run.daemon
-    run.wait_for(lambda: d.metrics.scored._value.get() >= 50
-                 and d.metrics.dead_letters.labels(reason=Reason.MALFORMED_JSON)._value.get() >= 1,
-                 timeout=90, what="the windows scored and the big one dead-lettered")
+    run.wait_for(
+        lambda: (
+            d.metrics.scored._value.get() >= 50
+            and d.metrics.dead_letters.labels(reason=Reason.MALFORMED_JSON)._value.get() >= 1
+        ),
+        timeout=90,
+        what="the windows scored and the big one dead-lettered",
+    )
     assert d.record_limit == 200_000
     assert run.stop() == 0
     (dead,) = read_all(kafka_bootstrap, small, expect=1)

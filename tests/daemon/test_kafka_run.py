@@ -1,4 +1,5 @@
 """The daemon against the real broker (scripts/kafka.sh) with a real artifact (fit_artifact + OnlineModel)."""
+
 from __future__ import annotations
 
 import time
@@ -7,9 +8,9 @@ import urllib.request
 import orjson
 import pytest
 
+from daemon.config import load_config
 from daemon.wire.alert import alert_id
 from daemon.wire.schema import Reason
-from daemon.config import load_config
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import checkpoint_as_format1, window
 from tests.daemon.kafka_io import all_committed, committed_and_end, good_windows, produce, read_all
@@ -21,8 +22,10 @@ BAD = [
     (b'{"schema": 1, "asset": "\xff", "ts": 1, "values": []}', Reason.NOT_UTF8),
     (orjson.dumps({"schema": 1, "asset": "x", "values": [0.0] * DIM}), Reason.MISSING_FIELD),
     (window("x", values=[0.0] * (DIM - 1), dim=DIM), Reason.WRONG_LENGTH),
-    (b'{"schema":1,"asset":"x","ts":1,"values":[' + b",".join([b"NaN"] + [b"0"] * (DIM - 1)) + b"]}",
-     Reason.NON_FINITE),
+    (
+        b'{"schema":1,"asset":"x","ts":1,"values":[' + b",".join([b"NaN"] + [b"0"] * (DIM - 1)) + b"]}",
+        Reason.NON_FINITE,
+    ),
     (window("x", values=["NaN"] + [0.0] * (DIM - 1), dim=DIM), Reason.NON_FINITE),
     (window("x", values=["a"] + [0.0] * (DIM - 1), dim=DIM), Reason.NON_NUMERIC),
     (window("x", meta={"pad": "x" * 5000}, dim=DIM), Reason.OVERSIZED),
@@ -43,8 +46,9 @@ def http_get(port: int, path: str) -> tuple[int, bytes]:
         return e.code, e.read()
 
 
-def test_good_and_bad_windows_end_scored_dead_lettered_alerted_and_committed(make_config, start_daemon,
-                                                                             kafka_bootstrap):
+def test_good_and_bad_windows_end_scored_dead_lettered_alerted_and_committed(
+    make_config, start_daemon, kafka_bootstrap
+):
     path = make_config("mixed")
     cfg = load_config(path)
     n = 1200
@@ -102,8 +106,7 @@ def test_good_and_bad_windows_end_scored_dead_lettered_alerted_and_committed(mak
     assert cfg.threshold.checkpoint_path.is_file()
 
 
-def test_restart_continues_from_the_committed_offsets_and_the_checkpoint(make_config, start_daemon,
-                                                                       kafka_bootstrap):
+def test_restart_continues_from_the_committed_offsets_and_the_checkpoint(make_config, start_daemon, kafka_bootstrap):
     path = make_config("restart")
     cfg = load_config(path)
     first = good_windows(400, DIM, anomaly_every=0, seed=2)
@@ -131,18 +134,21 @@ def test_restart_continues_from_the_committed_offsets_and_the_checkpoint(make_co
     assert all_committed(committed, end) and sum(end.values()) == 550
 
 
-def test_dead_letter_limit_stops_the_daemon_loudly_after_committing_what_it_processed(make_config, start_daemon,
-                                                                                     kafka_bootstrap):
+def test_dead_letter_limit_stops_the_daemon_loudly_after_committing_what_it_processed(
+    make_config, start_daemon, kafka_bootstrap
+):
     """Exit 3, with the batch that tripped the guard (and every one before it) committed and checkpointed: a restart
     goes on from there, so no dead letter is published twice (under Restart=on-failure each restart re-published
     the whole batch's, 600 -> 1,200 -> 1,800, and its good windows were never committed)."""
     from daemon.service import EXIT_DEAD_LETTER_LIMIT
 
-    path = make_config("dlqlimit", batching={"max_records": 100, "max_wait_ms": 50, "max_in_flight": 2000},
-                       dead_letter={"max_bytes": 4096, "window": 100, "max_ratio": 0.5, "max_consecutive": 30})
+    path = make_config(
+        "dlqlimit",
+        batching={"max_records": 100, "max_wait_ms": 50, "max_in_flight": 2000},
+        dead_letter={"max_bytes": 4096, "window": 100, "max_ratio": 0.5, "max_consecutive": 30},
+    )
     cfg = load_config(path)
-    produce(kafka_bootstrap, cfg.kafka.input_topic,
-            good_windows(50, DIM, anomaly_every=0) + [(b"k", b"garbage")] * 400)
+    produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(50, DIM, anomaly_every=0) + [(b"k", b"garbage")] * 400)
 
     def run_until_the_guard_trips() -> tuple[dict[int, int], float]:
         run = start_daemon(path)
@@ -157,8 +163,9 @@ def test_dead_letter_limit_stops_the_daemon_loudly_after_committing_what_it_proc
     assert {p: o for p, o in committed.items() if o} == first and sum(first.values()) == processed_1 > 0
     assert sum(first.values()) < sum(end.values())  # it stopped: the rest waits for a person
     dead_1 = read_all(kafka_bootstrap, cfg.kafka.dead_letter_topic)
-    assert all(int(dict(m.headers)["source_offset"]) < first[int(dict(m.headers)["source_partition"])]
-               for m in dead_1)  # a dead letter only for what was committed
+    assert all(
+        int(dict(m.headers)["source_offset"]) < first[int(dict(m.headers)["source_partition"])] for m in dead_1
+    )  # a dead letter only for what was committed
 
     second, processed_2 = run_until_the_guard_trips()  # what systemd would do without RestartPreventExitStatus
     committed, _ = committed_and_end(kafka_bootstrap, cfg.kafka.group_id, cfg.kafka.input_topic)
@@ -169,15 +176,17 @@ def test_dead_letter_limit_stops_the_daemon_loudly_after_committing_what_it_proc
     assert len(dead) > len(dead_1) and len(set(sources)) == len(sources), "a dead letter was published twice"
 
 
-def test_sighup_reload_applies_live_settings_and_keeps_the_old_config_on_error(make_config, start_daemon,
-                                                                              kafka_bootstrap):
+def test_sighup_reload_applies_live_settings_and_keeps_the_old_config_on_error(
+    make_config, start_daemon, kafka_bootstrap
+):
     path = make_config("reload")
     run = start_daemon(path)
     d = run.daemon
     run.wait_for(lambda: d.phase == "consuming", what="consuming")
     text = path.read_text()
-    path.write_text(text.replace("max_records: 500", "max_records: 123").replace("group_id: reload",
-                                                                                 "group_id: changed"))
+    path.write_text(
+        text.replace("max_records: 500", "max_records: 123").replace("group_id: reload", "group_id: changed")
+    )
     d.flags.reload.set()
     run.wait_for(lambda: d.batcher.max_records == 123, what="batching applied live")
     assert d.cfg.batching.max_records == 123
@@ -191,7 +200,8 @@ def test_sighup_reload_applies_live_settings_and_keeps_the_old_config_on_error(m
 
 
 def test_a_new_current_version_is_swapped_in_while_consuming_and_a_tampered_one_is_refused(
-        make_config, start_daemon, kafka_bootstrap, artifact_root, tmp_path):
+    make_config, start_daemon, kafka_bootstrap, artifact_root, tmp_path
+):
     import json
     import shutil
 

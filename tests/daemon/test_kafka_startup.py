@@ -1,4 +1,5 @@
 """Start-up faults on the real broker: the broker down when the daemon starts, an output topic that does not exist."""
+
 from __future__ import annotations
 
 import time
@@ -25,7 +26,8 @@ def _healthz(port: int) -> tuple[int, str] | None:
 
 
 def test_broker_down_at_start_serves_503_with_the_reason_and_consumes_once_it_is_back(
-        make_config, start_daemon, kafka_bootstrap, kafka_broker_control):
+    make_config, start_daemon, kafka_bootstrap, kafka_broker_control
+):
     path = make_config("late-broker", kafka={"connect_timeout_s": 120})
     cfg = load_config(path)
     kafka_broker_control.stop()
@@ -48,8 +50,8 @@ def test_broker_down_at_start_serves_503_with_the_reason_and_consumes_once_it_is
 def test_a_missing_output_topic_stops_the_start_with_exit_2_naming_it(make_config, start_daemon, missing):
     from kafka import KafkaConsumer
 
-    from daemon.startup import TopicMissing, check_topics
     from daemon.service import EXIT_NO_MODEL
+    from daemon.startup import TopicMissing, check_topics
 
     path = make_config("no-topic", kafka={missing: "latentwatch-test-never-created"})
     started = time.monotonic()
@@ -73,8 +75,9 @@ def _broker_pid() -> int:
     return int((data / "kafka.pid").read_text())
 
 
-def test_healthz_turns_503_while_commits_fail_on_a_frozen_broker_and_200_after(make_config, start_daemon,
-                                                                               kafka_bootstrap):
+def test_healthz_turns_503_while_commits_fail_on_a_frozen_broker_and_200_after(
+    make_config, start_daemon, kafka_bootstrap
+):
     """The broker frozen (SIGSTOP) under load: /healthz stayed 200 while 50 commits timed out."""
     import os
     import signal
@@ -96,6 +99,7 @@ def test_healthz_turns_503_while_commits_fail_on_a_frozen_broker_and_200_after(m
             h = _healthz(d.http.port)
             seen.append(h)
             return h is not None and h[0] == 503
+
         run.wait_for(unhealthy, timeout=30, what="503 while the broker is frozen")
         # which stall shows first depends on where the freeze caught the loop and how loaded the machine is: a
         # commit waiting, a poll blocked, or (past the 10 s session timeout) the assignment lost; each is a 503

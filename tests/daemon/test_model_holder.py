@@ -35,8 +35,15 @@ class Clock:
 
 def holder(store, clock, pinned=None):
     swaps = []
-    h = ModelHolder(Path("/a"), pinned, 10.0, loader=store.load, resolver=store.resolve, clock=clock,
-                    on_swap=lambda old, new: swaps.append(new.version if new else None))
+    h = ModelHolder(
+        Path("/a"),
+        pinned,
+        10.0,
+        loader=store.load,
+        resolver=store.resolve,
+        clock=clock,
+        on_swap=lambda old, new: swaps.append(new.version if new else None),
+    )
     return h, swaps
 
 
@@ -178,7 +185,8 @@ def test_a_pointer_to_a_version_outside_the_root_is_refused(artifact_root, tmp_p
     shutil.copytree(artifact_root, root)
     outside = tmp_path / "outside_version"  # a valid artifact, but not one of the root's versions
     shutil.copytree(resolve_current(root), outside)
-    (root / "current.json").write_text(json.dumps({"version": version,
-                                                   "manifest_sha256": sha256_file(outside / "manifest.json")}))
+    (root / "current.json").write_text(
+        json.dumps({"version": version, "manifest_sha256": sha256_file(outside / "manifest.json")})
+    )
     with pytest.raises(ArtifactError, match="not a plain version name"):
         ModelHolder(root, None, 0.001).load_initial()

@@ -1,4 +1,5 @@
 """A new version whose per-asset shard is corrupt is refused at load; the running model stays."""
+
 from __future__ import annotations
 
 import numpy as np

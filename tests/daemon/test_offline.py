@@ -1,4 +1,5 @@
 """The offline run (daemon/offline.py): the daemon's own chain over in-memory Kafka stand-ins."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -17,16 +18,25 @@ def test_offline_run_goes_through_the_daemons_chain(artifact_root, tmp_path):
     from tests.daemon.conftest import DIM
 
     cfg_path = tmp_path / "d.yaml"
-    cfg_path.write_text(f"artifact:\n  root: {artifact_root}\nthreshold:\n  method: spot\n  q: 0.001\n  level: 0.9\n"
-                        f"episodes:\n  quiet_windows: 2\n  update_every: 2\ndead_letter:\n  max_bytes: 4096\n"
-                        f"batching:\n  max_records: 50\n  max_in_flight: 100\n")
+    cfg_path.write_text(
+        f"artifact:\n  root: {artifact_root}\nthreshold:\n  method: spot\n  q: 0.001\n  level: 0.9\n"
+        f"episodes:\n  quiet_windows: 2\n  update_every: 2\ndead_letter:\n  max_bytes: 4096\n"
+        f"batching:\n  max_records: 50\n  max_in_flight: 100\n"
+    )
     cfg = load_config(cfg_path)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, DIM))
     X[200:215] += 40.0  # an incident on every asset
     assets = [f"a{i % 4}" for i in range(400)]
-    streams = [WindowStream(a, X[[i for i in range(400) if assets[i] == a]], np.zeros(100, np.int64),
-                            np.arange(100, dtype=np.int64) * 1000 + 1_714_564_800_000) for a in sorted(set(assets))]
+    streams = [
+        WindowStream(
+            a,
+            X[[i for i in range(400) if assets[i] == a]],
+            np.zeros(100, np.int64),
+            np.arange(100, dtype=np.int64) * 1000 + 1_714_564_800_000,
+        )
+        for a in sorted(set(assets))
+    ]
     plan = Plan.build("synthetic", streams)
     records, offsets = [], Counter()
     for i, w in enumerate(plan.windows()):

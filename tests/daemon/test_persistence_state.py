@@ -1,5 +1,6 @@
 """The daemon decides with its config's persistence and keeps that state in its checkpoint, so a restart decides
 the next windows exactly as an uninterrupted run would."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ from tests.daemon.test_service import restored_daemon
 
 
 def _daemon(tmp_path, **persist):
-    cfg = Config(threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "s.json",
-                                           **persist))
+    cfg = Config(
+        threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "s.json", **persist)
+    )
     return restored_daemon(cfg)
 
 

@@ -1,5 +1,6 @@
 """SIGHUP's merge (daemon/reload.py) against the one declaration of what is live: the ``LIVE`` marks on the config
 sections. Every leaf key of the config is changed alone, and must be applied live exactly when it is marked."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,14 @@ def other_value(tp: Any, now: Any) -> Any:
         return next(a for a in typing.get_args(tp) if a != now)
     if args and typing.get_origin(tp) is not tuple and typing.get_origin(tp) is not dict:
         return other_value(args[0], now)
-    table = {bool: lambda: not now, int: lambda: (now or 0) + 1, float: lambda: (now or 0.0) + 1.5,
-             str: lambda: f"{now}-other", Path: lambda: Path("/elsewhere"), Secret: lambda: Secret("other")}
+    table = {
+        bool: lambda: not now,
+        int: lambda: (now or 0) + 1,
+        float: lambda: (now or 0.0) + 1.5,
+        str: lambda: f"{now}-other",
+        Path: lambda: Path("/elsewhere"),
+        Secret: lambda: Secret("other"),
+    }
     if tp in table:
         return table[tp]()
     if typing.get_origin(tp) is tuple:
@@ -58,8 +65,15 @@ def with_value(obj: Any, key: str, value: Any) -> Any:
 
 
 def test_the_live_keys_are_the_ones_sighup_has_always_taken():
-    assert set(LIVE_KEYS) == {"logging", "batching", "dead_letter", "episodes.update_every",
-                              "artifact.check_interval_s", "threshold.checkpoint_interval_s", "shutdown_timeout_s"}
+    assert set(LIVE_KEYS) == {
+        "logging",
+        "batching",
+        "dead_letter",
+        "episodes.update_every",
+        "artifact.check_interval_s",
+        "threshold.checkpoint_interval_s",
+        "shutdown_timeout_s",
+    }
     assert live_keys() == LIVE_KEYS
 
 
@@ -77,8 +91,11 @@ def test_a_changed_key_is_applied_live_exactly_when_its_section_marks_it(key, tp
 
 def test_live_sections_and_keys_arrive_together_and_the_rest_stays():
     old = Config()
-    new = with_value(with_value(with_value(old, "dead_letter.window", 9), "threshold.checkpoint_interval_s", 5.0),
-                     "threshold.q", 0.002)
+    new = with_value(
+        with_value(with_value(old, "dead_letter.window", 9), "threshold.checkpoint_interval_s", 5.0),
+        "threshold.q",
+        0.002,
+    )
     merged, live, later = merge_live(old, new)
     assert merged.dead_letter.window == 9 and merged.threshold.checkpoint_interval_s == 5.0
     assert merged.threshold.q == old.threshold.q

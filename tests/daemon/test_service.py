@@ -3,6 +3,7 @@
 Kafka behaviour is in test_kafka_run.py / test_kafka_lifecycle.py against the real broker; these recorders only
 stand where the loop calls its clients.
 """
+
 from __future__ import annotations
 
 import threading
@@ -81,34 +82,49 @@ class RecordingConsumer:
 
 
 def make_daemon(tmp_path, records, **cfg_kw):
-    cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(
-        method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"), **cfg_kw)
+    cfg = Config(
+        http=HttpConfig(port=0),
+        threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"),
+        **cfg_kw,
+    )
     consumer, producer = RecordingConsumer(records), MemoryProducer()
-    d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
-               resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
+    d = Daemon(
+        cfg,
+        clients=lambda c: (consumer, producer),
+        model_loader=lambda p: StandInModel(),
+        resolver=lambda root: Path("/a/versions/v"),
+        factories=STAND_IN_TRACKER,
+    )
     return d, consumer, producer
 
 
 def restored_daemon(cfg: Config) -> Daemon:
     """A daemon on stand-ins with no records, its model loaded and its checkpoint (if any) restored."""
-    d = Daemon(cfg, clients=lambda c: (RecordingConsumer([]), MemoryProducer()),
-               model_loader=lambda p: StandInModel(), resolver=lambda root: Path("/a/versions/v"),
-               factories=STAND_IN_TRACKER)
+    d = Daemon(
+        cfg,
+        clients=lambda c: (RecordingConsumer([]), MemoryProducer()),
+        model_loader=lambda p: StandInModel(),
+        resolver=lambda root: Path("/a/versions/v"),
+        factories=STAND_IN_TRACKER,
+    )
     d.model.load_initial()
     d.restore_state()
     return d
 
 
 def records(n, bad_every=0):
-    return [Rec("in", 0, i, b"a", b"{" if bad_every and i % bad_every == 0 else window("a", ts=1_000_000 + i))
-            for i in range(n)]
+    return [
+        Rec("in", 0, i, b"a", b"{" if bad_every and i % bad_every == 0 else window("a", ts=1_000_000 + i))
+        for i in range(n)
+    ]
 
 
 def test_stop_flag_drains_what_the_batcher_holds_commits_and_exits_zero(tmp_path):
     from daemon.config import BatchingConfig
 
-    d, consumer, producer = make_daemon(tmp_path, records(30, bad_every=10),
-                                        batching=BatchingConfig(max_records=1000, max_wait_ms=60_000))
+    d, consumer, producer = make_daemon(
+        tmp_path, records(30, bad_every=10), batching=BatchingConfig(max_records=1000, max_wait_ms=60_000)
+    )
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
     deadline = time.monotonic() + 20
@@ -127,9 +143,12 @@ def test_stop_flag_drains_what_the_batcher_holds_commits_and_exits_zero(tmp_path
 def test_a_stuck_producer_pauses_the_partitions_and_commits_nothing(tmp_path):
     from daemon.config import BatchingConfig
 
-    d, consumer, producer = make_daemon(tmp_path, records(100),
-                                        batching=BatchingConfig(max_records=10, max_wait_ms=1, max_in_flight=20),
-                                        shutdown_timeout_s=0.5)
+    d, consumer, producer = make_daemon(
+        tmp_path,
+        records(100),
+        batching=BatchingConfig(max_records=10, max_wait_ms=1, max_in_flight=20),
+        shutdown_timeout_s=0.5,
+    )
     producer.stuck = True
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
@@ -183,8 +202,11 @@ def test_merge_live_applies_live_sections_and_keeps_the_rest():
     from daemon.config import BatchingConfig, EpisodesConfig, KafkaConfig
 
     old = Config()
-    new = Config(batching=BatchingConfig(max_records=7, max_in_flight=70), kafka=KafkaConfig(group_id="other"),
-                 episodes=EpisodesConfig(update_every=3, quiet_windows=99))
+    new = Config(
+        batching=BatchingConfig(max_records=7, max_in_flight=70),
+        kafka=KafkaConfig(group_id="other"),
+        episodes=EpisodesConfig(update_every=3, quiet_windows=99),
+    )
     merged, live, later = merge_live(old, new)
     assert merged.batching.max_records == 7 and merged.episodes.update_every == 3
     assert merged.kafka.group_id == old.kafka.group_id and merged.episodes.quiet_windows == old.episodes.quiet_windows
@@ -207,10 +229,17 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     monkeypatch.setattr(loop, "REJOIN_STALL_S", 0.3)
     stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(10)), MemoryProducer()
     made = iter([(stuck, producer), (fresh, MemoryProducer())])
-    cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9,
-                                                                      checkpoint_path=tmp_path / "state.json"))
-    d = Daemon(cfg, clients=lambda c: next(made), model_loader=lambda p: StandInModel(),
-               resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
+    cfg = Config(
+        http=HttpConfig(port=0),
+        threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"),
+    )
+    d = Daemon(
+        cfg,
+        clients=lambda c: next(made),
+        model_loader=lambda p: StandInModel(),
+        resolver=lambda root: Path("/a/versions/v"),
+        factories=STAND_IN_TRACKER,
+    )
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
     deadline = time.monotonic() + 20
@@ -234,8 +263,13 @@ def test_a_checkpoint_from_before_refit_every_restores_under_the_papers_rule_onl
     import numpy as np
 
     def daemon(refit_every):
-        return restored_daemon(Config(threshold=ThresholdConfig(
-            method="spot", q=1e-3, level=0.9, refit_every=refit_every, checkpoint_path=tmp_path / "state.json")))
+        return restored_daemon(
+            Config(
+                threshold=ThresholdConfig(
+                    method="spot", q=1e-3, level=0.9, refit_every=refit_every, checkpoint_path=tmp_path / "state.json"
+                )
+            )
+        )
 
     old = daemon(1)
     old.bank.process(["a"] * 50, np.linspace(0.0, 1.0, 50))

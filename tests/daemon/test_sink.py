@@ -1,4 +1,5 @@
 """The sink's two guards: an alert over the record limit is cut to fit; an error send raises at once is exit 4's."""
+
 from __future__ import annotations
 
 import orjson
@@ -21,9 +22,20 @@ class Sink:
 
 
 def _alert(meta_bytes: int) -> bytes:
-    return build_alert(topic="w", partition=0, offset=1, asset="a", ts_ms=1_714_564_800_000, score=2.0,
-                       components={}, threshold={"value": 1.0}, artifact_version="v", neighbours=[1],
-                       episode={"episode_id": "e", "event": "open"}, meta={"x": "y" * meta_bytes})
+    return build_alert(
+        topic="w",
+        partition=0,
+        offset=1,
+        asset="a",
+        ts_ms=1_714_564_800_000,
+        score=2.0,
+        components={},
+        threshold={"value": 1.0},
+        artifact_version="v",
+        neighbours=[1],
+        episode={"episode_id": "e", "event": "open"},
+        meta={"x": "y" * meta_bytes},
+    )
 
 
 def test_alerts_are_sent_as_they_are_and_one_over_the_limit_is_cut_with_headers():

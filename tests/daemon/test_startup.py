@@ -1,11 +1,12 @@
 """The connect loop's bounds (daemon/startup.py); the broker itself is in test_kafka_startup.py."""
+
 from __future__ import annotations
 
 import pytest
 from kafka.errors import KafkaTimeoutError
 
-from daemon.startup import BrokerUnavailable, StopRequested, connect
 from daemon.config import KafkaConfig
+from daemon.startup import BrokerUnavailable, StopRequested, connect
 
 
 class Clock:
@@ -52,8 +53,9 @@ def test_connect_gives_up_after_the_timeout_naming_the_servers():
         return False
 
     with pytest.raises(BrokerUnavailable, match=r"127\.0\.0\.1:1 within kafka\.connect_timeout_s 30"):
-        connect(make, KafkaConfig(bootstrap_servers=("127.0.0.1:1",), connect_timeout_s=30), lambda why: None,
-                wait, clock)
+        connect(
+            make, KafkaConfig(bootstrap_servers=("127.0.0.1:1",), connect_timeout_s=30), lambda why: None, wait, clock
+        )
     assert clock.t <= 30 + 5  # at most one attempt past the deadline
 
 
@@ -77,4 +79,5 @@ def test_the_record_limit_is_the_smaller_of_producer_and_topics_and_survives_a_b
 
     def refused(c, t):
         raise PermissionError("TopicAuthorizationFailed")
+
     assert output_record_limit(cfg, 1_048_576, refused) == 1_048_576

@@ -1,5 +1,6 @@
 """The daemon's decision state: a new artifact version with per-asset calibration restarts only the assets whose own
 normal changed; the checkpoint key is the threshold section's decision settings."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -59,6 +60,16 @@ def test_swap_between_versions_without_asset_normals_keeps_the_bank():
 
 def test_the_checkpoint_key_is_every_decision_setting_and_nothing_else():
     key = threshold_key(ThresholdConfig(method="spot", q=1e-3, checkpoint_interval_s=5.0, idle_expiry_s=None))
-    assert key == {"method": "spot", "q": 1e-3, "level": 0.98, "depth": 10, "refit_every": 10, "max_shape": 0.5,
-                   "max_peak_ratio": 5.0, "persist_m": 1, "persist_n": 1, "release_windows": 1}
+    assert key == {
+        "method": "spot",
+        "q": 1e-3,
+        "level": 0.98,
+        "depth": 10,
+        "refit_every": 10,
+        "max_shape": 0.5,
+        "max_peak_ratio": 5.0,
+        "persist_m": 1,
+        "persist_n": 1,
+        "release_windows": 1,
+    }
     assert threshold_key(ThresholdConfig(q=1e-3, method="spot")) == key  # where and how often it is saved: no part

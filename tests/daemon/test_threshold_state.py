@@ -1,5 +1,6 @@
 """Threshold state in the daemon: old checkpoints load or are refused with a reason; a tripped runaway guard is
 logged, counted, shown in /healthz and written as a refresh request."""
+
 from __future__ import annotations
 
 import json
@@ -70,10 +71,17 @@ def test_a_tripped_guard_is_logged_counted_in_health_and_requests_a_refresh(tmp_
     mid = (probe.t + probe.z) / 2
     recs = [Rec("in", 0, i, b"pump", window("pump", ts=1_000_000 + i, values=[mid] * 4)) for i in range(80)]
     consumer, producer = RecordingConsumer(recs), MemoryProducer()
-    cfg = Config(http=HttpConfig(port=0), threshold=ThresholdConfig(
-        method="spot", q=1e-3, checkpoint_path=tmp_path / "state" / "daemon-state.json"))
-    d = Daemon(cfg, clients=lambda c: (consumer, producer), model_loader=lambda p: StandInModel(),
-               resolver=lambda root: Path("/a/versions/v"), factories=STAND_IN_TRACKER)
+    cfg = Config(
+        http=HttpConfig(port=0),
+        threshold=ThresholdConfig(method="spot", q=1e-3, checkpoint_path=tmp_path / "state" / "daemon-state.json"),
+    )
+    d = Daemon(
+        cfg,
+        clients=lambda c: (consumer, producer),
+        model_loader=lambda p: StandInModel(),
+        resolver=lambda root: Path("/a/versions/v"),
+        factories=STAND_IN_TRACKER,
+    )
     t = threading.Thread(target=lambda: setattr(d, "rc", d.run()))
     t.start()
     deadline = time.monotonic() + 20

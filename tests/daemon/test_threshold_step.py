@@ -1,15 +1,16 @@
 """The daemon's threshold step decides through ``pipelines.threshold.persistence.decide``: a spike alone opens no
 episode, a fault that dips under its threshold stays one episode (real bank, real tracker, no Kafka)."""
+
 from __future__ import annotations
 
 import orjson
 import pytest
 
 from daemon.batch import Batch
-from daemon.wire.records import decode_batch
 from daemon.steps.alert_policy import AlertPolicyStep
 from daemon.steps.score import ScoreStep
 from daemon.steps.threshold import ThresholdStep
+from daemon.wire.records import decode_batch
 from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import ThresholdBank
 from pipelines.threshold.persistence import Persistence
@@ -33,10 +34,10 @@ def _events(levels, persistence):
     bank = ThresholdBank("spot", model.calibration, q=1e-3, level=0.9)
     tracker = EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=0)
     out = Collect()
-    chain = ScoreStep(ThresholdStep(lambda: bank, AlertPolicyStep(lambda: tracker, lambda: bank, out),
-                                    lambda: persistence))
-    recs = [Rec("w", 0, i, b"a", window("a", ts=1_714_564_800_000 + i * 1000, values=v))
-            for i, v in enumerate(levels)]
+    chain = ScoreStep(
+        ThresholdStep(lambda: bank, AlertPolicyStep(lambda: tracker, lambda: bank, out), lambda: persistence)
+    )
+    recs = [Rec("w", 0, i, b"a", window("a", ts=1_714_564_800_000 + i * 1000, values=v)) for i, v in enumerate(levels)]
     b = Batch(records=recs)
     b.model = model
     b.windows = decode_batch(recs, 4, 1 << 20).windows

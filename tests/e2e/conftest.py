@@ -4,6 +4,7 @@ Everything here talks to the real broker (``kafka_bootstrap`` from tests/conftes
 (``python -m latentwatch run --config FILE``) as a child process, so it can be killed with SIGKILL. The expected
 alerts come from ``daemon.offline.score_offline``: the daemon's own chain fed from memory.
 """
+
 from __future__ import annotations
 
 import signal
@@ -31,6 +32,7 @@ E2E_ASSETS = ("skab/valve1/0", "skab/valve1/1", "skab/valve2/0", "skab/other/1",
 
 # -- the model ------------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def e2e_artifact(tmp_path_factory) -> Path:
     """A real artifact (version directory), trained once per session on SKAB's normal windows with the shared window
@@ -41,11 +43,18 @@ def e2e_artifact(tmp_path_factory) -> Path:
     spec = WindowSpec(10, 1, "summary")
     X = normal_windows("skab", None, spec)[::3]
     train = TrainSpec(hidden=(32, 16), latent=6, epochs=3, patience=3, n_trees=10, k=10)
-    return fit_artifact(X, tmp_path_factory.mktemp("e2e-artifacts"), train, seed=0, progress=False,
-                        extra={"source": "skab", "window": spec.to_dict(), "normal_class": 0})
+    return fit_artifact(
+        X,
+        tmp_path_factory.mktemp("e2e-artifacts"),
+        train,
+        seed=0,
+        progress=False,
+        extra={"source": "skab", "window": spec.to_dict(), "normal_class": 0},
+    )
 
 
 # -- topics ---------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Topics:
@@ -57,8 +66,11 @@ class Topics:
 @pytest.fixture
 def e2e_topics(kafka_topics) -> Callable[..., Topics]:
     def make(name: str, partitions: int = 4) -> Topics:
-        return Topics(kafka_topics(f"e2e-{name}-in", partitions), kafka_topics(f"e2e-{name}-alerts", 2),
-                      kafka_topics(f"e2e-{name}-dead", 1))
+        return Topics(
+            kafka_topics(f"e2e-{name}-in", partitions),
+            kafka_topics(f"e2e-{name}-alerts", 2),
+            kafka_topics(f"e2e-{name}-dead", 1),
+        )
 
     return make
 
@@ -92,8 +104,9 @@ def dead_letters_of(records: Iterable[Any]) -> list[tuple[int, int, str]]:
     return out
 
 
-def wait_until(pred: Callable[[], Any], timeout_s: float, what: str, poll_s: float = 0.5,
-               check: Callable[[], None] | None = None) -> Any:
+def wait_until(
+    pred: Callable[[], Any], timeout_s: float, what: str, poll_s: float = 0.5, check: Callable[[], None] | None = None
+) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
         if check is not None:
@@ -113,25 +126,46 @@ def caught_up(bootstrap: str, group: str, topic: str) -> bool:
 
 # -- the daemon -----------------------------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def write_config(path: Path, bootstrap: str, topics: Topics, group: str, artifact: Path, state: Path,
-                 http_port: int, **sections: dict) -> Path:
+def write_config(
+    path: Path,
+    bootstrap: str,
+    topics: Topics,
+    group: str,
+    artifact: Path,
+    state: Path,
+    http_port: int,
+    **sections: dict,
+) -> Path:
     doc: dict[str, Any] = {
-        "kafka": {"bootstrap_servers": [bootstrap], "input_topic": topics.input, "alert_topic": topics.alerts,
-                  "dead_letter_topic": topics.dead, "group_id": group, "client_id": f"e2e-{path.stem}",
-                  "auto_offset_reset": "earliest",
-                  # a killed member is noticed after 6 s (the broker's minimum), not the default 45 s
-                  "consumer": {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000},
-                  "producer": {"linger_ms": 5}},
+        "kafka": {
+            "bootstrap_servers": [bootstrap],
+            "input_topic": topics.input,
+            "alert_topic": topics.alerts,
+            "dead_letter_topic": topics.dead,
+            "group_id": group,
+            "client_id": f"e2e-{path.stem}",
+            "auto_offset_reset": "earliest",
+            # a killed member is noticed after 6 s (the broker's minimum), not the default 45 s
+            "consumer": {"session_timeout_ms": 6000, "heartbeat_interval_ms": 1000},
+            "producer": {"linger_ms": 5},
+        },
         "batching": {"max_records": 500, "max_wait_ms": 50, "max_in_flight": 5000},
         "artifact": {"path": str(artifact), "check_interval_s": 3600},
-        "threshold": {"method": "dspot", "q": 1e-3, "level": 0.98, "depth": 10, "checkpoint_path": str(state),
-                      "checkpoint_interval_s": 0.001},
+        "threshold": {
+            "method": "dspot",
+            "q": 1e-3,
+            "level": 0.98,
+            "depth": 10,
+            "checkpoint_path": str(state),
+            "checkpoint_interval_s": 0.001,
+        },
         "episodes": {"quiet_windows": 3, "quiet_seconds": 300, "max_duration_s": 86400, "update_every": 2},
         # small enough that the replay can produce an "oversized" message
         "dead_letter": {"max_bytes": 16384, "window": 1000, "max_ratio": 0.5, "max_consecutive": 500},
@@ -212,8 +246,16 @@ class E2E:
     tmp: Path
 
     def config(self, name: str, **sections: dict) -> Path:
-        return write_config(self.tmp / f"{name}.yaml", self.bootstrap, self.topics, self.group, self.artifact,
-                            self.tmp / f"{name}-state.json", free_port(), **sections)
+        return write_config(
+            self.tmp / f"{name}.yaml",
+            self.bootstrap,
+            self.topics,
+            self.group,
+            self.artifact,
+            self.tmp / f"{name}-state.json",
+            free_port(),
+            **sections,
+        )
 
     def daemon(self, name: str, **sections: dict) -> DaemonProcess:
         cfg = self.config(name, **sections)
@@ -237,9 +279,15 @@ class E2E:
         assert rc == 0, f"replay failed ({rc}): {buf.getvalue()}"
         return orjson.loads(buf.getvalue().strip().splitlines()[-1])
 
-    def replay_in_background(self, rate: float, inject_bad: float = 0.0, seed: int = 0,
-                             assets: Iterable[str] = E2E_ASSETS, loop: bool = False,
-                             limit: int | None = None) -> BackgroundReplay:
+    def replay_in_background(
+        self,
+        rate: float,
+        inject_bad: float = 0.0,
+        seed: int = 0,
+        assets: Iterable[str] = E2E_ASSETS,
+        loop: bool = False,
+        limit: int | None = None,
+    ) -> BackgroundReplay:
         """The replay library (what the CLI runs) on a thread, at ``rate`` windows/s; ``.stop()`` ends it early,
         ``.join()`` gives its report."""
         return BackgroundReplay(self, rate, inject_bad, seed, tuple(assets), loop, limit).start()
@@ -271,8 +319,16 @@ class E2E:
 
 
 class BackgroundReplay:
-    def __init__(self, world: E2E, rate: float, inject_bad: float, seed: int, assets: tuple[str, ...],
-                 loop: bool = False, limit: int | None = None) -> None:
+    def __init__(
+        self,
+        world: E2E,
+        rate: float,
+        inject_bad: float,
+        seed: int,
+        assets: tuple[str, ...],
+        loop: bool = False,
+        limit: int | None = None,
+    ) -> None:
         import threading
 
         from latentwatch.replay import Plan
@@ -299,9 +355,18 @@ class BackgroundReplay:
         try:
             producer = KafkaProducer(**producer_settings([self.world.bootstrap], linger_ms=5))
             try:
-                self.report = replay(producer, self.world.topics.input, self.plan, rate=self.rate,
-                                     loop=self.loop, limit=self.limit, inject_bad=self.inject_bad,
-                                     max_bytes=16384, seed=self.seed, stop=self.stop_event)
+                self.report = replay(
+                    producer,
+                    self.world.topics.input,
+                    self.plan,
+                    rate=self.rate,
+                    loop=self.loop,
+                    limit=self.limit,
+                    inject_bad=self.inject_bad,
+                    max_bytes=16384,
+                    seed=self.seed,
+                    stop=self.stop_event,
+                )
             finally:
                 producer.close(timeout=30)
         except BaseException as e:  # noqa: BLE001 - handed to the test thread by join()
@@ -325,8 +390,9 @@ class BackgroundReplay:
 def e2e(kafka_bootstrap, e2e_topics, e2e_artifact, tmp_path, request) -> Callable[..., E2E]:
     def make(partitions: int = 4) -> E2E:
         name = request.node.name.replace("test_", "")[:40]
-        return E2E(kafka_bootstrap, e2e_topics(name, partitions), f"e2e-{name}-{uuid.uuid4().hex[:8]}",
-                   e2e_artifact, tmp_path)
+        return E2E(
+            kafka_bootstrap, e2e_topics(name, partitions), f"e2e-{name}-{uuid.uuid4().hex[:8]}", e2e_artifact, tmp_path
+        )
 
     return make
 
@@ -345,10 +411,15 @@ def daemons() -> Iterable[list[DaemonProcess]]:
 def compare_alerts(live: list[dict], expected: list[dict]) -> dict[str, Any]:
     """Counts for the report: live vs expected alert ids (a live id may repeat: at-least-once)."""
     live_ids, want = Counter(a["alert_id"] for a in live), Counter(a["alert_id"] for a in expected)
-    return {"expected": len(expected), "live": len(live), "distinct_live": len(live_ids),
-            "missing": sorted(set(want) - set(live_ids)), "unexpected": sorted(set(live_ids) - set(want)),
-            "duplicates": sum(n - 1 for n in live_ids.values() if n > 1),
-            "duplicated_ids": sum(1 for n in live_ids.values() if n > 1)}
+    return {
+        "expected": len(expected),
+        "live": len(live),
+        "distinct_live": len(live_ids),
+        "missing": sorted(set(want) - set(live_ids)),
+        "unexpected": sorted(set(live_ids) - set(want)),
+        "duplicates": sum(n - 1 for n in live_ids.values() if n > 1),
+        "duplicated_ids": sum(1 for n in live_ids.values() if n > 1),
+    }
 
 
 def same_window(a: dict, b: dict) -> bool:
@@ -357,8 +428,9 @@ def same_window(a: dict, b: dict) -> bool:
 
     if a["asset"] != b["asset"] or a["source"] != b["source"]:
         return False
-    return a["source"] is None or (a["ts_ms"] == b["ts_ms"]
-                                   and math.isclose(a["score"], b["score"], rel_tol=1e-4, abs_tol=1e-6))
+    return a["source"] is None or (
+        a["ts_ms"] == b["ts_ms"] and math.isclose(a["score"], b["score"], rel_tol=1e-4, abs_tol=1e-6)
+    )
 
 
 def same_alert(a: dict, b: dict) -> bool:
@@ -367,8 +439,12 @@ def same_alert(a: dict, b: dict) -> bool:
     the watermark of the batch that closed it, which depends on batch boundaries, so only its episode is compared."""
     import math
 
-    same = (a["asset"] == b["asset"] and a["episode"]["event"] == b["episode"]["event"]
-            and a["episode"]["episode_id"] == b["episode"]["episode_id"] and a["source"] == b["source"])
+    same = (
+        a["asset"] == b["asset"]
+        and a["episode"]["event"] == b["episode"]["event"]
+        and a["episode"]["episode_id"] == b["episode"]["episode_id"]
+        and a["source"] == b["source"]
+    )
     if not same or a["source"] is None:
         return same
     return a["ts_ms"] == b["ts_ms"] and math.isclose(a["score"], b["score"], rel_tol=1e-4, abs_tol=1e-6)

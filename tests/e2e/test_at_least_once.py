@@ -7,6 +7,7 @@ restart seeks each partition back to the checkpoint's offsets (docs/operations.m
 restored state sees every window again and the alerts still match the offline run. The test counts those restarts
 (``stale_restarts``) to show the path was taken; any difference in the alerts fails, whatever the restarts were.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,13 @@ def test_kill9_at_random_points_loses_nothing(e2e, daemons, record_property):
         # of working through it, when batches with alerts and dead letters are in flight.
         start, backlog_end = total(w.committed()), total(w.ends())
         target = start + max(1, int(rng.uniform(0.1, 0.9) * (backlog_end - start)))
-        wait_until(lambda t=target: total(w.committed()) >= t, 120, f"progress to offset sum {target} (kill {k + 1})",
-                   check=d.check_alive, poll_s=0.1)
+        wait_until(
+            lambda t=target: total(w.committed()) >= t,
+            120,
+            f"progress to offset sum {target} (kill {k + 1})",
+            check=d.check_alive,
+            poll_s=0.1,
+        )
         if backlog_end - start < 200:  # no real backlog (first start): let it run a random while instead
             time.sleep(rng.uniform(0.2, 3.0))
         d.check_alive()
@@ -63,8 +69,14 @@ def test_kill9_at_random_points_loses_nothing(e2e, daemons, record_property):
         group, ckpt = w.committed(), _checkpoint_offsets(state_file)
         # partitions this generation never committed keep the offsets it started from
         stale = {p: (ckpt.get(p, base.get(p)), o) for p, o in group.items() if ckpt.get(p, base.get(p)) != o}
-        kills.append({"committed": total(group), "produced": total(w.ends()), "backlog": backlog_end - start,
-                      "checkpoint_behind_commit": stale})
+        kills.append(
+            {
+                "committed": total(group),
+                "produced": total(w.ends()),
+                "backlog": backlog_end - start,
+                "checkpoint_behind_commit": stale,
+            }
+        )
         base = group
         d.start()
         d.wait_consuming()
@@ -93,12 +105,23 @@ def test_kill9_at_random_points_loses_nothing(e2e, daemons, record_property):
     assert off.exit_code == 0 and off.scored == sent.windows
     c = compare_alerts(live, off.alerts)
     stale_restarts = sum(1 for k in kills if k["checkpoint_behind_commit"])
-    counts = {"seed": seed, "kills": KILLS, "messages": sent.messages, "windows": sent.windows,
-              "bad": sum(sent.bad.values()), "dead_letters": len(dead),
-              "dead_letter_duplicates": len(dead) - len(set(dead)),
-              "alerts": len(live), "distinct_alerts": c["distinct_live"], "expected_alerts": len(off.alerts),
-              "alert_duplicates": c["duplicates"], "missing": len(c["missing"]), "unexpected": len(c["unexpected"]),
-              "stale_restarts": stale_restarts, "at_kill": kills}
+    counts = {
+        "seed": seed,
+        "kills": KILLS,
+        "messages": sent.messages,
+        "windows": sent.windows,
+        "bad": sum(sent.bad.values()),
+        "dead_letters": len(dead),
+        "dead_letter_duplicates": len(dead) - len(set(dead)),
+        "alerts": len(live),
+        "distinct_alerts": c["distinct_live"],
+        "expected_alerts": len(off.alerts),
+        "alert_duplicates": c["duplicates"],
+        "missing": len(c["missing"]),
+        "unexpected": len(c["unexpected"]),
+        "stale_restarts": stale_restarts,
+        "at_kill": kills,
+    }
     record_property("counts", counts)
     print(f"\nkill -9 x{KILLS}: {json.dumps(counts)}")
     assert len(off.alerts) > 10
@@ -115,4 +138,5 @@ def test_kill9_at_random_points_loses_nothing(e2e, daemons, record_property):
     problems = {"missing": c["missing"][:5], "unexpected": c["unexpected"][:5], "differ": differ[:3]}
     assert not (c["missing"] or c["unexpected"] or differ), (
         f"alerts differ from the offline run ({stale_restarts} of {KILLS} restarts restored a checkpoint behind the "
-        f"committed offsets): {problems}; counts {counts}")
+        f"committed offsets): {problems}; counts {counts}"
+    )

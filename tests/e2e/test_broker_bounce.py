@@ -1,4 +1,5 @@
 """The broker stops and starts in the middle of a run: the daemon (the same process) reconnects and loses nothing."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ def test_daemon_rides_out_a_broker_restart(e2e, daemons, kafka_broker_control, r
     daemons.append(d.start())
     d.wait_consuming()
     replay = w.replay_in_background(rate=150, inject_bad=0.01, seed=5)
-    wait_until(lambda: sum(w.committed().values()) >= 1000, 120, "the daemon to commit 1000 offsets",
-               check=d.check_alive)
+    wait_until(
+        lambda: sum(w.committed().values()) >= 1000, 120, "the daemon to commit 1000 offsets", check=d.check_alive
+    )
 
     t0 = time.monotonic()
     kafka_broker_control.stop()
@@ -45,11 +47,18 @@ def test_daemon_rides_out_a_broker_restart(e2e, daemons, kafka_broker_control, r
     off = w.offline()
     assert off.exit_code == 0 and off.scored == sent.windows
     c = compare_alerts(live, off.alerts)
-    counts = {"messages": sent.messages, "windows": sent.windows, "scored": m["latentwatch_windows_scored_total"],
-              "dead_letters": len(dead), "dead_letter_duplicates": len(dead) - len(set(dead)), "alerts": len(live),
-              "expected_alerts": len(off.alerts), "alert_duplicates": c["duplicates"],
-              "broker_down_s": round(down_s, 1),
-              "membership_lost": bool(d.events("partitions_lost") or d.events("commit_rejected_after_rebalance"))}
+    counts = {
+        "messages": sent.messages,
+        "windows": sent.windows,
+        "scored": m["latentwatch_windows_scored_total"],
+        "dead_letters": len(dead),
+        "dead_letter_duplicates": len(dead) - len(set(dead)),
+        "alerts": len(live),
+        "expected_alerts": len(off.alerts),
+        "alert_duplicates": c["duplicates"],
+        "broker_down_s": round(down_s, 1),
+        "membership_lost": bool(d.events("partitions_lost") or d.events("commit_rejected_after_rebalance")),
+    }
     record_property("counts", counts)
     print(f"\nbroker bounce: {json.dumps(counts)}")
     # Nothing lost: every bad message dead-lettered, every offline alert published, with the same content.

@@ -7,6 +7,7 @@ is at-least-once with identical duplicates (daemon/checkpoint.py): the killed ru
 every copy equal, and its alerts deduplicated by id are the uninterrupted run's, id for id and field for field
 (floats to 1e-6 relative: a window scored in a batch of another size takes another matmul kernel).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,13 @@ def differences(a: Any, b: Any, where: str = "") -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{where}: {len(a)} items vs {len(b)}"]
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{where}[{i}]")]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=False)) for d in differences(x, y, f"{where}[{i}]")]
     if isinstance(a, float) or isinstance(b, float):
-        ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and (
-            math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b)))
+        ok = (
+            isinstance(a, (int, float))
+            and isinstance(b, (int, float))
+            and (math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) or (math.isnan(a) and math.isnan(b)))
+        )
         return [] if ok else [f"{where}: {a!r} vs {b!r}"]
     return [] if a == b else [f"{where}: {a!r} vs {b!r}"]
 
@@ -79,7 +83,7 @@ def test_ten_kills_give_the_uninterrupted_runs_alerts(e2e, e2e_topics, daemons, 
     killed = w.daemon("killed", threshold={"checkpoint_interval_s": 3.0})
     daemons.append(killed.start())
     kills = []
-    for k in range(KILLS):
+    for _ in range(KILLS):
         killed.wait_consuming()
         time.sleep(rng.uniform(0.2, 4.0))
         killed.check_alive()
@@ -92,21 +96,36 @@ def test_ten_kills_give_the_uninterrupted_runs_alerts(e2e, e2e_topics, daemons, 
     killed.wait_consuming()
     # the group may be at the end already while the restored state is behind it: wait for the state's offsets too
     ends = {f"{w.topics.input}:{p}": o for p, o in w.ends().items() if o}
-    wait_until(lambda: w.caught_up() and checkpoint_offsets(w.tmp / "killed-state.json") == ends, 600,
-               "the killed daemon to commit and checkpoint every input offset", check=killed.check_alive)
+    wait_until(
+        lambda: w.caught_up() and checkpoint_offsets(w.tmp / "killed-state.json") == ends,
+        600,
+        "the killed daemon to commit and checkpoint every input offset",
+        check=killed.check_alive,
+    )
     assert killed.stop() == 0, killed.tail()
     assert killed.starts == KILLS + 1
     live = w.alerts()
 
     clean_topics = e2e_topics("kill9-clean")
-    clean = w.daemon("clean", kafka={"group_id": f"{w.group}-clean", "alert_topic": clean_topics.alerts,
-                                     "dead_letter_topic": clean_topics.dead},
-                     threshold={"checkpoint_interval_s": 3.0})
+    clean = w.daemon(
+        "clean",
+        kafka={
+            "group_id": f"{w.group}-clean",
+            "alert_topic": clean_topics.alerts,
+            "dead_letter_topic": clean_topics.dead,
+        },
+        threshold={"checkpoint_interval_s": 3.0},
+    )
     daemons.append(clean.start())
     clean.wait_consuming()
     from tests.e2e.conftest import alerts_of, caught_up, read_all
-    wait_until(lambda: caught_up(w.bootstrap, f"{w.group}-clean", w.topics.input), 600,
-               "the uninterrupted daemon to commit every input offset", check=clean.check_alive)
+
+    wait_until(
+        lambda: caught_up(w.bootstrap, f"{w.group}-clean", w.topics.input),
+        600,
+        "the uninterrupted daemon to commit every input offset",
+        check=clean.check_alive,
+    )
     assert clean.stop() == 0, clean.tail()
     assert clean.starts == 1
     want = alerts_of(read_all(w.bootstrap, clean_topics.alerts))
@@ -115,11 +134,21 @@ def test_ten_kills_give_the_uninterrupted_runs_alerts(e2e, e2e_topics, daemons, 
     expected, clean_conflicts, clean_duplicates = by_id(want)
     missing, unexpected = sorted(expected.keys() - got.keys()), sorted(got.keys() - expected.keys())
     differ = [f"{i}: {d[:3]}" for i in sorted(expected.keys() & got.keys()) if (d := differences(got[i], expected[i]))]
-    counts = {"seed": seed, "kills": KILLS, "windows": sent.windows, "committed_at_kills": kills,
-              "alerts_published": len(live), "distinct": len(got), "duplicates": duplicates,
-              "expected": len(expected), "missing": len(missing), "unexpected": len(unexpected),
-              "differ": len(differ), "conflicting_copies": len(conflicts),
-              "resumed_from_checkpoint": len(killed.events("resumed_from_checkpoint"))}
+    counts = {
+        "seed": seed,
+        "kills": KILLS,
+        "windows": sent.windows,
+        "committed_at_kills": kills,
+        "alerts_published": len(live),
+        "distinct": len(got),
+        "duplicates": duplicates,
+        "expected": len(expected),
+        "missing": len(missing),
+        "unexpected": len(unexpected),
+        "differ": len(differ),
+        "conflicting_copies": len(conflicts),
+        "resumed_from_checkpoint": len(killed.events("resumed_from_checkpoint")),
+    }
     record_property("counts", counts)
     print(f"\nkill -9 x{KILLS}, same decisions: {json.dumps(counts)}")
     assert len(expected) > 10 and not clean_conflicts and clean_duplicates == 0

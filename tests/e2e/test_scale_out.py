@@ -1,4 +1,5 @@
 """Two daemons in one consumer group split a 4-partition topic and, together, score every window exactly once."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def test_two_daemons_split_the_partitions_and_score_each_window_once(e2e, daemon
     assert p1 | p2 == {0, 1, 2, 3} and not p1 & p2
 
     sent = w.replay("--assets", ",".join(E2E_ASSETS), "--inject-bad", "0.02", "--seed", "11")
-    wait_until(w.caught_up, 180, "the group to commit every input offset",
-               check=lambda: (d1.check_alive(), d2.check_alive()))
+    wait_until(
+        w.caught_up, 180, "the group to commit every input offset", check=lambda: (d1.check_alive(), d2.check_alive())
+    )
     m1, m2 = d1.metrics(), d2.metrics()
     assert _assigned(d1) == p1 and _assigned(d2) == p2, "no rebalance during the run"
     assert d1.stop() == 0, d1.tail()
@@ -46,10 +48,16 @@ def test_two_daemons_split_the_partitions_and_score_each_window_once(e2e, daemon
     off = w.offline()
     assert off.exit_code == 0 and off.scored == sent["windows"]
     c = compare_alerts(live, off.alerts)
-    counts = {"messages": sent["messages"], "windows": sent["windows"], "partitions": {"d1": sorted(p1),
-              "d2": sorted(p2)}, "scored": {"d1": scored1, "d2": scored2},
-              "dead_letters": {"d1": dl(m1), "d2": dl(m2)}, "alerts": len(live), "expected_alerts": len(off.alerts),
-              "alert_duplicates": c["duplicates"]}
+    counts = {
+        "messages": sent["messages"],
+        "windows": sent["windows"],
+        "partitions": {"d1": sorted(p1), "d2": sorted(p2)},
+        "scored": {"d1": scored1, "d2": scored2},
+        "dead_letters": {"d1": dl(m1), "d2": dl(m2)},
+        "alerts": len(live),
+        "expected_alerts": len(off.alerts),
+        "alert_duplicates": c["duplicates"],
+    }
     record_property("counts", counts)
     print(f"\nscale-out: {json.dumps(counts)}")
 

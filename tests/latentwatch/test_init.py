@@ -1,5 +1,6 @@
 """The package's front door: `from latentwatch import Detector` without torch at `import latentwatch`, and the
 README's Python API example, run as it stands on the shared SNSR data."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_import_latentwatch_does_not_load_torch_until_detector_is_used():
-    code = ("import sys, latentwatch; assert 'torch' not in sys.modules, 'torch loaded early'; "
-            "from latentwatch import Detector; from pipelines.api import Detector as D; assert Detector is D; "
-            "assert 'Detector' in dir(latentwatch)")
+    code = (
+        "import sys, latentwatch; assert 'torch' not in sys.modules, 'torch loaded early'; "
+        "from latentwatch import Detector; from pipelines.api import Detector as D; assert Detector is D; "
+        "assert 'Detector' in dir(latentwatch)"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=README.parent, timeout=120)
     import latentwatch
 

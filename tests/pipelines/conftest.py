@@ -1,5 +1,6 @@
 """Shared fixtures for the computation tests: a small real model on SNSR (class 0 normal) and one on the synthetic
 set that ships with the tests (tests/pipelines/synthetic.py), each trained once."""
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ exactly like the one that ran on: the same outputs for the rest of the stream an
 
 Each package's test module gives the check its adapters (how to build, feed, save and restore that kind of object),
 parametrised over its registry, so a class added there is checked without a new test."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,8 +32,7 @@ def params_of(cls: type) -> Iterator[dict[str, Any]]:
     yield from sets
 
 
-def check_round_trip(adapter: Adapter, params: dict[str, Any], chunks: Sequence[Any],
-                     cuts: Iterable[int]) -> None:
+def check_round_trip(adapter: Adapter, params: dict[str, Any], chunks: Sequence[Any], cuts: Iterable[int]) -> None:
     """For each cut: run ``chunks[:cut]``, save and restore, then run the rest on both and compare, chunk by chunk,
     then the states they would save. Every output must be equal (NaN equal to NaN), not merely close."""
     for cut in cuts:
@@ -43,15 +43,16 @@ def check_round_trip(adapter: Adapter, params: dict[str, Any], chunks: Sequence[
         for i, chunk in enumerate(chunks[cut:], start=cut):
             expected, got = adapter.feed(original, chunk), adapter.feed(restored, chunk)
             np.testing.assert_equal(got, expected, err_msg=f"chunk {i} after a restore at chunk {cut}")
-        np.testing.assert_equal(adapter.save(restored), adapter.save(original),
-                                err_msg=f"saved state at the end, restored at chunk {cut}")
+        np.testing.assert_equal(
+            adapter.save(restored), adapter.save(original), err_msg=f"saved state at the end, restored at chunk {cut}"
+        )
 
 
 def split(values: np.ndarray, sizes: Sequence[int]) -> list[np.ndarray]:
     """``values`` cut into consecutive chunks of the given sizes, cycled until the values run out."""
     out, at, i = [], 0, 0
     while at < len(values):
-        out.append(values[at:at + sizes[i % len(sizes)]])
+        out.append(values[at : at + sizes[i % len(sizes)]])
         at += sizes[i % len(sizes)]
         i += 1
     return out

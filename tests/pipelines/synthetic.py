@@ -1,6 +1,7 @@
 """A small synthetic data set that ships with the tests: normal windows near a seeded 3-d linear manifold in 12
 features, anomalies off it. Generated, not stored, so it costs no bytes and is the same on every machine (numpy's
 seeded PCG64). The scorer contract suite runs on it where the shared SNSR data is absent, and beside it where not."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,9 @@ import numpy as np
 FEATURES, LATENT = 12, 3
 
 
-def synthetic_split(seed: int = 11, n_train: int = 480, n_val: int = 160,
-                    n_test: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def synthetic_split(
+    seed: int = 11, n_train: int = 480, n_val: int = 160, n_test: int = 60
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(X_train, X_val, X_test, y_test) in the order ``snsr_split`` gives them: train and validation normals, then a
     test set of ``n_test`` normals (y 0) followed by ``n_test`` anomalies (y 1).
 

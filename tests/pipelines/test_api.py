@@ -1,5 +1,6 @@
 """pipelines.api.Detector: hyperparameters checked when it is made, the documented split, scores identical through
 save/load and through to_online, clear errors for bad input. Real data: the shared SNSR set (condition 0 normal)."""
+
 from __future__ import annotations
 
 import json
@@ -52,7 +53,8 @@ def test_to_online_scores_as_the_saved_artifact_loaded_by_the_daemon(fitted, nor
     assert mem.components.keys() == disk.components.keys()
     assert all(np.array_equal(mem.components[c], disk.components[c]) for c in mem.components)
     assert np.array_equal(mem.sensors, disk.sensors) and mem.sensor_names == disk.sensor_names == tuple(
-        f"s{g}" for g in range(12))
+        f"s{g}" for g in range(12)
+    )
     assert fitted.to_online().version == "unsaved" and fitted.to_online().path is None
     assert np.array_equal(fitted.score_batch(X_test).score, fitted.decision_function(X_test))
 
@@ -69,17 +71,20 @@ def test_the_calibration_windows_are_the_ones_the_docstring_names(split, normals
     np.testing.assert_allclose(det.calibration_scores_, det.score(X[val]), rtol=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"scorer": "arse"}, r"scorer must be one of \['ares', 'ares-cal'.*got 'arse'"),
-    ({"k": 0}, "k must be an integer >= 1, got 0"),
-    ({"k": 2.5}, "k must be an integer >= 1, got 2.5"),
-    ({"split": "seeded"}, r"split must be one of \['random', 'time'\]"),
-    ({"val_fraction": 1.0}, r"val_fraction must be a number in \(0, 1\)"),
-    ({"latent": 0}, "latent must be an integer >= 1"),
-    ({"scorer": "recon", "scorer_params": {"k": 3}}, "scorer_params {'k': 3} do not fit scorer 'recon'"),
-    ({"scorer": "ares-knn", "scorer_params": {"k_density": -1}}, "k_density must be >= 1"),
-    ({"n_tress": 5}, r"unknown Detector option\(s\) \['n_tress'\]; the others are .*'n_trees'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"scorer": "arse"}, r"scorer must be one of \['ares', 'ares-cal'.*got 'arse'"),
+        ({"k": 0}, "k must be an integer >= 1, got 0"),
+        ({"k": 2.5}, "k must be an integer >= 1, got 2.5"),
+        ({"split": "seeded"}, r"split must be one of \['random', 'time'\]"),
+        ({"val_fraction": 1.0}, r"val_fraction must be a number in \(0, 1\)"),
+        ({"latent": 0}, "latent must be an integer >= 1"),
+        ({"scorer": "recon", "scorer_params": {"k": 3}}, "scorer_params {'k': 3} do not fit scorer 'recon'"),
+        ({"scorer": "ares-knn", "scorer_params": {"k_density": -1}}, "k_density must be >= 1"),
+        ({"n_tress": 5}, r"unknown Detector option\(s\) \['n_tress'\]; the others are .*'n_trees'"),
+    ],
+)
 def test_bad_hyperparameters_are_refused_when_the_detector_is_made(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Detector(**kwargs)

@@ -1,4 +1,5 @@
 """Alerts name the sensors: the share formula, and injected single-sensor faults on real SKAB normal data."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -6,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipelines import explain
 from latentwatch.bench.explain import ExplainBench, hit_rates, inject
+from pipelines import explain
 
 
 def test_feature_names_group_into_channels():
@@ -66,8 +67,7 @@ def test_item_gains_are_computed_once_per_reference_and_groups():
 def test_shares_fall_back_to_positive_gains_then_to_errors():
     gain, err = np.array([[5.0, 3.0], [1.0, 3.0], [-1.0, -2.0], [0.0, 0.0]]), np.array([[1.0, 1.0]] * 3 + [[0, 0]])
     base = np.array([[4.0, 0.0], [2.0, 4.0], [0.0, 0.0], [0.0, 0.0]])
-    np.testing.assert_allclose(explain.shares(gain, base, err),
-                               [[0.25, 0.75], [0.25, 0.75], [0.5, 0.5], [0.0, 0.0]])
+    np.testing.assert_allclose(explain.shares(gain, base, err), [[0.25, 0.75], [0.25, 0.75], [0.5, 0.5], [0.0, 0.0]])
     idx, share = explain.top(np.array([[0.2, 0.5, 0.3]]), 2)
     np.testing.assert_array_equal(idx, [[1, 2]])
     np.testing.assert_allclose(share, [[0.5, 0.3]])

@@ -1,4 +1,5 @@
 """Calibration for streams: a time-ordered split for time-series sources, the seeded split for tabular sets."""
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,9 @@ def test_a_time_series_artifact_calibrates_on_its_later_windows_and_records_the_
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["spec"]["split"] == "time" and manifest["spec"]["split_gap"] == 4
     assert manifest["metrics"]["val_rows"] == 80 + 40 and manifest["metrics"]["train_rows"] == 316 + 156
-    seeded = fit_artifact(X, tmp_path, TrainSpec(hidden=(8,), latent=2, epochs=3, n_trees=3, k=5, device="cpu"),
-                          seed=0, progress=False)
+    seeded = fit_artifact(
+        X, tmp_path, TrainSpec(hidden=(8,), latent=2, epochs=3, n_trees=3, k=5, device="cpu"), seed=0, progress=False
+    )
     assert json.loads((seeded / "manifest.json").read_text())["spec"]["split"] == "seeded"
     with pytest.raises(ValueError, match="segments sum to 500 windows, X_normal has 600"):
         fit_artifact(X, tmp_path, spec, seed=0, progress=False, segments=[400, 100])
@@ -73,7 +75,8 @@ def test_a_k_larger_than_the_training_windows_fails_before_training(monkeypatch)
 def test_a_scorer_k_beyond_the_distinct_reference_windows_is_named_before_calibrating():
     """160 training rows but only 30 distinct: the deduplicated reference holds 30 items, fewer than k=40."""
     X = np.tile(np.random.default_rng(0).normal(size=(30, 3)), (7, 1))[:200]
-    spec = TrainSpec(hidden=(8,), latent=2, epochs=2, n_trees=3, device="cpu", scorer="knn-latent",
-                     scorer_params={"k": 40})
+    spec = TrainSpec(
+        hidden=(8,), latent=2, epochs=2, n_trees=3, device="cpu", scorer="knn-latent", scorer_params={"k": 40}
+    )
     with pytest.raises(ValueError, match="k=40 of scorer 'knn-latent' need at least 40 distinct reference windows"):
         fit_calibrated(X, spec, progress=False)

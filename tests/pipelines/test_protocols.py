@@ -1,5 +1,6 @@
 """The pipelines classes the daemon calls have every member of the Protocol it calls them through (mypy checks the
 types; this catches a renamed or dropped method at test time too)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,14 +15,17 @@ from pipelines.threshold.persistence import Persistence
 CAL = np.random.default_rng(0).exponential(size=2000)
 
 
-@pytest.mark.parametrize("obj, protocol", [
-    (ThresholdBank("spot", CAL), protocols.Thresholds),
-    (ThresholdBank("dspot", CAL), protocols.Thresholds),
-    (Persistence(2, 3), protocols.Decisions),
-    (EpisodeTracker(), protocols.Episodes),
-    (EpisodeEvent("open", "id", "a", 1.0, 1.0, 1, 2.0), protocols.Event),
-    (ScoredBatch(score=np.zeros(1), components={}, neighbours=np.zeros((1, 1), np.int64)), protocols.Scored),
-])
+@pytest.mark.parametrize(
+    "obj, protocol",
+    [
+        (ThresholdBank("spot", CAL), protocols.Thresholds),
+        (ThresholdBank("dspot", CAL), protocols.Thresholds),
+        (Persistence(2, 3), protocols.Decisions),
+        (EpisodeTracker(), protocols.Episodes),
+        (EpisodeEvent("open", "id", "a", 1.0, 1.0, 1, 2.0), protocols.Event),
+        (ScoredBatch(score=np.zeros(1), components={}, neighbours=np.zeros((1, 1), np.int64)), protocols.Scored),
+    ],
+)
 def test_each_implementation_has_its_protocols_members(obj, protocol):
     assert isinstance(obj, protocol)
     assert isinstance(obj, protocols.Stateful) == hasattr(type(obj), "from_state")

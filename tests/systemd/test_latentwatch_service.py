@@ -1,4 +1,5 @@
 """The unit restarts what a restart can fix and leaves the rest for a person (exit codes: daemon/service.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -44,6 +44,7 @@ Prints a table and writes everything as JSON (``--out``, default out/bench-e2e.j
 Modules: command (the phases in order), harness (the daemon under test, the bare consumer, topics),
 latency, profiling, report.
 """
+
 from latentwatch.bench.e2e.command import add_arguments, run
 
 __all__ = ["add_arguments", "run"]

@@ -1,4 +1,5 @@
 """The same benchmark without the CLI registry: python -m latentwatch.bench.e2e [options]."""
+
 import argparse
 import sys
 

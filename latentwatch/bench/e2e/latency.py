@@ -1,5 +1,6 @@
 """The latency phases: every window alerting (produce -> alert published) and ordinary traffic (produce ->
 offset committed), each with a bare consumer of the same input as its peer."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,12 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def _dist(values: list[float]) -> dict[str, Any]:
-    return {"p50": _pct(values, 50), "p90": _pct(values, 90), "p99": _pct(values, 99),
-            "max": round(max(values), 1) if values else None}
+    return {
+        "p50": _pct(values, 50),
+        "p90": _pct(values, 90),
+        "p99": _pct(values, 99),
+        "max": round(max(values), 1) if values else None,
+    }
 
 
 def _over_time(sent_ms: list[float], latency_ms: list[float], warmup_s: float = 5.0) -> dict[str, Any]:
@@ -37,8 +42,10 @@ def _over_time(sent_ms: list[float], latency_ms: list[float], warmup_s: float = 
         sec = int((t - t0) // 1000)
         worst[sec] = max(worst.get(sec, lat), lat)
     top = sorted(worst.items(), key=lambda kv: -kv[1])[:5]
-    return {"latency_ms_after_warmup": {"skip_s": warmup_s, **_dist(steady)},
-            "worst_seconds": [{"second": sec, "max_ms": round(v, 1)} for sec, v in top]}
+    return {
+        "latency_ms_after_warmup": {"skip_s": warmup_s, **_dist(steady)},
+        "worst_seconds": [{"second": sec, "max_ms": round(v, 1)} for sec, v in top],
+    }
 
 
 class Collector(threading.Thread):
@@ -51,8 +58,13 @@ class Collector(threading.Thread):
         from kafka import KafkaConsumer, TopicPartition
 
         self.alerts = alerts
-        self.consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="bench-collector",
-                                      enable_auto_commit=False, fetch_max_wait_ms=10, **security)
+        self.consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            client_id="bench-collector",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+            **security,
+        )
         tps = [TopicPartition(topic, p) for p in sorted(self.consumer.partitions_for_topic(topic) or ())]
         self.consumer.assign(tps)
         self.consumer.seek_to_beginning(*tps)
@@ -117,9 +129,10 @@ class CommitPoller(threading.Thread):
         return times[i] if i < len(times) else None
 
 
-ALERT_EVERY_WINDOW = {"threshold": {"method": "spot"},
-                      "episodes": {"update_every": 1, "quiet_seconds": None, "max_duration_s": None,
-                                   "quiet_windows": 5}}
+ALERT_EVERY_WINDOW = {
+    "threshold": {"method": "spot"},
+    "episodes": {"update_every": 1, "quiet_seconds": None, "max_duration_s": None, "quiet_windows": 5},
+}
 
 
 def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
@@ -129,12 +142,26 @@ def alert_plan(args: argparse.Namespace, spec: Any) -> Any:
     from pipelines.sources import WindowStream, streams
 
     a, b = LATENCY_SHIFT
-    return Plan.build("bench-latency", [WindowStream("lat/" + s.asset, (s.X * a + b).astype(s.X.dtype), s.y, s.ts_ms)
-                                        for s in streams("skab", args.data_dir, spec)])
+    return Plan.build(
+        "bench-latency",
+        [
+            WindowStream("lat/" + s.asset, (s.X * a + b).astype(s.X.dtype), s.y, s.ts_ms)
+            for s in streams("skab", args.data_dir, spec)
+        ],
+    )
 
 
-def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap: str, security: dict[str, Any],
-                artifact: Path, spec: Any, topics_made: list[str], mode: str = "alert") -> dict[str, Any]:
+def latency_run(
+    args: argparse.Namespace,
+    base_cfg: Path,
+    work: Path,
+    bootstrap: str,
+    security: dict[str, Any],
+    artifact: Path,
+    spec: Any,
+    topics_made: list[str],
+    mode: str = "alert",
+) -> dict[str, Any]:
     """``mode="alert"``: every window alarms and publishes an alert; latency = alert timestamp - input timestamp.
     ``mode="commit"``: the SKAB windows as they are, the config's thresholds and episodes (few alerts); latency =
     when the bench first saw the window's offset committed (polled every 10 ms) - input timestamp. The daemon
@@ -153,12 +180,29 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
         plan = alert_plan(args, spec)
         # SPOT, not DSPOT: DSPOT's absorb_after lets a persistent level shift into its moving average, after which
         # the shifted windows stop alarming; SPOT never takes an alarm into its model, so every window alarms.
-        cfg = daemon_config(base_cfg, work / f"latency-{mode}.yaml", bootstrap, topics, group, artifact,
-                            work / f"state-{mode}-{run_id}.json", port, **ALERT_EVERY_WINDOW)
+        cfg = daemon_config(
+            base_cfg,
+            work / f"latency-{mode}.yaml",
+            bootstrap,
+            topics,
+            group,
+            artifact,
+            work / f"state-{mode}-{run_id}.json",
+            port,
+            **ALERT_EVERY_WINDOW,
+        )
     else:
         plan = Plan.build("skab", streams("skab", args.data_dir, spec))
-        cfg = daemon_config(base_cfg, work / f"latency-{mode}.yaml", bootstrap, topics, group, artifact,
-                            work / f"state-{mode}-{run_id}.json", port)
+        cfg = daemon_config(
+            base_cfg,
+            work / f"latency-{mode}.yaml",
+            bootstrap,
+            topics,
+            group,
+            artifact,
+            work / f"state-{mode}-{run_id}.json",
+            port,
+        )
     n = int(round(args.rate * args.duration))
     collector = Collector(bootstrap, topics["alerts"], security, alerts=True)
     raw = Collector(bootstrap, topics["input"], security, alerts=False)  # the peer: plain delivery, same process
@@ -182,8 +226,14 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
         if rep.errors:
             raise RuntimeError(f"the latency replay lost {rep.errors} messages: {rep.first_error}")
         last_alert = [0, time.monotonic()]  # (alerts seen, when that count last changed)
-        _wait_through(d, threads, lambda m: _done(m, n, mode, raw, collector, poller, last_alert), collector,
-                      f"latency ({mode})", args.timeout)
+        _wait_through(
+            d,
+            threads,
+            lambda m: _done(m, n, mode, raw, collector, poller, last_alert),
+            collector,
+            f"latency ({mode})",
+            args.timeout,
+        )
         time.sleep(0.1)
         cpu1 = thread_cpu(d.pid)
         m = d.metrics()
@@ -195,18 +245,31 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     for t in threads:
         t.join(timeout=10)
     if REJOIN_STALL_EVENT in Path(d.log).read_text(errors="replace"):
-        raise Stalled(f"the daemon's group rejoin stalled and it replaced its consumer (no partitions for 15 s, so "
-                      f"the latencies measure that); daemon log: {d.log}")
+        raise Stalled(
+            f"the daemon's group rejoin stalled and it replaced its consumer (no partitions for 15 s, so "
+            f"the latencies measure that); daemon log: {d.log}"
+        )
     lat = _latencies(raw, collector, poller)
     alerts_by_event = {k: int(v) for k, v in metric_by_label(m, "latentwatch_alerts", "event").items() if v}
     cpu = {k: round(cpu1.get(k, 0.0) - cpu0.get(k, 0.0), 2) for k in cpu1}
     measured = lat["publish"] if mode == "alert" else lat["commit"]
-    out = {"mode": mode, "rate": args.rate, "duration_s": args.duration, "windows": n,
-           "achieved_rate": round(rep.rate, 1), "alerts": len(collector.rows), "alerts_by_event": alerts_by_event,
-           "windows_measured": len(measured), "coverage": round(len(measured) / n, 4) if n else None,
-           "latency_ms": _dist(measured), "raw_delivery_ms": _dist(lat["delivered"]),
-           "daemon_cpu_s": cpu, "daemon_cpu_us_per_window": round(1e6 * cpu.get("total", 0) / n, 1) if n else None,
-           "exit_code": rc, "topics": topics}
+    out = {
+        "mode": mode,
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "windows": n,
+        "achieved_rate": round(rep.rate, 1),
+        "alerts": len(collector.rows),
+        "alerts_by_event": alerts_by_event,
+        "windows_measured": len(measured),
+        "coverage": round(len(measured) / n, 4) if n else None,
+        "latency_ms": _dist(measured),
+        "raw_delivery_ms": _dist(lat["delivered"]),
+        "daemon_cpu_s": cpu,
+        "daemon_cpu_us_per_window": round(1e6 * cpu.get("total", 0) / n, 1) if n else None,
+        "exit_code": rc,
+        "topics": topics,
+    }
     out.update(_over_time(lat["at"], measured))
     out["batches_committed_within_s"] = metric_by_label(m, "latentwatch_batch_latency_seconds_bucket", "le")
     if mode == "alert":
@@ -217,8 +280,15 @@ def latency_run(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap:
     return out
 
 
-def _done(m: dict[str, float] | None, n: int, mode: str, raw: Collector, collector: Collector,
-          poller: CommitPoller | None, last_alert: list[float]) -> bool:
+def _done(
+    m: dict[str, float] | None,
+    n: int,
+    mode: str,
+    raw: Collector,
+    collector: Collector,
+    poller: CommitPoller | None,
+    last_alert: list[float],
+) -> bool:
     """Whether every one of the ``n`` windows came through: for ``commit``, committed; for ``alert``, scored and its
     alert seen (should some window not alert, once the daemon is done and no alert came for 3 s)."""
     from latentwatch.daemon_process import metric_sum
@@ -233,8 +303,9 @@ def _done(m: dict[str, float] | None, n: int, mode: str, raw: Collector, collect
     return finished and (len(collector.rows) >= n or time.monotonic() - last_alert[1] > 3)
 
 
-def _wait_through(d: Any, threads: list[threading.Thread], done: Any, collector: Collector, what: str,
-                  timeout_s: float) -> None:
+def _wait_through(
+    d: Any, threads: list[threading.Thread], done: Any, collector: Collector, what: str, timeout_s: float
+) -> None:
     """Poll the daemon's /metrics every 0.25 s until ``done(metrics)``; fail when the daemon or a bench consumer
     dies, nothing moves for STALL_S, or ``timeout_s`` passes."""
     from latentwatch.daemon_process import metric_sum
@@ -255,8 +326,16 @@ def _wait_through(d: Any, threads: list[threading.Thread], done: Any, collector:
         if done(m):
             return
         if m is not None:  # progress = anything moving: consumed, scored, alerts seen
-            progress.append((time.perf_counter(), metric_sum(m, "latentwatch_windows_consumed")
-                             + metric_sum(m, "latentwatch_windows_scored") + len(collector.rows), 0, 0))
+            progress.append(
+                (
+                    time.perf_counter(),
+                    metric_sum(m, "latentwatch_windows_consumed")
+                    + metric_sum(m, "latentwatch_windows_scored")
+                    + len(collector.rows),
+                    0,
+                    0,
+                )
+            )
         check_stall(progress, d, d.log)
         time.sleep(0.25)
 
@@ -265,8 +344,13 @@ def _latencies(raw: Collector, collector: Collector, poller: CommitPoller | None
     """Per window, in ms from its input timestamp: delivered to the bare consumer, alert published (its record
     timestamp), alert consumed, offset seen committed; ``at``: the input timestamps of the measured windows."""
     sent = {(p, o): ts for p, o, ts, _ in raw.rows}
-    out: dict[str, list[float]] = {"delivered": [got - ts for _, _, ts, got in raw.rows], "publish": [],
-                                   "consumed": [], "commit": [], "at": []}
+    out: dict[str, list[float]] = {
+        "delivered": [got - ts for _, _, ts, got in raw.rows],
+        "publish": [],
+        "consumed": [],
+        "commit": [],
+        "at": [],
+    }
     for p, o, alert_ts, got_ms in collector.rows:
         t_in = sent.get((p, o))
         if t_in is not None:

@@ -1,5 +1,6 @@
 """Where the daemon's time goes: cProfile's cumulative times of the main thread, and py-spy's samples of every
 thread split into the chain's parts."""
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,11 @@ def _frame_matches(frame: str, suffix: str, func: str) -> bool:
 _WAITING = ("select", "wait", "_wait_for_tstate_lock", "acquire", "sleep", "accept", "recv_into")
 
 
-BACKGROUND = ("kafka-python threads (network IO, producer sender, heartbeat)",
-              "worker threads (native code, e.g. the reference search's pool)", "http server thread")
+BACKGROUND = (
+    "kafka-python threads (network IO, producer sender, heartbeat)",
+    "worker threads (native code, e.g. the reference search's pool)",
+    "http server thread",
+)
 
 
 def _waiting(frame: str) -> bool:
@@ -69,8 +73,13 @@ def sampled_breakdown(raw: Path, windows: int) -> dict[str, Any]:
     frame is a wait (select, Condition.wait, lock acquire, sleep) counts as waiting, not CPU. Samples in the main
     loop go to the innermost named part; other threads by what they run; start-up (imports, model load) apart."""
     counts: dict[str, int] = {label: 0 for label, _, _ in SAMPLE_PARTS}
-    counts.update({"other in the loop (batcher, glue)": 0, **{b: 0 for b in BACKGROUND},
-                   "start-up and shutdown (imports, model load, drain)": 0})
+    counts.update(
+        {
+            "other in the loop (batcher, glue)": 0,
+            **{b: 0 for b in BACKGROUND},
+            "start-up and shutdown (imports, model load, drain)": 0,
+        }
+    )
     waiting = {"main loop waiting (IO thread, worker threads)": 0, "other threads waiting": 0}
     total = 0
     for line in raw.read_text().splitlines():
@@ -93,18 +102,23 @@ def sampled_breakdown(raw: Path, windows: int) -> dict[str, Any]:
             counts[label] += n
         elif is_thread or not frames:
             joined = ";".join(frames)
-            counts[BACKGROUND[0] if "/kafka/" in joined else BACKGROUND[2] if "socketserver" in joined
-                   else BACKGROUND[1]] += n
+            counts[
+                BACKGROUND[0] if "/kafka/" in joined else BACKGROUND[2] if "socketserver" in joined else BACKGROUND[1]
+            ] += n
         else:
             counts["start-up and shutdown (imports, model load, drain)"] += n
     loop_parts = [label for label, _, _ in SAMPLE_PARTS] + ["other in the loop (batcher, glue)"]
     loop_total = sum(counts[k] for k in loop_parts)
     # A sample is wall time in which the thread was alive and not waiting: on a busy machine that includes time it
     # was runnable but not scheduled, so the absolute numbers are wall, not CPU; the shares are what to read.
-    return {"samples": total, "rate_hz": 200, "windows": windows,
-            "share_of_loop": {k: round(counts[k] / loop_total, 3) for k in loop_parts} if loop_total else {},
-            "sampled_us_per_window": {k: round(1e6 * v / 200 / windows, 1) for k, v in counts.items()},
-            "waiting_us_per_window": {k: round(1e6 * v / 200 / windows, 1) for k, v in waiting.items()}}
+    return {
+        "samples": total,
+        "rate_hz": 200,
+        "windows": windows,
+        "share_of_loop": {k: round(counts[k] / loop_total, 3) for k in loop_parts} if loop_total else {},
+        "sampled_us_per_window": {k: round(1e6 * v / 200 / windows, 1) for k, v in counts.items()},
+        "waiting_us_per_window": {k: round(1e6 * v / 200 / windows, 1) for k, v in waiting.items()},
+    }
 
 
 def cpu_by_part(sampled: dict[str, Any], cpu_s: dict[str, float], windows: int) -> dict[str, float]:
@@ -143,24 +157,35 @@ def profile_breakdown(prof: Path, windows: int) -> dict[str, Any]:
         """Cumulative time of the calls made from inside the loop. The model's warm-up score is not the loop's (it
         calls the same OnlineModel.score): pstats merges the start-up warm-up with any in the loop (a hot swap), and
         the start-up one, which builds the explanation's per-reference gains, would count as the loop's scoring."""
-        return sum(ct for (f, _, fn), v in table.items() if fn == func and f.endswith(suffix)
-                   for caller, (_, _, _, ct) in v[4].items() if caller in under and caller[2] != "warm_up")
+        return sum(
+            ct
+            for (f, _, fn), v in table.items()
+            if fn == func and f.endswith(suffix)
+            for caller, (_, _, _, ct) in v[4].items()
+            if caller in under and caller[2] != "warm_up"
+        )
 
     loop = sum(table[key][3] for key in roots)
     parts = {label: cum(suffix, fn) for label, suffix, fn in PROFILE_PARTS}
     # nested ones: report each step's own share
-    parts["dead-letter sends"] = max(0.0, parts["dead-letter sends"] - parts["decode + validate"]
-                                     - cum("daemon/steps/score.py", "submit"))
-    parts["producer sends (alerts)"] = max(0.0, parts["producer sends (alerts)"]
-                                           - cum("daemon/steps/commit.py", "submit"))
+    parts["dead-letter sends"] = max(
+        0.0, parts["dead-letter sends"] - parts["decode + validate"] - cum("daemon/steps/score.py", "submit")
+    )
+    parts["producer sends (alerts)"] = max(
+        0.0, parts["producer sends (alerts)"] - cum("daemon/steps/commit.py", "submit")
+    )
     known = sum(parts.values())
     parts["other (loop, batcher, glue)"] = max(0.0, loop - known)
-    top = sorted(((table[key][2], f"{Path(key[0]).name}:{key[1]}({key[2]})", table[key][1]) for key in under),
-                 reverse=True)[:20]
-    return {"main_thread_loop_s": round(loop, 3), "windows": windows,
-            "us_per_window": {k: round(1e6 * v / windows, 1) for k, v in parts.items()},
-            "share": {k: round(v / loop, 3) if loop else None for k, v in parts.items()},
-            "top_self_time": [{"function": name, "self_s": round(tt, 3), "calls": calls} for tt, name, calls in top]}
+    top = sorted(
+        ((table[key][2], f"{Path(key[0]).name}:{key[1]}({key[2]})", table[key][1]) for key in under), reverse=True
+    )[:20]
+    return {
+        "main_thread_loop_s": round(loop, 3),
+        "windows": windows,
+        "us_per_window": {k: round(1e6 * v / windows, 1) for k, v in parts.items()},
+        "share": {k: round(v / loop, 3) if loop else None for k, v in parts.items()},
+        "top_self_time": [{"function": name, "self_s": round(tt, 3), "calls": calls} for tt, name, calls in top],
+    }
 
 
 def find_py_spy(choice: str) -> str | None:
@@ -168,16 +193,25 @@ def find_py_spy(choice: str) -> str | None:
 
     if choice == "no":
         return None
-    found = shutil.which("py-spy") or next((str(p) for p in [Path(sys.executable).parent / "py-spy"] if p.is_file()),
-                                           None)
+    found = shutil.which("py-spy") or next(
+        (str(p) for p in [Path(sys.executable).parent / "py-spy"] if p.is_file()), None
+    )
     if found is None and choice == "yes":
         raise RuntimeError("--py-spy yes, but py-spy is not installed (uv pip install py-spy)")
     return found
 
 
-def alert_path_profile(args: argparse.Namespace, base_cfg: Path, work: Path, bootstrap: str,
-                       security: dict[str, Any], artifact: Path, spec: Any, topics_made: list[str],
-                       spy_bin: str) -> dict[str, Any] | None:
+def alert_path_profile(
+    args: argparse.Namespace,
+    base_cfg: Path,
+    work: Path,
+    bootstrap: str,
+    security: dict[str, Any],
+    artifact: Path,
+    spec: Any,
+    topics_made: list[str],
+    spy_bin: str,
+) -> dict[str, Any] | None:
     """Where the CPU of the alert path goes: up to 30,000 always-alarming windows produced up front, one daemon
     consuming them all under py-spy (as the throughput pass, with the every-window-alerting config)."""
 
@@ -188,8 +222,19 @@ def alert_path_profile(args: argparse.Namespace, base_cfg: Path, work: Path, boo
     raw = work / "daemon-alert-path.py-spy.txt"
     raw.unlink(missing_ok=True)
     say(f"profile: {n} always-alarming windows through one daemon under py-spy -> {raw}")
-    run = daemon_pass("alert-path", base_cfg, work, bootstrap, topics, run_id, artifact, n, args.timeout,
-                      sections=ALERT_EVERY_WINDOW, py_spy=(spy_bin, raw))
+    run = daemon_pass(
+        "alert-path",
+        base_cfg,
+        work,
+        bootstrap,
+        topics,
+        run_id,
+        artifact,
+        n,
+        args.timeout,
+        sections=ALERT_EVERY_WINDOW,
+        py_spy=(spy_bin, raw),
+    )
     if not raw.is_file():
         return None
     sampled = sampled_breakdown(raw, n)

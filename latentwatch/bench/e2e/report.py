@@ -1,4 +1,5 @@
 """The printed summary of `latentwatch bench e2e`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,10 +26,12 @@ def render(r: dict[str, Any], out: Path) -> str:
         f"  ratio vs raw        {tp['ratio_vs_raw']}  (per CPU s: {tp['ratio_per_cpu_s']})",
     ]
     if b:
-        lines.append(f"  binary encoding     daemon {b['daemon']['per_s']:.0f} windows/s "
-                     f"({b['daemon']['per_cpu_s']} per "
-                     f"CPU s) vs bare consumer {b['raw']['per_s']:.0f}/s: ratio {b['ratio_vs_raw']}; JSON above "
-                     f"{d['per_s']:.0f}/s ({d['per_cpu_s']} per CPU s)")
+        lines.append(
+            f"  binary encoding     daemon {b['daemon']['per_s']:.0f} windows/s "
+            f"({b['daemon']['per_cpu_s']} per "
+            f"CPU s) vs bare consumer {b['raw']['per_s']:.0f}/s: ratio {b['ratio_vs_raw']}; JSON above "
+            f"{d['per_s']:.0f}/s ({d['per_cpu_s']} per CPU s)"
+        )
     if lat and lc:
         lines += [
             f"  latency at {lat['rate']:g}/s, every window alerting: produce -> alert published p50 "
@@ -56,20 +59,25 @@ def render(r: dict[str, Any], out: Path) -> str:
         lines.append(f"  profile (cProfile, main thread, {p['run']['per_s']:.0f} windows/s under the profiler):")
         for k, v in sorted(p["us_per_window"].items(), key=lambda kv: -kv[1]):
             lines.append(f"    {k:<44} {v:>8.1f} us/window  {100 * (p['share'][k] or 0):5.1f}%")
-        lines.append("  top self time: " + "; ".join(f"{t['function']} {t['self_s']}s"
-                                                     for t in p["top_self_time"][:8]))
+        lines.append("  top self time: " + "; ".join(f"{t['function']} {t['self_s']}s" for t in p["top_self_time"][:8]))
         sp = p.get("sampled")
         if sp:
-            lines.append(f"  profile (py-spy shares x main-thread CPU from /proc; {sp['run']['per_s']:.0f} windows/s "
-                         f"while sampled; {sp['samples']} samples; {sp['run']['per_cpu_s']} windows per CPU s):")
+            lines.append(
+                f"  profile (py-spy shares x main-thread CPU from /proc; {sp['run']['per_s']:.0f} windows/s "
+                f"while sampled; {sp['samples']} samples; {sp['run']['per_cpu_s']} windows per CPU s):"
+            )
             for k, v in sorted(sp["cpu_us_per_window"].items(), key=lambda kv: -kv[1]):
                 share = sp["share_of_loop"].get(k)
-                lines.append(f"    {k:<72} {v:>6.1f} us CPU/window"
-                             + (f"  {100 * share:5.1f}% of the loop" if share is not None else ""))
+                lines.append(
+                    f"    {k:<72} {v:>6.1f} us CPU/window"
+                    + (f"  {100 * share:5.1f}% of the loop" if share is not None else "")
+                )
     ap = (p or {}).get("sampled_alert_path")
     if ap:
-        lines.append(f"  profile of the alert path (every window alerting; {ap['run']['per_s']:.0f} windows/s, "
-                     f"{ap['run']['per_cpu_s']} windows per CPU s):")
+        lines.append(
+            f"  profile of the alert path (every window alerting; {ap['run']['per_s']:.0f} windows/s, "
+            f"{ap['run']['per_cpu_s']} windows per CPU s):"
+        )
         for k, v in sorted(ap["cpu_us_per_window"].items(), key=lambda kv: -kv[1]):
             if v >= 0.5:
                 lines.append(f"    {k:<72} {v:>6.1f} us CPU/window")

@@ -26,6 +26,7 @@ drawn the same way from all rows, anomalies included (what the daemon sees).
 
 Modules: config (BenchConfig), windows (the data), peers, measure (one reference size), report.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,7 +67,9 @@ def _names(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
         if bad:
             raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {', '.join(allowed)}")
         return names
+
     return parse
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = BenchConfig()
@@ -77,14 +80,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=d.batch, help="windows per micro-batch")
     p.add_argument("--queries", type=int, default=d.queries, help="query windows per round (batch-sized pieces)")
     p.add_argument("--rounds", type=int, default=d.rounds, help="interleaved rounds; rates are medians")
-    p.add_argument("--max-seconds", type=float, default=d.max_seconds,
-                   help="per method and round: a method past this sits out the round's remaining batches")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=d.max_seconds,
+        help="per method and round: a method past this sits out the round's remaining batches",
+    )
     p.add_argument("--data", default=d.data, help="eopt, mi-f, mi-v, ... (pipelines.data) or synthetic")
     p.add_argument("--data-dir", default=d.data_dir, help="shared data folder (default: pipelines.data's)")
     p.add_argument("--noise", type=float, default=d.noise, help="noise added to repeated windows, x feature std")
-    p.add_argument("--reference", choices=("counted", "windows"), default=d.reference,
-                   help="identical windows collapsed into one counted item (production) or one item each; "
-                        "the same scores (with --noise 0 the reference repeats windows)")
+    p.add_argument(
+        "--reference",
+        choices=("counted", "windows"),
+        default=d.reference,
+        help="identical windows collapsed into one counted item (production) or one item each; "
+        "the same scores (with --noise 0 the reference repeats windows)",
+    )
     p.add_argument("--train-rows", type=int, default=d.train_rows, help="windows the autoencoder is trained on")
     p.add_argument("--epochs", type=int, default=d.epochs, help="autoencoder epochs (speed, not quality)")
     p.add_argument("--latent", type=int, default=d.latent, help="latent width")
@@ -92,13 +103,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-trees", type=int, default=d.n_trees, help="Annoy trees of the reference index")
     p.add_argument("--search-k", type=int, default=d.search_k, help="Annoy search_k (-1: n_trees * k)")
     p.add_argument("--threads", type=int, default=d.threads, help="search threads / PyOD n_jobs")
-    p.add_argument("--far-eps", type=float, default=d.far_eps,
-                   help="the exact search's approximation for far queries (0: exact everywhere)")
-    p.add_argument("--torch-threads", type=int, default=d.torch_threads,
-                   help="torch intra-op threads for the autoencoder (0: leave torch's default)")
+    p.add_argument(
+        "--far-eps",
+        type=float,
+        default=d.far_eps,
+        help="the exact search's approximation for far queries (0: exact everywhere)",
+    )
+    p.add_argument(
+        "--torch-threads",
+        type=int,
+        default=d.torch_threads,
+        help="torch intra-op threads for the autoencoder (0: leave torch's default)",
+    )
     p.add_argument("--brute-max", type=int, default=d.brute_max, help="largest size search:brute runs at")
-    p.add_argument("--pyod-space", choices=("input", "latent"), default=d.pyod_space,
-                   help="what PyOD's detectors see: scaled windows or latent codes")
+    p.add_argument(
+        "--pyod-space",
+        choices=("input", "latent"),
+        default=d.pyod_space,
+        help="what PyOD's detectors see: scaled windows or latent codes",
+    )
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--tune", action="store_true", help="also sweep Annoy n_trees x search_k: recall@k and q/s")
     p.add_argument("--tune-trees", type=_ints, default=d.tune_trees)
@@ -128,15 +151,21 @@ def run_bench(cfg: BenchConfig, out=sys.stdout) -> tuple[str, dict[str, Any]]:
         t0 = time.perf_counter()
         source = WindowSource(cfg.data, cfg.data_dir, cfg.noise)
         model, metrics = train_model(cfg, source)
-        print(f"model trained in {time.perf_counter() - t0:.1f}s ({metrics['epochs_run']} epochs)", file=out,
-              flush=True)
+        print(
+            f"model trained in {time.perf_counter() - t0:.1f}s ({metrics['epochs_run']} epochs)", file=out, flush=True
+        )
         results = [bench_size(size, cfg, source, model, out) for size in cfg.sizes]
     finally:
         torch.set_num_threads(torch_threads)
     report = format_report(cfg, source.describe, metrics, results)
-    doc = {"config": asdict(cfg), "data": source.describe, "model": metrics,
-           "results": [asdict(r) for r in results], "goals": goals(results),
-           "seconds": round(time.perf_counter() - t0, 1)}
+    doc = {
+        "config": asdict(cfg),
+        "data": source.describe,
+        "model": metrics,
+        "results": [asdict(r) for r in results],
+        "goals": goals(results),
+        "seconds": round(time.perf_counter() - t0, 1),
+    }
     return report, doc
 
 

@@ -1,4 +1,5 @@
 """The configuration of `latentwatch bench scoring`: what it measures and on what (its ``__init__`` says how)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

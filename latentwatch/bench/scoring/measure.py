@@ -1,5 +1,6 @@
 """One reference size: build it with the repo's build_reference, then time every scorer and peer on the same
 query batches, interleaved (latentwatch/bench/scoring/__init__.py says what is timed)."""
+
 from __future__ import annotations
 
 import cProfile
@@ -53,8 +54,9 @@ class SizeResult:
     profile: dict[str, Any] = field(default_factory=dict)
 
 
-def _time_round(runners: dict[str, Callable[[int], Any]], order: list[str], rows: list[int],
-                max_s: float) -> dict[str, float]:
+def _time_round(
+    runners: dict[str, Callable[[int], Any]], order: list[str], rows: list[int], max_s: float
+) -> dict[str, float]:
     """One round: every batch goes through every method in turn (interleaved per batch, so a change in the
     machine's load hits all methods alike); a method that has used max_s this round sits out the rest of it.
     Returns windows/s per method."""
@@ -104,7 +106,7 @@ def _profile_ares(online, Xq: list[np.ndarray], top: int = 12) -> dict[str, Any]
         res = online.scorer.score(enc, online.reference, online.model.decode)
         t3 = time.perf_counter()
         {k: np.asarray(v, dtype=np.float64) for k, v in res.components.items()}
-        online.reference.window_ids[idx[:, :min(online.k, 10)]]
+        online.reference.window_ids[idx[:, : min(online.k, 10)]]
         t4 = time.perf_counter()
         for name, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[name] += dt
@@ -118,8 +120,11 @@ def _profile_ares(online, Xq: list[np.ndarray], top: int = 12) -> dict[str, Any]
     pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
     lines = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
     start = next((i for i, ln in enumerate(lines) if ln.lstrip().startswith("ncalls")), 0)
-    return {"stages_pct": {k: round(100 * v / total, 1) for k, v in stages.items()},
-            "ms_per_batch": round(1000 * total / len(Xq), 2), "cprofile_top": lines[start:start + top + 1]}
+    return {
+        "stages_pct": {k: round(100 * v / total, 1) for k, v in stages.items()},
+        "ms_per_batch": round(1000 * total / len(Xq), 2),
+        "cprofile_top": lines[start : start + top + 1],
+    }
 
 
 def _tune(ref, Zq: np.ndarray, exact_idx: np.ndarray, cfg: BenchConfig, rng_seed: int) -> list[dict[str, Any]]:
@@ -137,10 +142,17 @@ def _tune(ref, Zq: np.ndarray, exact_idx: np.ndarray, cfg: BenchConfig, rng_seed
             found = [get(z, cfg.k, sk) for z in Zl]
             qps = len(Zl) / (time.perf_counter() - t0)
             short = sum(len(f) < cfg.k for f in found)
-            approx = np.array([(f + [-1] * cfg.k)[:cfg.k] for f in found])
-            rows.append({"n_trees": n_trees, "search_k": sk, "build_s": round(build_s, 2),
-                         "loop_q_s": round(qps), "recall": round(recall_at_k(approx, exact_idx), 4),
-                         "short_rows": short})
+            approx = np.array([(f + [-1] * cfg.k)[: cfg.k] for f in found])
+            rows.append(
+                {
+                    "n_trees": n_trees,
+                    "search_k": sk,
+                    "build_s": round(build_s, 2),
+                    "loop_q_s": round(qps),
+                    "recall": round(recall_at_k(approx, exact_idx), 4),
+                    "short_rows": short,
+                }
+            )
         del annoy
     return rows
 
@@ -154,20 +166,39 @@ def bench_size(size: int, cfg: BenchConfig, source: WindowSource, model, out=sys
     gc.collect()
     rss0 = rss_bytes()
     t0 = time.perf_counter()
-    ref = build_reference(model, Xs_ref, k=cfg.k, n_trees=cfg.n_trees, seed=cfg.seed, search_k=cfg.search_k,
-                          dedup=cfg.reference == "counted")
+    ref = build_reference(
+        model,
+        Xs_ref,
+        k=cfg.k,
+        n_trees=cfg.n_trees,
+        seed=cfg.seed,
+        search_k=cfg.search_k,
+        dedup=cfg.reference == "counted",
+    )
     build_s = time.perf_counter() - t0
     gc.collect()
     rss_growth = (rss_bytes() - rss0) / 2**20
     ref.index.threads = cfg.threads
     ref.index.far_eps = cfg.far_eps
-    res = SizeResult(size=size, items=ref.size, build_s=round(build_s, 1), rss_growth_mib=round(rss_growth, 1),
-                     held_mib=round(_held_mib(ref), 1), annoy_mib=None, method=ref.index.method, recall=None)
+    res = SizeResult(
+        size=size,
+        items=ref.size,
+        build_s=round(build_s, 1),
+        rss_growth_mib=round(rss_growth, 1),
+        held_mib=round(_held_mib(ref), 1),
+        annoy_mib=None,
+        method=ref.index.method,
+        recall=None,
+    )
     with tempfile.TemporaryDirectory(prefix="lw-bench-") as tmp:
         mib = _annoy_to_file(ref.index.annoy, tmp)
         res.annoy_mib = None if mib is None else round(mib, 1)
-        print(f"  reference {size:,}: {ref.size:,} items built in {build_s:.1f}s, RSS +{rss_growth:.0f} MiB, "
-              f"search {ref.index.method}", file=out, flush=True)
+        print(
+            f"  reference {size:,}: {ref.size:,} items built in {build_s:.1f}s, RSS +{rss_growth:.0f} MiB, "
+            f"search {ref.index.method}",
+            file=out,
+            flush=True,
+        )
         try:
             _measure(res, ref, Xs_ref, cfg, source, model, rng)
         finally:
@@ -177,8 +208,9 @@ def bench_size(size: int, cfg: BenchConfig, source: WindowSource, model, out=sys
     return res
 
 
-def _measure(res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source: WindowSource, model,
-             rng: np.random.Generator) -> None:
+def _measure(
+    res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source: WindowSource, model, rng: np.random.Generator
+) -> None:
     from pipelines.fit import Bundle, calibrate
     from pipelines.online import OnlineModel
     from pipelines.reference.search import NeighbourIndex, exact_knn
@@ -186,7 +218,7 @@ def _measure(res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source:
 
     # query batches, encoded once for the search-only peers
     Xq_all = source.queries(cfg.queries, rng)
-    Xq = [Xq_all[s:s + cfg.batch] for s in range(0, len(Xq_all), cfg.batch)]
+    Xq = [Xq_all[s : s + cfg.batch] for s in range(0, len(Xq_all), cfg.batch)]
     Zq = [model.encode(X)[1] for X in Xq]
     rows = [len(X) for X in Xq]
     Z_all = np.concatenate(Zq)
@@ -209,16 +241,22 @@ def _measure(res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source:
     for name in cfg.scorers:
         scorer = make_scorer(name)
         calibration = calibrate(bundle, scorer, X_val)
-        online = OnlineModel(path=None, manifest={"version": "bench"}, model=model, reference=ref, scorer=scorer,
-                             calibration=calibration)
+        online = OnlineModel(
+            path=None, manifest={"version": "bench"}, model=model, reference=ref, scorer=scorer, calibration=calibration
+        )
         runners[name] = lambda b, o=online: o.score(Xq[b])
         res.kinds[name] = "scorer"
         if name == "ares" and cfg.profile:
             res.profile = _profile_ares(online, Xq)
         if name == "ares" and ref.index.method == "exact":  # what the far path changes in the scores
-            exact_all = OnlineModel(path=None, manifest={"version": "bench"}, model=model,
-                                    reference=dataclasses.replace(ref, index=index_all), scorer=scorer,
-                                    calibration=calibration)
+            exact_all = OnlineModel(
+                path=None,
+                manifest={"version": "bench"},
+                model=model,
+                reference=dataclasses.replace(ref, index=index_all),
+                scorer=scorer,
+                calibration=calibration,
+            )
             a = np.concatenate([online.score(X).score for X in Xq])
             e = np.concatenate([exact_all.score(X).score for X in Xq])
             res.far_ares_change = float(np.max(np.abs(a - e) / np.maximum(np.abs(e), 1e-12)))
@@ -233,7 +271,7 @@ def _measure(res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source:
     per_round: dict[str, list[float]] = {n: [] for n in runners}
     names = list(runners)
     for r in range(cfg.rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for n, rate in _time_round(runners, order, rows, cfg.max_seconds).items():
             per_round[n].append(rate)
     res.rates = {n: round(float(np.median(v)), 1) for n, v in per_round.items()}
@@ -250,7 +288,14 @@ def train_model(cfg: BenchConfig, source: WindowSource):
     rng = np.random.default_rng([cfg.seed, 0])
     X_train = source.normal(cfg.train_rows, rng)
     X_val = source.normal(max(200, cfg.train_rows // 4), rng)
-    spec = TrainSpec(epochs=cfg.epochs, patience=cfg.epochs, latent=cfg.latent, k=cfg.k, n_trees=cfg.n_trees,
-                     search_k=cfg.search_k, device="cpu")
+    spec = TrainSpec(
+        epochs=cfg.epochs,
+        patience=cfg.epochs,
+        latent=cfg.latent,
+        k=cfg.k,
+        n_trees=cfg.n_trees,
+        search_k=cfg.search_k,
+        device="cpu",
+    )
     bundle = fit_bundle(X_train, X_val, spec, seed=cfg.seed, progress=False)
     return bundle.model, bundle.metrics

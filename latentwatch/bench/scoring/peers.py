@@ -1,4 +1,5 @@
 """The peers ARES is timed against: the raw Annoy loop, the neighbour searches alone, PyOD's KNN and IsolationForest."""
+
 from __future__ import annotations
 
 import time
@@ -20,7 +21,7 @@ def brute_knn(Q: np.ndarray, R, k: int, r_sq=None, block: int = 256) -> tuple[np
     q_all = torch.from_numpy(np.ascontiguousarray(Q, dtype=np.float32))
     idx_out, d_out = [], []
     for s in range(0, len(q_all), block):
-        q = q_all[s:s + block]
+        q = q_all[s : s + block]
         d2 = torch.addmm(r_sq[None, :], q, R.T, alpha=-2.0)
         v, i = torch.topk(d2, k, dim=1, largest=False, sorted=True)
         idx_out.append(i)
@@ -56,8 +57,17 @@ def recall_at_k(approx: np.ndarray, exact: np.ndarray) -> float:
     return hits / (k * len(exact))
 
 
-def peer_runners(cfg: BenchConfig, size: int, ref, index_all, model, Xs_ref: np.ndarray, Xq: list[np.ndarray],
-                 Zq: list[np.ndarray], notes: list[str]) -> dict[str, Callable[[int], Any]]:
+def peer_runners(
+    cfg: BenchConfig,
+    size: int,
+    ref,
+    index_all,
+    model,
+    Xs_ref: np.ndarray,
+    Xq: list[np.ndarray],
+    Zq: list[np.ndarray],
+    notes: list[str],
+) -> dict[str, Callable[[int], Any]]:
     """One callable per peer of cfg.peers that runs batch b (Xq[b] windows, Zq[b] their latent codes) on the
     reference ``ref`` (``index_all``: the same latents searched exactly everywhere). A peer that cannot run here
     is left out with a note saying why."""
@@ -73,6 +83,7 @@ def peer_runners(cfg: BenchConfig, size: int, ref, index_all, model, Xs_ref: np.
             def annoy_loop(b: int, get=get, sk=sk) -> None:
                 for z in Zq[b]:
                     get(z, PEER_K, sk, True)
+
             runners[name] = annoy_loop
         elif name == "search:exact":
             runners[name] = lambda b: ref.index.query(Zq[b], PEER_K, method="exact")
@@ -100,9 +111,11 @@ def peer_runners(cfg: BenchConfig, size: int, ref, index_all, model, Xs_ref: np.
             else:
                 fit_rows, q_rows = ref.latents, Zq
             t1 = time.perf_counter()
-            det = (fit_pyod_knn(fit_rows, PEER_K, cfg.threads) if name == "pyod-knn"
-                   else fit_pyod_iforest(fit_rows, cfg.threads, cfg.seed))
-            notes.append(f"{name} fitted on {len(fit_rows):,} {cfg.pyod_space} rows in "
-                         f"{time.perf_counter() - t1:.1f}s")
+            det = (
+                fit_pyod_knn(fit_rows, PEER_K, cfg.threads)
+                if name == "pyod-knn"
+                else fit_pyod_iforest(fit_rows, cfg.threads, cfg.seed)
+            )
+            notes.append(f"{name} fitted on {len(fit_rows):,} {cfg.pyod_space} rows in {time.perf_counter() - t1:.1f}s")
             runners[name] = lambda b, det=det, q_rows=q_rows: det.decision_function(q_rows[b])
     return runners

@@ -1,5 +1,6 @@
 """Where the benchmark's windows come from: a real data set's rows drawn with replacement plus noise, or a stated
 synthetic generator."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,10 @@ class WindowSource:
         self.name, self.noise = name, float(noise)
         if name == "synthetic":
             self.normal_pool = self.all_pool = None
-            self.describe = ("synthetic: 12 gaussian clusters on a 4-d subspace of R^18 (latentwatch.bench.scoring."
-                             "windows.synthetic_windows); queries hold 10% uniform anomalies")
+            self.describe = (
+                "synthetic: 12 gaussian clusters on a 4-d subspace of R^18 (latentwatch.bench.scoring."
+                "windows.synthetic_windows); queries hold 10% uniform anomalies"
+            )
             return
         from pipelines.data import load_dataset
 
@@ -40,9 +43,11 @@ class WindowSource:
         self.normal_pool = self.all_pool[np.asarray(ds.y) == 0]
         self.std = self.normal_pool.std(axis=0)
         n_distinct = len(np.unique(self.normal_pool, axis=0))
-        self.describe = (f"{name}: {len(self.normal_pool):,} normal rows ({n_distinct:,} distinct) drawn with "
-                         f"replacement + gaussian noise {self.noise:g} x feature std; queries from all "
-                         f"{len(self.all_pool):,} rows ({float(np.mean(np.asarray(ds.y) != 0)):.1%} anomalous)")
+        self.describe = (
+            f"{name}: {len(self.normal_pool):,} normal rows ({n_distinct:,} distinct) drawn with "
+            f"replacement + gaussian noise {self.noise:g} x feature std; queries from all "
+            f"{len(self.all_pool):,} rows ({float(np.mean(np.asarray(ds.y) != 0)):.1%} anomalous)"
+        )
 
     def _draw(self, pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         X = pool[rng.integers(0, len(pool), n)]

@@ -17,6 +17,7 @@ Every streamed window is normal, so every alarm is false. Each (method, q, refit
 ``ThresholdBank`` from the same calibration and sees the same scores in order. The interval is the exact (Garwood)
 95% Poisson interval of the alarm count, divided by the window count.
 """
+
 from __future__ import annotations
 
 import time
@@ -51,8 +52,9 @@ def poisson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]
     return lo / n, hi / n
 
 
-def _fit_and_score(X_fit: np.ndarray, held_out: list[np.ndarray], seed: int,
-                   runs: list[int] | None = None) -> tuple[np.ndarray, list, float]:
+def _fit_and_score(
+    X_fit: np.ndarray, held_out: list[np.ndarray], seed: int, runs: list[int] | None = None
+) -> tuple[np.ndarray, list, float]:
     """``runs``: lengths of the time-ordered runs X_fit stacks, for the time-ordered split (``train`` does the same
     for SKAB, gap window - 1 = 9); None: the seeded split."""
     from pipelines.batch_encoding import encode_batch, neighbours_needed
@@ -69,13 +71,16 @@ def _fit_and_score(X_fit: np.ndarray, held_out: list[np.ndarray], seed: int,
     scorer = make_scorer(spec.scorer, **spec.scorer_params)
     cal = calibrate(bundle, scorer, X_fit[va])
     k = neighbours_needed(bundle.reference, scorer)
-    scores = [scorer.score(encode_batch(bundle.model, bundle.reference, X, k), bundle.reference,
-                           bundle.model.decode).score for X in held_out]
+    scores = [
+        scorer.score(encode_batch(bundle.model, bundle.reference, X, k), bundle.reference, bundle.model.decode).score
+        for X in held_out
+    ]
     return np.asarray(cal, dtype=np.float64), scores, time.perf_counter() - t0
 
 
-def load_stream(name: str, data_dir: Any = None, seed: int = 0, fit_fraction: float = 0.6,
-                skab_split: str = "seeded") -> Stream:
+def load_stream(
+    name: str, data_dir: Any = None, seed: int = 0, fit_fraction: float = 0.6, skab_split: str = "seeded"
+) -> Stream:
     """``skab_split``: "time" calibrates SKAB on each normal run's last 20 % as ``latentwatch train`` now does;
     "seeded" is the seeded split of the 2026-11-26 table."""
     from pipelines.sources import normal_window_parts, streams
@@ -93,8 +98,13 @@ def load_stream(name: str, data_dir: Any = None, seed: int = 0, fit_fraction: fl
                 parts.append(s.X[start:stop])
                 assets.append(s.asset)
         cal, scores, secs = _fit_and_score(X_fit, parts, seed, runs)
-        return Stream(name, cal, [a for a, sc in zip(assets, scores, strict=True) for _ in range(len(sc))],
-                      np.concatenate(scores), secs)
+        return Stream(
+            name,
+            cal,
+            [a for a, sc in zip(assets, scores, strict=True) for _ in range(len(sc))],
+            np.concatenate(scores),
+            secs,
+        )
     if name not in TABULAR_SETS:
         raise ValueError(f"unknown data set {name!r}; choose from {[*TABULAR_SETS, 'skab']}")
     from pipelines.sources import normal_windows
@@ -105,22 +115,33 @@ def load_stream(name: str, data_dir: Any = None, seed: int = 0, fit_fraction: fl
     return Stream(name, cal, [name] * len(scores[0]), scores[0], secs)
 
 
-def replay_thresholds(stream: Stream, method: str, q: float, refit_every: int, level: float = 0.98,
-                      batch: int = 1000, **params: Any) -> dict[str, Any]:
+def replay_thresholds(
+    stream: Stream, method: str, q: float, refit_every: int, level: float = 0.98, batch: int = 1000, **params: Any
+) -> dict[str, Any]:
     """Stream the scores through a fresh bank in batches of ``batch``: alarms, rate, interval, CPU per window."""
     bank = ThresholdBank(method, stream.calibration, q=q, level=level, refit_every=refit_every, **params)
     n_alarms = 0
     c0 = time.process_time()
     for s in range(0, len(stream.scores), batch):
-        alarms, _ = bank.process(stream.assets[s:s + batch], stream.scores[s:s + batch])
+        alarms, _ = bank.process(stream.assets[s : s + batch], stream.scores[s : s + batch])
         n_alarms += int(alarms.sum())
     cpu = time.process_time() - c0
     n = len(stream.scores)
     lo, hi = poisson_interval(n_alarms, n)
     trips = [kind for _, kind, _ in bank.take_guard_trips()]
-    return {"data_set": stream.name, "method": method, "q": q, "refit_every": refit_every, "windows": n,
-            "alarms": n_alarms, "rate": n_alarms / n, "rate_over_q": n_alarms / n / q, "ci95": [lo, hi],
-            "us_per_window": cpu / n * 1e6, "calibration_shape": bank.calibration_shape,
-            "calibration_shape_unbounded": grimshaw(bank.calibration_peaks)[0],
-            "guard_trips": {k: trips.count(k) for k in ("peak_rate", "shape")},
-            "held_at_end": len(bank.guarded())}
+    return {
+        "data_set": stream.name,
+        "method": method,
+        "q": q,
+        "refit_every": refit_every,
+        "windows": n,
+        "alarms": n_alarms,
+        "rate": n_alarms / n,
+        "rate_over_q": n_alarms / n / q,
+        "ci95": [lo, hi],
+        "us_per_window": cpu / n * 1e6,
+        "calibration_shape": bank.calibration_shape,
+        "calibration_shape_unbounded": grimshaw(bank.calibration_peaks)[0],
+        "guard_trips": {k: trips.count(k) for k in ("peak_rate", "shape")},
+        "held_at_end": len(bank.guarded()),
+    }

@@ -7,6 +7,7 @@ standard deviations of the residual over the span. Its level features get a scal
 is ~0 whatever they read (the scaler travels in the artifact, so the daemon scores exactly the same features);
 its spread and delta features stay.
 """
+
 from __future__ import annotations
 
 import numpy as np

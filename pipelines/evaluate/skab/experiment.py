@@ -6,6 +6,7 @@ through every decision setting (thresholds, persistence, episodes), printing one
 F1 among those at FAR <= --max-far. The diagnostic columns (per-file AUROC, the best single threshold on
 calibration-normalised scores) read labels and are for understanding a score only, never for choosing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ def _expand(grid: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for g in grid:
         keys = list(g)
         vals = [v if isinstance(v, list) and k != "hidden" else [v] for k, v in g.items()]
-        out += [dict(zip(keys, combo)) for combo in itertools.product(*vals)]
+        out += [dict(zip(keys, combo, strict=False)) for combo in itertools.product(*vals)]
     return out
 
 
@@ -65,17 +66,27 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         prepared = prepare(args.row, s0, runs, args.data_dir)
         q = score_quality(prepared)
-        print(f"model {mo}: {time.perf_counter() - t0:.0f}s auroc file median {q['auroc_file_median']:.3f} "
-              f"pooled-normalised {q['auroc_pooled_normalised']:.3f}", file=sys.stderr, flush=True)
+        print(
+            f"model {mo}: {time.perf_counter() - t0:.0f}s auroc file median {q['auroc_file_median']:.3f} "
+            f"pooled-normalised {q['auroc_pooled_normalised']:.3f}",
+            file=sys.stderr,
+            flush=True,
+        )
         for de in _expand(json.loads(args.decisions)):
             s = s0.with_(**de)
             r = report(stream_all(prepared, s), args.flagged)["pooled"]
             b, f = r["binary"], r["faults"]
-            lines.append((b["far"] <= args.max_far, b["f1"], f"{b['f1']:.3f} FAR {b['far']:5.1f} MAR {b['mar']:5.1f} "
-                          f"NAB {r['nab']['standard']:5.1f} det {f['detected']}/{f['of']} "
-                          f"fe/1k {f['false_episodes_per_1000_normal']:.2f} | {mo} {de}"))
+            lines.append(
+                (
+                    b["far"] <= args.max_far,
+                    b["f1"],
+                    f"{b['f1']:.3f} FAR {b['far']:5.1f} MAR {b['mar']:5.1f} "
+                    f"NAB {r['nab']['standard']:5.1f} det {f['detected']}/{f['of']} "
+                    f"fe/1k {f['false_episodes_per_1000_normal']:.2f} | {mo} {de}",
+                )
+            )
     lines.sort(key=lambda t: (t[0], t[1]), reverse=True)
-    for _, _, text in lines[:args.top]:
+    for _, _, text in lines[: args.top]:
         print(text)
     return 0
 

@@ -20,6 +20,7 @@ Reliability view: a file's fault is its labelled anomalous test rows; it is dete
 its delay is the time from its first anomalous row to the first flagged row inside it; a false episode is a maximal
 run of flagged rows that touches no anomalous row, counted per 1,000 normal (label 0) test rows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -64,11 +65,11 @@ class Confusion:
     tn: int = 0
 
     @classmethod
-    def of(cls, y_true: np.ndarray, y_pred: np.ndarray) -> "Confusion":
+    def of(cls, y_true: np.ndarray, y_pred: np.ndarray) -> Confusion:
         t, p = np.asarray(y_true) != 0, np.asarray(y_pred) != 0
         return cls(int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum()), int((~t & ~p).sum()))
 
-    def __add__(self, o: "Confusion") -> "Confusion":
+    def __add__(self, o: Confusion) -> Confusion:
         return Confusion(self.tp + o.tp, self.fp + o.fp, self.fn + o.fn, self.tn + o.tn)
 
     @property
@@ -87,8 +88,15 @@ class Confusion:
         return 100.0 * self.fn / (self.fn + self.tp) if self.fn + self.tp else 0.0
 
     def as_dict(self) -> dict[str, float]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "tn": self.tn, "f1": self.f1, "far": self.far,
-                "mar": self.mar}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "tn": self.tn,
+            "f1": self.f1,
+            "far": self.far,
+            "mar": self.mar,
+        }
 
 
 def changes(flags: np.ndarray) -> np.ndarray:
@@ -104,7 +112,7 @@ def changes(flags: np.ndarray) -> np.ndarray:
 def nab_windows(cp_ts: np.ndarray, width_s: float = NAB_WINDOW_S) -> list[tuple[float, float]]:
     """[start, end] after each changepoint; an overlapped window starts where the previous one ends."""
     wins = [[float(t), float(t) + width_s] for t in np.sort(np.asarray(cp_ts, dtype=np.float64))]
-    for a, b in zip(wins[:-1], wins[1:]):
+    for a, b in zip(wins[:-1], wins[1:], strict=False):
         if a[1] >= b[0]:
             b[0] = a[1]
     return [(a, b) for a, b in wins]
@@ -160,7 +168,7 @@ def runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each maximal run of True."""
     f = np.r_[False, np.asarray(flags, dtype=bool), False].astype(np.int8)
     d = np.diff(f)
-    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
+    return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist(), strict=False))
 
 
 @dataclass(frozen=True)
@@ -202,10 +210,17 @@ def evaluate(files: Sequence[FileDecisions], nab_width_s: float = NAB_WINDOW_S) 
         "files": len(files),
         "binary": conf.as_dict(),
         "nab": nab_scores(counts),
-        "changepoints": {"windows": sum(c.windows for c in counts), "missed": sum(c.fn for c in counts),
-                         "false_positives": sum(c.fp for c in counts)},
-        "faults": {"detected": sum(1 for v in faulty if v.detected), "of": len(faulty),
-                   "median_delay_s": float(np.median(delays)) if delays else None,
-                   "false_episodes": false_eps, "normal_rows": normal,
-                   "false_episodes_per_1000_normal": 1000.0 * false_eps / normal if normal else 0.0},
+        "changepoints": {
+            "windows": sum(c.windows for c in counts),
+            "missed": sum(c.fn for c in counts),
+            "false_positives": sum(c.fp for c in counts),
+        },
+        "faults": {
+            "detected": sum(1 for v in faulty if v.detected),
+            "of": len(faulty),
+            "median_delay_s": float(np.median(delays)) if delays else None,
+            "false_episodes": false_eps,
+            "normal_rows": normal,
+            "false_episodes_per_1000_normal": 1000.0 * false_eps / normal if normal else 0.0,
+        },
     }

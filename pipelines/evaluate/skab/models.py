@@ -5,6 +5,7 @@
     calibration from the windows of its first 400 rows, with that frozen model.
 Validation (early stopping, the scorer's normalisation) is the last 20 % of the training windows in time order.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -72,25 +73,28 @@ def fitted_scorer(model: FrozenModel, X: np.ndarray, s: SkabSettings) -> Scorer:
     return scorer
 
 
-def asset_model(model: FrozenModel, scorer: Scorer, X_normal: np.ndarray, s: SkabSettings, name: str,
-                version: str) -> OnlineModel:
+def asset_model(
+    model: FrozenModel, scorer: Scorer, X_normal: np.ndarray, s: SkabSettings, name: str, version: str
+) -> OnlineModel:
     """An asset's OnlineModel: the frozen model with the asset's own reference and calibration scores."""
-    normal = build_asset_normal(model, X_normal, scorer, k=s.k, seed=s.seed, calibration=s.calibration,
-                                folds=s.folds, gap=s.length - 1)
-    return OnlineModel(Path(f"skab/{name}"), {"version": version, "asset": name}, model, normal.reference, scorer,
-                       normal.calibration)
+    normal = build_asset_normal(
+        model, X_normal, scorer, k=s.k, seed=s.seed, calibration=s.calibration, folds=s.folds, gap=s.length - 1
+    )
+    return OnlineModel(
+        Path(f"skab/{name}"), {"version": version, "asset": name}, model, normal.reference, scorer, normal.calibration
+    )
 
 
-def leaderboard_model(X_fit: np.ndarray, s: SkabSettings, name: str, fit_rows: np.ndarray | None = None
-                      ) -> OnlineModel:
+def leaderboard_model(X_fit: np.ndarray, s: SkabSettings, name: str, fit_rows: np.ndarray | None = None) -> OnlineModel:
     """Row (a): everything from this file's fit windows (and its fit rows, for the drift rule)."""
     torch.manual_seed(s.seed)
     model = train_model(X_fit, s, ignored_features(fit_rows, s))
     return asset_model(model, fitted_scorer(model, X_fit, s), X_fit, s, name, f"per-file/{name}")
 
 
-def deployment_asset(base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_rows: np.ndarray,
-                     s: SkabSettings, name: str) -> OnlineModel:
+def deployment_asset(
+    base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_rows: np.ndarray, s: SkabSettings, name: str
+) -> OnlineModel:
     """Row (b), one asset: the frozen autoencoder behind the asset's own input scaler (fitted on its fit windows,
     with the same drift rule), its own reference and calibration. Why a scaler per asset: SKAB's valve runs sit
     40-60 anomaly-free standard deviations away from anomaly-free.csv on four channels, so through the global scaler
@@ -98,21 +102,43 @@ def deployment_asset(base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_r
     normal = deployment_normal(base, scorer, X_fit, fit_rows, s)
     if normal.scaler is None:
         raise RuntimeError(f"{name}: the asset normal came back without the asset's own scaler")
-    return OnlineModel(Path(f"skab/{name}"), {"version": "anomaly-free", "asset": name},
-                       FrozenModel(scaler=normal.scaler, ae=base.ae), normal.reference, scorer, normal.calibration)
+    return OnlineModel(
+        Path(f"skab/{name}"),
+        {"version": "anomaly-free", "asset": name},
+        FrozenModel(scaler=normal.scaler, ae=base.ae),
+        normal.reference,
+        scorer,
+        normal.calibration,
+    )
 
 
-def deployment_normal(base: FrozenModel, scorer: Scorer, X_fit: np.ndarray, fit_rows: np.ndarray,
-                      s: SkabSettings, groups: np.ndarray | None = None) -> AssetNormal:
+def deployment_normal(
+    base: FrozenModel,
+    scorer: Scorer,
+    X_fit: np.ndarray,
+    fit_rows: np.ndarray,
+    s: SkabSettings,
+    groups: np.ndarray | None = None,
+) -> AssetNormal:
     """Row (b)'s per-asset part: the asset's own scaler, reference and calibration scores, as the artifact stores
     them (``latentwatch demo`` publishes exactly these)."""
-    return build_asset_normal(base, X_fit, scorer, k=s.k, seed=s.seed, calibration=s.calibration, folds=s.folds,
-                              gap=s.length - 1, groups=groups,
-                              scaler=fit_scaler(X_fit, s, ignored_features(fit_rows, s)))
+    return build_asset_normal(
+        base,
+        X_fit,
+        scorer,
+        k=s.k,
+        seed=s.seed,
+        calibration=s.calibration,
+        folds=s.folds,
+        gap=s.length - 1,
+        groups=groups,
+        scaler=fit_scaler(X_fit, s, ignored_features(fit_rows, s)),
+    )
 
 
-def deployment_base(X_free: np.ndarray, s: SkabSettings, free_rows: np.ndarray | None = None
-                    ) -> tuple[FrozenModel, Scorer]:
+def deployment_base(
+    X_free: np.ndarray, s: SkabSettings, free_rows: np.ndarray | None = None
+) -> tuple[FrozenModel, Scorer]:
     """Row (b): the one frozen model and scorer, from anomaly-free windows (and rows, for the drift rule) only."""
     torch.manual_seed(s.seed)
     model = train_model(X_free, s, ignored_features(free_rows, s))

@@ -8,15 +8,16 @@ the asset's calibration scores) -> ``pipelines.threshold.persistence.decide`` ->
 series per file: the windows the decision alarmed, and the rows inside an open episode (from its opening window
 up to the window before the one that closes it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.data.skab import SkabRun
 from pipelines.data.windowing import window_end_index, window_vectors
+from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.evaluate.skab.metrics import FileDecisions
 from pipelines.evaluate.skab.settings import FIT_ROWS, SkabSettings
 from pipelines.online import OnlineModel
@@ -49,9 +50,16 @@ def file_stream(run: SkabRun, s: SkabSettings, whole: bool = False) -> FileStrea
     fit, test = ends < FIT_ROWS, ends >= FIT_ROWS
     streamed, lead = (np.ones(len(ends), dtype=bool), s.length - 1) if whole else (test, 0)
     rows = np.r_[np.arange(lead), ends[streamed]]
-    return FileStream(run.name, np.asarray(run.values[:FIT_ROWS]), W[fit], W[streamed],
-                      run.timestamps[rows].astype(np.int64), np.asarray(run.anomaly[rows]),
-                      np.asarray(run.changepoint[rows]), lead)
+    return FileStream(
+        run.name,
+        np.asarray(run.values[:FIT_ROWS]),
+        W[fit],
+        W[streamed],
+        run.timestamps[rows].astype(np.int64),
+        np.asarray(run.anomaly[rows]),
+        np.asarray(run.changepoint[rows]),
+        lead,
+    )
 
 
 def make_bank(calibration: np.ndarray, s: SkabSettings) -> ThresholdBank:
@@ -69,11 +77,17 @@ class StreamResult:
 
 def score_stream(online: OnlineModel, X: np.ndarray) -> np.ndarray:
     """``OnlineModel.score`` over micro-batches (each window's score depends on that window only)."""
-    return np.concatenate([online.score(X[a:a + BATCH]).score for a in range(0, len(X), BATCH)])
+    return np.concatenate([online.score(X[a : a + BATCH]).score for a in range(0, len(X), BATCH)])
 
 
-def run_stream(scores: np.ndarray, bank: ThresholdBank, persistence: Persistence, tracker: EpisodeTracker,
-               asset: str, ts: np.ndarray) -> StreamResult:
+def run_stream(
+    scores: np.ndarray,
+    bank: ThresholdBank,
+    persistence: Persistence,
+    tracker: EpisodeTracker,
+    asset: str,
+    ts: np.ndarray,
+) -> StreamResult:
     """Decide on one asset's scores in stream order, micro-batch by micro-batch, as the daemon does."""
     n = len(scores)
     thresholds = np.empty(n)
@@ -103,6 +117,7 @@ def stream_file(calibration: np.ndarray, scores: np.ndarray, stream: FileStream,
     """One asset's scored test windows through its own bank, persistence and episode tracker."""
     bank = make_bank(calibration, s)
     persistence = Persistence(s.m, s.n, s.release)
-    tracker = EpisodeTracker(quiet_windows=s.quiet_windows, quiet_seconds=s.quiet_seconds,
-                             max_duration_s=s.max_duration_s, update_every=0)
-    return run_stream(scores, bank, persistence, tracker, f"skab/{stream.name}", stream.ts[stream.lead:])
+    tracker = EpisodeTracker(
+        quiet_windows=s.quiet_windows, quiet_seconds=s.quiet_seconds, max_duration_s=s.max_duration_s, update_every=0
+    )
+    return run_stream(scores, bank, persistence, tracker, f"skab/{stream.name}", stream.ts[stream.lead :])

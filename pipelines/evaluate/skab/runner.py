@@ -1,4 +1,5 @@
 """Run SKAB's two latentwatch rows: build each asset's OnlineModel, stream its test windows, score the decisions."""
+
 from __future__ import annotations
 
 import time
@@ -13,8 +14,7 @@ from pipelines.data.skab import SkabRun
 from pipelines.data.windowing import window_vectors
 from pipelines.evaluate.skab.metrics import evaluate
 from pipelines.evaluate.skab.models import deployment_asset, deployment_base, leaderboard_model
-from pipelines.evaluate.skab.protocol import (FileStream, StreamResult, decisions, file_stream, score_stream,
-                                             stream_file)
+from pipelines.evaluate.skab.protocol import FileStream, StreamResult, decisions, file_stream, score_stream, stream_file
 from pipelines.evaluate.skab.settings import SUBSETS, SkabSettings, subset_of
 
 ROWS = ("leaderboard", "deployment")
@@ -35,8 +35,14 @@ def select_runs(data_dir: str | None, subsets: Sequence[str]) -> list[SkabRun]:
     return [r for r in load_skab_runs(data_dir) if subset_of(r.name) in subsets]
 
 
-def prepare(row: str, s: SkabSettings, runs: Sequence[SkabRun], data_dir: str | None = None,
-            progress: Callable[[str], None] | None = None, whole: bool = False) -> list[Prepared]:
+def prepare(
+    row: str,
+    s: SkabSettings,
+    runs: Sequence[SkabRun],
+    data_dir: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    whole: bool = False,
+) -> list[Prepared]:
     """Each file's stream and OnlineModel for row "leaderboard" (a) or "deployment" (b)."""
     if row not in ROWS:
         raise ValueError(f"unknown row {row!r}; choose from {list(ROWS)}")
@@ -77,10 +83,18 @@ def report(results: Sequence[tuple[FileStream, StreamResult]], flagged: str) -> 
 def per_file(results: Sequence[tuple[FileStream, StreamResult]]) -> list[dict[str, Any]]:
     out = []
     for st, res in results:
-        a = st.anomaly[st.lead:] != 0
-        out.append({"file": st.name, "rows": int(len(st.ts)), "anomalous": int(a.sum()),
-                    "alarmed": int(res.alarmed.sum()), "in_episode": int(res.in_episode.sum()),
-                    "episodes": res.episodes, "alarmed_in_fault": int((res.alarmed & a).sum()),
-                    "score_median_normal": float(np.median(res.scores[~a])) if (~a).any() else None,
-                    "score_median_fault": float(np.median(res.scores[a])) if a.any() else None})
+        a = st.anomaly[st.lead :] != 0
+        out.append(
+            {
+                "file": st.name,
+                "rows": int(len(st.ts)),
+                "anomalous": int(a.sum()),
+                "alarmed": int(res.alarmed.sum()),
+                "in_episode": int(res.in_episode.sum()),
+                "episodes": res.episodes,
+                "alarmed_in_fault": int((res.alarmed & a).sum()),
+                "score_median_normal": float(np.median(res.scores[~a])) if (~a).any() else None,
+                "score_median_fault": float(np.median(res.scores[a])) if a.any() else None,
+            }
+        )
     return out

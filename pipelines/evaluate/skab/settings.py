@@ -5,6 +5,7 @@ The defaults are the settings `latentwatch evaluate --protocol skab` reports. Th
 docs/evaluation.md (SKAB section; `python -m pipelines.evaluate.skab.experiment` reruns it); valve2, other and the
 pooled numbers were first computed with them unchanged.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
@@ -54,7 +55,7 @@ class SkabSettings:
         d["hidden"], d["drop_channels"] = list(self.hidden), list(self.drop_channels)
         return d
 
-    def with_(self, **changes: Any) -> "SkabSettings":
+    def with_(self, **changes: Any) -> SkabSettings:
         for key in ("hidden", "drop_channels"):
             if key in changes:
                 changes[key] = tuple(changes[key])

@@ -1,4 +1,5 @@
 """The per-window bounds beyond the schema (daemon/wire/bounds.py) as decode_batch applies them."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,13 +35,16 @@ def test_meta_depth_counts_containers_without_recursion():
     assert meta_depth({"a": _nested(5000)}) == 5001  # deeper than Python's recursion limit
 
 
-@pytest.mark.parametrize("meta, fragment", [
-    ({"a": _nested(16)}, "meta nests 17 levels deep > input.meta_max_depth 16"),
-    ({"a": _nested(300)}, "meta nests 301 levels deep"),  # orjson cannot write it: depth named all the same
-    ({"x": "y" * 20_000}, "meta is 20008 bytes as JSON > input.meta_max_bytes 16384"),
-    ({"n": 10 ** 30}, "cannot be written back as JSON"),
-    ({"s": "\ud800"}, "cannot be written back as JSON"),
-])
+@pytest.mark.parametrize(
+    "meta, fragment",
+    [
+        ({"a": _nested(16)}, "meta nests 17 levels deep > input.meta_max_depth 16"),
+        ({"a": _nested(300)}, "meta nests 301 levels deep"),  # orjson cannot write it: depth named all the same
+        ({"x": "y" * 20_000}, "meta is 20008 bytes as JSON > input.meta_max_bytes 16384"),
+        ({"n": 10**30}, "cannot be written back as JSON"),
+        ({"s": "\ud800"}, "cannot be written back as JSON"),
+    ],
+)
 def test_meta_outside_its_bounds_is_named(meta, fragment):
     err = check_meta(meta, InputConfig())
     assert err is not None and err.reason == Reason.INVALID_FIELD and fragment in err.detail
@@ -54,8 +58,12 @@ def test_meta_within_its_bounds_passes_brackets_in_strings_included():
 
 def test_ts_is_bounded_around_the_record_timestamp_on_the_configured_sides():
     ahead, behind, fine = NOW + 2 * 86_400_000, NOW - 10 * 365 * 86_400_000, NOW + 3_600_000
-    values = [window("a", ts=ahead, dim=DIM), window("b", ts=behind, dim=DIM), window("c", ts=fine, dim=DIM),
-              window("d", ts=ahead, dim=DIM)]
+    values = [
+        window("a", ts=ahead, dim=DIM),
+        window("b", ts=behind, dim=DIM),
+        window("c", ts=fine, dim=DIM),
+        window("d", ts=ahead, dim=DIM),
+    ]
     stamps = [NOW, NOW, NOW, -1]  # the last record has no timestamp: not checked
     assets, bad = _decode(values, stamps)
     assert assets == ["b", "c", "d"]
@@ -65,8 +73,9 @@ def test_ts_is_bounded_around_the_record_timestamp_on_the_configured_sides():
     assert "input.ts_max_behind_s 86400" in bad[1][1]
 
 
-@pytest.mark.parametrize("ts", ["9999-12-31T23:59:59Z", 253402300799000, "0001-01-01T00:00:00+23:59",
-                                "1969-12-31T23:59:59Z", -1])
+@pytest.mark.parametrize(
+    "ts", ["9999-12-31T23:59:59Z", 253402300799000, "0001-01-01T00:00:00+23:59", "1969-12-31T23:59:59Z", -1]
+)
 def test_ts_range_is_the_same_for_iso_and_epoch_ms(ts):
     with pytest.raises(Exception) as e:
         parse_ts(ts)

@@ -2,6 +2,7 @@
 
 No timing assertions: on a shared 2-core machine the numbers say nothing at this size.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,9 +28,14 @@ def skab_artifact(tmp_path_factory) -> Path:
     torch.set_num_threads(1)
     spec = WindowSpec()
     X = normal_windows("skab", None, spec)[::3]
-    return fit_artifact(X, tmp_path_factory.mktemp("bench-e2e-artifacts"),
-                        TrainSpec(hidden=(32, 16), latent=6, epochs=2, patience=2, n_trees=10, k=10), seed=0,
-                        progress=False, extra={"source": "skab", "window": spec.to_dict(), "normal_class": 0})
+    return fit_artifact(
+        X,
+        tmp_path_factory.mktemp("bench-e2e-artifacts"),
+        TrainSpec(hidden=(32, 16), latent=6, epochs=2, patience=2, n_trees=10, k=10),
+        seed=0,
+        progress=False,
+        extra={"source": "skab", "window": spec.to_dict(), "normal_class": 0},
+    )
 
 
 @pytest.mark.kafka
@@ -39,11 +45,36 @@ def test_bench_e2e_tiny_run_has_every_field(tmp_path, kafka_bootstrap, skab_arti
     config = tmp_path / "base.yaml"
     config.write_text(yaml.safe_dump(doc))
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, "-m", "latentwatch", "bench", "e2e", "--config", str(config),
-                           "--artifact", str(skab_artifact), "--windows", "2000", "--rate", "200", "--duration", "3",
-                           "--py-spy", "no", "--out", str(out), "--timeout", "300"],
-                          cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                          timeout=1200)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "latentwatch",
+            "bench",
+            "e2e",
+            "--config",
+            str(config),
+            "--artifact",
+            str(skab_artifact),
+            "--windows",
+            "2000",
+            "--rate",
+            "200",
+            "--duration",
+            "3",
+            "--py-spy",
+            "no",
+            "--out",
+            str(out),
+            "--timeout",
+            "300",
+        ],
+        cwd=REPO,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}"
     r = json.loads(out.read_text())
     assert "latentwatch bench e2e" in proc.stdout and "ratio vs raw" in proc.stdout
@@ -73,16 +104,27 @@ def test_bench_e2e_tiny_run_has_every_field(tmp_path, kafka_bootstrap, skab_arti
     lc = r["latency_commit"]
     assert lc["mode"] == "commit" and lc["windows"] == 600 and lc["exit_code"] == 0
     assert lc["windows_measured"] == 600 and lc["commit_polls"] > 0
-    for dist in (lat["latency_ms"], lat["alert_consumed_ms"], lat["raw_delivery_ms"], lc["latency_ms"],
-                 lc["raw_delivery_ms"]):
+    for dist in (
+        lat["latency_ms"],
+        lat["alert_consumed_ms"],
+        lat["raw_delivery_ms"],
+        lc["latency_ms"],
+        lc["raw_delivery_ms"],
+    ):
         assert set(dist) == {"p50", "p90", "p99", "max"}
         assert dist["p50"] <= dist["p99"] <= dist["max"]
     assert lat["latency_ms"]["p50"] >= 0 and lc["latency_ms"]["p50"] >= 0
 
     p = r["profile"]
     assert Path(p["path"]).is_file() and p["main_thread_loop_s"] > 0
-    for part in ("consumer poll (fetch, CRC, record parsing)", "decode + validate", "scoring (OnlineModel.score)",
-                 "thresholds (ThresholdBank.process)", "producer sends (alerts)", "commit: offset commit"):
+    for part in (
+        "consumer poll (fetch, CRC, record parsing)",
+        "decode + validate",
+        "scoring (OnlineModel.score)",
+        "thresholds (ThresholdBank.process)",
+        "producer sends (alerts)",
+        "commit: offset commit",
+    ):
         assert part in p["us_per_window"] and part in p["share"]
     assert 0.9 <= sum(p["share"].values()) <= 1.2  # the parts of the loop, plus what the final drain adds
     assert p["top_self_time"]
@@ -104,19 +146,25 @@ def test_sampled_breakdown_gives_each_sample_to_its_innermost_part(tmp_path):
 
     svc, turn = "/r/daemon/service.py", "Daemon._turn (/r/daemon/service.py:300)"
     raw = tmp_path / "raw.txt"
-    raw.write_text("\n".join([
-        f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};KafkaConsumer.poll (/v/kafka/consumer/group.py:778);"
-        "Fetcher._unpack_records (/v/kafka/consumer/fetcher.py:1661) 30",
-        f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};Batcher.poll (/r/daemon/steps/batcher.py:50);"
-        "DecodeStep.submit (/r/daemon/steps/decode.py:25);decode_batch (/r/daemon/wire/records.py:155) 20",
-        f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};DecodeStep.submit (/r/daemon/steps/decode.py:25);"
-        "ScoreStep.submit (/r/daemon/steps/score.py:12);OnlineModel.score (/r/pipelines/online.py:80) 25",
-        f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};Batcher.poll (/r/daemon/steps/batcher.py:50) 5",
-        "Thread._bootstrap (/p/threading.py:1002);Sender.run (/v/kafka/producer/sender.py:60) 15",
-        "Thread._bootstrap (/p/threading.py:1002);Sender.run (/v/kafka/producer/sender.py:60);"
-        "EpollSelector.select (/p/selectors.py:468) 10",
-        "<module> (/r/m.py:1);OnlineModel.load (/r/pipelines/online.py:50) 5",
-    ]) + "\n")
+    raw.write_text(
+        "\n".join(
+            [
+                f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};"
+                "KafkaConsumer.poll (/v/kafka/consumer/group.py:778);"
+                "Fetcher._unpack_records (/v/kafka/consumer/fetcher.py:1661) 30",
+                f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};Batcher.poll (/r/daemon/steps/batcher.py:50);"
+                "DecodeStep.submit (/r/daemon/steps/decode.py:25);decode_batch (/r/daemon/wire/records.py:155) 20",
+                f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};DecodeStep.submit (/r/daemon/steps/decode.py:25);"
+                "ScoreStep.submit (/r/daemon/steps/score.py:12);OnlineModel.score (/r/pipelines/online.py:80) 25",
+                f"<module> (/r/m.py:1);Daemon._run ({svc}:400);{turn};Batcher.poll (/r/daemon/steps/batcher.py:50) 5",
+                "Thread._bootstrap (/p/threading.py:1002);Sender.run (/v/kafka/producer/sender.py:60) 15",
+                "Thread._bootstrap (/p/threading.py:1002);Sender.run (/v/kafka/producer/sender.py:60);"
+                "EpollSelector.select (/p/selectors.py:468) 10",
+                "<module> (/r/m.py:1);OnlineModel.load (/r/pipelines/online.py:50) 5",
+            ]
+        )
+        + "\n"
+    )
     b = sampled_breakdown(raw, windows=1000)
     assert b["samples"] == 110
     loop = b["share_of_loop"]

@@ -1,4 +1,5 @@
 """`latentwatch bench state` runs end to end at a small scale and reports what it measured for every asset."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,21 @@ def test_bench_state_spills_every_idle_asset_and_restores_them_all(capsys):
 def test_bench_state_restarts_a_real_daemon_from_the_checkpoint(capsys, kafka_bootstrap, artifact_root):
     p = argparse.ArgumentParser()
     bench_state.add_arguments(p)
-    args = p.parse_args(["--assets", "600", "--windows", "2", "--no-json-peer", "--bootstrap", kafka_bootstrap,
-                         "--artifact", str(artifact_root), "--restart-timeout", "120"])
+    args = p.parse_args(
+        [
+            "--assets",
+            "600",
+            "--windows",
+            "2",
+            "--no-json-peer",
+            "--bootstrap",
+            kafka_bootstrap,
+            "--artifact",
+            str(artifact_root),
+            "--restart-timeout",
+            "120",
+        ]
+    )
     assert bench_state.run(args) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["restart_daemon_assets"] == 600  # the daemon took the bench's checkpoint, not a fresh state

@@ -13,14 +13,22 @@ def test_assets_add_publishes_each_skab_run_s_first_rows_without_retraining(tmp_
     root = tmp_path / "a"
     assert main(["train", "--source", "skab", "--out", str(root), "--spec", str(spec), "--epochs", "2"]) == 0
     trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert main(["assets", "add", "--artifact-root", str(root), "--source", "skab", "--first-rows", "400",
-                 "--shards", "4"]) == 0
+    assert (
+        main(
+            ["assets", "add", "--artifact-root", str(root), "--source", "skab", "--first-rows", "400", "--shards", "4"]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["base_version"] == trained["version"] and out["assets"]["keys"] == 34
     m = OnlineModel.load_current(root)
     assert m.version == out["version"]
-    assert m.manifest["files"]["model.safetensors"] == json.loads(
-        (root / "versions" / trained["version"] / "manifest.json").read_text())["files"]["model.safetensors"]
+    assert (
+        m.manifest["files"]["model.safetensors"]
+        == json.loads((root / "versions" / trained["version"] / "manifest.json").read_text())["files"][
+            "model.safetensors"
+        ]
+    )
     assert m.sensor_names[:2] == ["Accelerometer1RMS", "Accelerometer2RMS"] and len(m.sensor_names) == 8
     run = next(s for s in streams("skab", None, WindowSpec()) if s.asset == "skab/valve1/3")
     cal = m.asset_calibration["skab/valve1/3"]

@@ -7,6 +7,7 @@ CoordinatorNotAvailableError). It trains into the config's artifact root (a temp
 daemon as a child process, replays, waits for the commits and checks its own counts; this test checks the summary it
 wrote adds up and that the broker it started is stopped again.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,13 @@ def never_used_broker(tmp_path):
     if shutil.which("java") is None:
         pytest.fail("the demo test needs Java 17+ on PATH to start its own broker", pytrace=False)
     port, controller = free_port(), free_port()
-    env = {**os.environ, "LATENTWATCH_KAFKA_PORT": str(port), "LATENTWATCH_KAFKA_CONTROLLER_PORT": str(controller),
-           "LATENTWATCH_KAFKA_DATA": str(tmp_path / "kafka-data"), "LATENTWATCH_PYTHON": sys.executable}
+    env = {
+        **os.environ,
+        "LATENTWATCH_KAFKA_PORT": str(port),
+        "LATENTWATCH_KAFKA_CONTROLLER_PORT": str(controller),
+        "LATENTWATCH_KAFKA_DATA": str(tmp_path / "kafka-data"),
+        "LATENTWATCH_PYTHON": sys.executable,
+    }
     bootstrap = f"127.0.0.1:{port}"
     assert not answers(bootstrap) and not (tmp_path / "kafka-data").exists()
     yield bootstrap, env
@@ -44,9 +50,14 @@ def never_used_broker(tmp_path):
 
 def _config(tmp_path: Path, bootstrap: str, topics: dict[str, str]) -> Path:
     doc = yaml.safe_load((REPO / "conf" / "local.yaml").read_text())
-    doc["kafka"].update(bootstrap_servers=[bootstrap], input_topic=topics["input"], alert_topic=topics["alerts"],
-                        dead_letter_topic=topics["dead"], group_id=f"demo-test-{uuid.uuid4().hex[:8]}",
-                        client_id="demo-test")
+    doc["kafka"].update(
+        bootstrap_servers=[bootstrap],
+        input_topic=topics["input"],
+        alert_topic=topics["alerts"],
+        dead_letter_topic=topics["dead"],
+        group_id=f"demo-test-{uuid.uuid4().hex[:8]}",
+        client_id="demo-test",
+    )
     doc["artifact"] = {"root": str(tmp_path / "artifacts"), "check_interval_s": 3600}
     doc["threshold"]["checkpoint_path"] = str(tmp_path / "unused-state.json")
     doc["dead_letter"]["max_bytes"] = 16384  # small enough that an "oversized" message can be produced too
@@ -63,9 +74,29 @@ def test_demo_reduced_counts_add_up_on_a_never_used_broker(tmp_path, never_used_
     config = _config(tmp_path, bootstrap, topics)
     out = tmp_path / "out" / "demo.json"
     env = {**broker_env, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "latentwatch", "demo", "--config", str(config), "--runs", "3",
-                           "--epochs", "5", "--out", str(out), "--timeout", "600"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=1500)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "latentwatch",
+            "demo",
+            "--config",
+            str(config),
+            "--runs",
+            "3",
+            "--epochs",
+            "5",
+            "--out",
+            str(out),
+            "--timeout",
+            "600",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert proc.returncode == 0, f"demo exit {proc.returncode}\n{proc.stdout[-6000:]}\n{proc.stderr[-6000:]}"
     s = json.loads(out.read_text())
     assert "every check passed" in proc.stdout

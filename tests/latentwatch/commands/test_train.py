@@ -10,8 +10,21 @@ from pipelines.online import OnlineModel
 def test_train_command_publishes_a_loadable_artifact(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: nln\n")
-    rc = main(["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec),
-               "--epochs", "3"])
+    rc = main(
+        [
+            "train",
+            "--source",
+            "snsr",
+            "--normal-class",
+            "2",
+            "--out",
+            str(tmp_path / "a"),
+            "--spec",
+            str(spec),
+            "--epochs",
+            "3",
+        ]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     m = OnlineModel.load_current(tmp_path / "a")
@@ -33,8 +46,21 @@ def test_a_time_series_source_trains_with_the_time_ordered_split_a_tabular_one_w
 
     spec = tmp_path / "spec.yaml"
     spec.write_text("hidden: [8]\nlatent: 2\nn_trees: 3\nk: 5\n")
-    rc = main(["train", "--source", "skab", "--stride", "7", "--out", str(tmp_path / "s"), "--spec", str(spec),
-               "--epochs", "1"])
+    rc = main(
+        [
+            "train",
+            "--source",
+            "skab",
+            "--stride",
+            "7",
+            "--out",
+            str(tmp_path / "s"),
+            "--spec",
+            str(spec),
+            "--epochs",
+            "1",
+        ]
+    )
     assert rc == 0
     m = OnlineModel.load_current(tmp_path / "s")
     assert m.manifest["spec"]["split"] == "time" and m.manifest["spec"]["split_gap"] == 9
@@ -42,8 +68,21 @@ def test_a_time_series_source_trains_with_the_time_ordered_split_a_tabular_one_w
     tr, va = split_time_ordered(lengths, 0.2, 9)
     assert (m.manifest["metrics"]["train_rows"], m.manifest["metrics"]["val_rows"]) == (tr.size, va.size)
     assert m.calibration.size == va.size
-    main(["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "t"), "--spec", str(spec),
-          "--epochs", "1"])
+    main(
+        [
+            "train",
+            "--source",
+            "snsr",
+            "--normal-class",
+            "2",
+            "--out",
+            str(tmp_path / "t"),
+            "--spec",
+            str(spec),
+            "--epochs",
+            "1",
+        ]
+    )
     assert OnlineModel.load_current(tmp_path / "t").manifest["spec"]["split"] == "seeded"
 
 

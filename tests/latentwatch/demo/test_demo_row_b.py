@@ -8,6 +8,7 @@ The daemon's chain runs over in-memory Kafka stand-ins (``daemon.offline``); wit
 window inside an episode sends an alert, so the alerts name each alarmed window. A 2-epoch model keeps it
 cheap: equivalence does not depend on how good the model is.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,12 @@ def _evaluation(artifact: Path, s) -> dict:
             try:
                 scores = score_stream(online, st.X_test)
                 art = loaded.score(st.X_test, [f"skab/{run.name}"] * len(st.X_test)).score
-                out[f"skab/{run.name}"] = {"stream": st, "scores": scores, "artifact_scores": art,
-                                           "result": stream_file(online.calibration, scores, st, s)}
+                out[f"skab/{run.name}"] = {
+                    "stream": st,
+                    "scores": scores,
+                    "artifact_scores": art,
+                    "result": stream_file(online.calibration, scores, st, s),
+                }
             finally:
                 online.close()
     finally:
@@ -63,8 +68,13 @@ def test_artifact_scores_each_run_as_the_evaluation_does(demo_artifact):
     from pipelines.evaluate.skab.settings import SkabSettings
 
     artifact, info = demo_artifact
-    s = SkabSettings(**{**info["settings"], "hidden": tuple(info["settings"]["hidden"]),
-                        "drop_channels": tuple(info["settings"]["drop_channels"])})
+    s = SkabSettings(
+        **{
+            **info["settings"],
+            "hidden": tuple(info["settings"]["hidden"]),
+            "drop_channels": tuple(info["settings"]["drop_channels"]),
+        }
+    )
     assert s == SkabSettings().with_(epochs=2)
     for asset, e in _evaluation(artifact, s).items():
         np.testing.assert_allclose(e["artifact_scores"], e["scores"], rtol=1e-6, atol=1e-9, err_msg=asset)

@@ -1,4 +1,5 @@
 """The coordinator wait of the tools' group calls: retried while the broker says "not ready", bounded, named."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The broker helper ships as package data: the script and its pom are found through the package, run the same from a
 checkout (scripts/kafka.sh delegates) and from an installed layout (no repo: data in the user's data dir)."""
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,6 @@ def test_outside_a_checkout_the_data_goes_to_the_users_data_dir(tmp_path):
         shutil.copy(f, site / f.name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LATENTWATCH_KAFKA", "XDG_"))}
     env["HOME"] = str(tmp_path / "home")
-    proc = subprocess.run(["bash", str(site / "kafka.sh"), "wipe"], capture_output=True, text=True, env=env,
-                          timeout=30)
+    proc = subprocess.run(["bash", str(site / "kafka.sh"), "wipe"], capture_output=True, text=True, env=env, timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert f"nothing to wipe at {tmp_path}/home/.local/share/latentwatch/kafka" in proc.stderr

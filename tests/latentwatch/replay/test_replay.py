@@ -3,6 +3,7 @@
 Pure logic (merge order, messages, bad messages, pacing, flag resolution) runs without a broker; what the producer
 writes is checked on the real broker (marked kafka).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,6 +42,7 @@ def stream(asset: str, ts: list[int], dim: int = 3, label_from: int | None = Non
 
 # -- order ----------------------------------------------------------------------------------------------------------
 
+
 def test_merge_by_time_keeps_each_assets_order():
     a = [1000, 2000, 3000, 4000]
     b = [1500, 2000, 2500]
@@ -58,8 +60,11 @@ def test_merge_by_time_keeps_each_assets_order():
 
 
 def test_plan_filters_assets_and_loops_with_time_moving_on():
-    streams = [stream("skab/valve1/0", [1000, 2000]), stream("skab/valve1/1", [1500, 2500]),
-               stream("skab/other/3", [3000])]
+    streams = [
+        stream("skab/valve1/0", [1000, 2000]),
+        stream("skab/valve1/1", [1500, 2500]),
+        stream("skab/other/3", [3000]),
+    ]
     plan = Plan.build("skab", streams, ["skab/valve1/*"])
     assert [s.asset for s in plan.streams] == ["skab/valve1/0", "skab/valve1/1"] and len(plan) == 4
     with pytest.raises(ValueError, match="no asset matches"):
@@ -80,13 +85,19 @@ def test_plan_filters_assets_and_loops_with_time_moving_on():
 
 # -- messages -------------------------------------------------------------------------------------------------------
 
+
 def test_a_window_message_is_what_the_daemon_decodes():
     s = stream("pump-1", [1714564800000, 1714564801000], dim=4, label_from=1)
     plan = Plan.build("snsr", [s])
     msgs = [serialize_window(w, "snsr") for w in plan.windows()]
     doc = orjson.loads(msgs[1])
-    assert doc == {"schema": 1, "asset": "pump-1", "ts": 1714564801000, "values": s.X[1].tolist(),
-                   "meta": {"source": "snsr", "label": 1, "index": 1}}
+    assert doc == {
+        "schema": 1,
+        "asset": "pump-1",
+        "ts": 1714564801000,
+        "values": s.X[1].tolist(),
+        "meta": {"source": "snsr", "label": 1, "index": 1},
+    }
     dec = decode_batch([Rec("t", 0, i, b"pump-1", m) for i, m in enumerate(msgs)], dim=4, max_bytes=4096)
     assert not dec.rejected
     np.testing.assert_array_equal(dec.windows.values, s.X.astype(np.float32))
@@ -98,8 +109,14 @@ def test_a_window_message_is_what_the_daemon_decodes():
 def test_binary_and_json_replays_decode_to_the_same_windows():
     s = stream("pump-1", [1714564800000, 1714564801000, 1714564802000], dim=4, label_from=1)
     plan = Plan.build("snsr", [s])
-    decoded = [decode_batch([Rec("t", 0, i, b"pump-1", serialize_window(w, "snsr", enc))
-                             for i, w in enumerate(plan.windows())], dim=4, max_bytes=4096) for enc in ENCODINGS]
+    decoded = [
+        decode_batch(
+            [Rec("t", 0, i, b"pump-1", serialize_window(w, "snsr", enc)) for i, w in enumerate(plan.windows())],
+            dim=4,
+            max_bytes=4096,
+        )
+        for enc in ENCODINGS
+    ]
     assert all(not d.rejected for d in decoded)
     json_w, bin_w = (d.windows for d in decoded)
     np.testing.assert_array_equal(json_w.values, bin_w.values)
@@ -151,6 +168,7 @@ def test_pacer_sleeps_only_when_ahead():
 
 # -- flags ----------------------------------------------------------------------------------------------------------
 
+
 def _args(**kw) -> argparse.Namespace:
     from latentwatch.commands.replay import add_arguments
 
@@ -192,8 +210,10 @@ def test_the_config_gives_kafka_settings_and_the_artifact(tmp_path):
 
     art = _version_dir(tmp_path, source="snsr", window=None)
     cfg = tmp_path / "d.yaml"
-    cfg.write_text(f"kafka:\n  bootstrap_servers: ['b:9']\n  input_topic: plant.windows\n"
-                   f"artifact:\n  path: {art}\ndead_letter:\n  max_bytes: 2048\n")
+    cfg.write_text(
+        f"kafka:\n  bootstrap_servers: ['b:9']\n  input_topic: plant.windows\n"
+        f"artifact:\n  path: {art}\ndead_letter:\n  max_bytes: 2048\n"
+    )
     r = resolve(_args(config=cfg))
     assert r["bootstrap"] == ("b:9",) and r["topic"] == "plant.windows" and r["source"] == "snsr"
     assert r["max_bytes"] == 2048 and r["security"] == {"security_protocol": "PLAINTEXT"}
@@ -208,6 +228,7 @@ def test_cli_usage_errors_exit_2(capsys):
 
 
 # -- on the broker --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.kafka
 def test_replay_writes_keyed_ordered_windows_and_bad_ones(kafka_bootstrap, kafka_topics):

@@ -4,6 +4,7 @@ The broker test replays real SKAB windows in three bursts, the middle one JSON a
 in, and trains from the middle burst's time range only: the artifact holds exactly its good windows and the skipped
 counts are its bad ones, by reason.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,8 +42,12 @@ def test_the_width_is_the_most_common_among_json_and_binary_messages():
 
 def test_reason_table_lists_the_most_frequent_first_and_a_total():
     table = reason_table(Counter({"wrong_length": 2, "malformed_json": 5}))
-    assert table.splitlines() == ["reason          skipped", "malformed_json        5",
-                                  "wrong_length          2", "total                 7"]
+    assert table.splitlines() == [
+        "reason          skipped",
+        "malformed_json        5",
+        "wrong_length          2",
+        "total                 7",
+    ]
 
 
 @pytest.mark.kafka
@@ -72,8 +77,10 @@ def test_train_from_a_time_range_of_a_topic(kafka_bootstrap, kafka_topics, tmp_p
     try:
         burst(limit=100)
         start = now_ms()
-        inside = [burst(limit=250, inject_bad=0.15, max_bytes=4096, seed=3),
-                  burst(limit=150, inject_bad=0.1, max_bytes=4096, seed=4, encoding="binary")]
+        inside = [
+            burst(limit=250, inject_bad=0.15, max_bytes=4096, seed=3),
+            burst(limit=150, inject_bad=0.1, max_bytes=4096, seed=4, encoding="binary"),
+        ]
         end = now_ms()
         burst(limit=120)
     finally:
@@ -81,13 +88,31 @@ def test_train_from_a_time_range_of_a_topic(kafka_bootstrap, kafka_topics, tmp_p
     bad = sum((r.bad for r in inside), Counter())
     assert Reason.OVERSIZED in bad and Reason.WRONG_LENGTH in bad and len(bad) >= 8
     config = tmp_path / "daemon.yaml"
-    config.write_text(yaml.safe_dump({"kafka": {"bootstrap_servers": [kafka_bootstrap]},
-                                      "dead_letter": {"max_bytes": 4096}}))
+    config.write_text(
+        yaml.safe_dump({"kafka": {"bootstrap_servers": [kafka_bootstrap]}, "dead_letter": {"max_bytes": 4096}})
+    )
     spec = tmp_path / "spec.yaml"
     spec.write_text("hidden: [8]\nlatent: 2\nn_trees: 3\nk: 5\nepochs: 1\n")
     names = [f"s{j}" for j in range(plan.dim)]
-    rc = main(["train", "--topic", topic, "--from", str(start), "--to", str(end), "--config", str(config),
-               "--spec", str(spec), "--out", str(tmp_path / "a"), "--feature-names", *names])
+    rc = main(
+        [
+            "train",
+            "--topic",
+            topic,
+            "--from",
+            str(start),
+            "--to",
+            str(end),
+            "--config",
+            str(config),
+            "--spec",
+            str(spec),
+            "--out",
+            str(tmp_path / "a"),
+            "--feature-names",
+            *names,
+        ]
+    )
     out = capsys.readouterr()
     assert rc == 0, out.err
     printed = json.loads(out.out.strip().splitlines()[-1])
@@ -102,6 +127,24 @@ def test_train_from_a_time_range_of_a_topic(kafka_bootstrap, kafka_topics, tmp_p
     first = list(itertools.islice(plan.windows(), 250))  # each burst replays the plan from its start
     assert set(m.manifest["assets"]) == {w.asset for w in first} and len(m.manifest["assets"]) >= 2
     later = end + 3_600_000
-    assert main(["train", "--topic", topic, "--from", str(later), "--to", str(later + 1000), "--config", str(config),
-                 "--spec", str(spec), "--out", str(tmp_path / "none")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--topic",
+                topic,
+                "--from",
+                str(later),
+                "--to",
+                str(later + 1000),
+                "--config",
+                str(config),
+                "--spec",
+                str(spec),
+                "--out",
+                str(tmp_path / "none"),
+            ]
+        )
+        == 2
+    )
     assert f"no valid window in {topic} between {later} and {later + 1000} ms (0 records" in capsys.readouterr().err

@@ -1,4 +1,5 @@
 """`latentwatch train --files` end to end on real SKAB windows written to CSV and .npy in tmp."""
+
 from __future__ import annotations
 
 import csv
@@ -75,8 +76,23 @@ def test_a_bad_file_is_one_line_naming_file_row_and_column(skab, spec, tmp_path,
 
 def test_feature_names_must_match_the_width(skab, spec, tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.array([r[2] for r in skab]))
-    assert main(["train", "--files", str(tmp_path / "x.npy"), "--feature-names", "a", "b", "--spec", spec,
-                 "--out", str(tmp_path / "f")]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--files",
+                str(tmp_path / "x.npy"),
+                "--feature-names",
+                "a",
+                "b",
+                "--spec",
+                spec,
+                "--out",
+                str(tmp_path / "f"),
+            ]
+        )
+        == 2
+    )
     assert "--feature-names gives 2 names for 40 features" in capsys.readouterr().err
 
 

@@ -1,4 +1,5 @@
 """Per-asset references in an artifact: published without retraining, loaded shard by shard, verified, scored."""
+
 from __future__ import annotations
 
 import json
@@ -18,16 +19,19 @@ from pipelines.reference.partition import partition_of
 def base(tmp_path_factory, snsr_split):
     root = tmp_path_factory.mktemp("asset-artifacts")
     X = np.vstack(snsr_split[:2])
-    path = fit_artifact(X, root, TrainSpec(hidden=(32, 16), latent=6, epochs=30, n_trees=5, k=5), seed=0,
-                        progress=False)
+    path = fit_artifact(
+        X, root, TrainSpec(hidden=(32, 16), latent=6, epochs=30, n_trees=5, k=5), seed=0, progress=False
+    )
     return root, path, X
 
 
 def _normals(path, X, shift):
     m = OnlineModel.load(path)
     shifted = X + shift * X.std(axis=0)
-    return {"plant/a": build_asset_normal(m.model, X, m.scorer, k=5, folds=4),
-            "plant/b": build_asset_normal(m.model, shifted, m.scorer, k=5, folds=4)}, shifted
+    return {
+        "plant/a": build_asset_normal(m.model, X, m.scorer, k=5, folds=4),
+        "plant/b": build_asset_normal(m.model, shifted, m.scorer, k=5, folds=4),
+    }, shifted
 
 
 def test_old_artifact_has_no_asset_part_and_scores_globally(base):
@@ -109,8 +113,7 @@ def test_a_group_member_s_threshold_starts_from_its_group_s_calibration(base):
 
     root, path, X = base
     normals, _ = _normals(path, X, 2.0)
-    m = OnlineModel.load(publish_assets(root, path, normals, shards=4, key_pattern=r"plant/[^/]+",
-                                        make_current=False))
+    m = OnlineModel.load(publish_assets(root, path, normals, shards=4, key_pattern=r"plant/[^/]+", make_current=False))
     cal = m.asset_calibration
     assert "plant/b/pump-1" in cal and "other/b" not in cal
     np.testing.assert_array_equal(cal["plant/b/pump-1"], cal["plant/b"])
@@ -143,16 +146,19 @@ def test_an_asset_s_own_scaler_travels_with_its_reference(base):
     far = X * 3 + 40 * X.std(axis=0)  # another operating point: clips through the model's scaler
     own = Scaler.fit(far)
     normal = build_asset_normal(m.model, far, m.scorer, k=5, folds=4, scaler=own)
-    v = publish_assets(root, path, {"far": normal, "near": build_asset_normal(m.model, X, m.scorer, k=5)},
-                       shards=4, make_current=False)
+    v = publish_assets(
+        root, path, {"far": normal, "near": build_asset_normal(m.model, X, m.scorer, k=5)}, shards=4, make_current=False
+    )
     loaded = OnlineModel.load(v)
     got = loaded.score(np.vstack([far[:10], X[:10]]), assets=["far"] * 10 + ["near"] * 10)
-    np.testing.assert_allclose(got.score[:10], score_against(FrozenModel(own, m.model.ae), normal.reference,
-                                                             m.scorer, far[:10]), rtol=1e-6)
+    np.testing.assert_allclose(
+        got.score[:10], score_against(FrozenModel(own, m.model.ae), normal.reference, m.scorer, far[:10]), rtol=1e-6
+    )
     np.testing.assert_allclose(got.score[10:], loaded.score(X[:10], assets=["near"] * 10).score, rtol=1e-6)
     np.testing.assert_array_equal(loaded.assets.scaler("far").center, own.center)
     assert loaded.assets.scaler("near") is None
     # a refresh of "near" keeps "far"'s scaler (same shard or not)
-    v2 = publish_assets(root, v, {"near": build_asset_normal(m.model, X[::-1].copy(), m.scorer, k=5)},
-                        make_current=False)
+    v2 = publish_assets(
+        root, v, {"near": build_asset_normal(m.model, X[::-1].copy(), m.scorer, k=5)}, make_current=False
+    )
     np.testing.assert_array_equal(OnlineModel.load(v2).assets.scaler("far").scale, own.scale)

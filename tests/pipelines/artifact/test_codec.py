@@ -1,5 +1,6 @@
 """A counted reference keeps its duplicate policy through save and load; one saved before counts were honoured
 (no `weighted` array) keeps scoring as it did."""
+
 from __future__ import annotations
 
 import numpy as np

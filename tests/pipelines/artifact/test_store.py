@@ -58,13 +58,16 @@ def test_close_stops_the_search_threads_and_scoring_restarts_them(published, sns
     np.testing.assert_array_equal(m.score(X).score, before)
 
 
-@pytest.mark.parametrize("damage, match", [
-    (lambda p: (p / "reference.ann").write_bytes((p / "reference.ann").read_bytes()[:100]), "sha256"),
-    (lambda p: (p / "scorer.json").write_text((p / "scorer.json").read_text().replace("0.5", "5.0")), "sha256"),
-    (lambda p: (p / "model.json").unlink(), "missing"),
-    (lambda p: (p / "notes.txt").write_text("hi"), "does not list"),
-    (lambda p: (p / "manifest.json").write_text("{not json"), "malformed"),
-])
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda p: (p / "reference.ann").write_bytes((p / "reference.ann").read_bytes()[:100]), "sha256"),
+        (lambda p: (p / "scorer.json").write_text((p / "scorer.json").read_text().replace("0.5", "5.0")), "sha256"),
+        (lambda p: (p / "model.json").unlink(), "missing"),
+        (lambda p: (p / "notes.txt").write_text("hi"), "does not list"),
+        (lambda p: (p / "manifest.json").write_text("{not json"), "malformed"),
+    ],
+)
 def test_damaged_artifact_is_refused(published, tmp_path, damage, match):
     _, path = _copy(published, tmp_path)
     damage(path)
@@ -113,8 +116,13 @@ def test_missing_or_bad_pointer(tmp_path):
 def test_rollback_points_current_at_an_older_version(published, tmp_path, snsr_split):
     root, first = _copy(published, tmp_path)
     X_train, X_val, _, _ = snsr_split
-    second = fit_artifact(np.vstack([X_train, X_val])[:150], root, TrainSpec(hidden=(16,), latent=4, epochs=3,
-                                                                              n_trees=5), seed=1, progress=False)
+    second = fit_artifact(
+        np.vstack([X_train, X_val])[:150],
+        root,
+        TrainSpec(hidden=(16,), latent=4, epochs=3, n_trees=5),
+        seed=1,
+        progress=False,
+    )
     assert store.resolve_current(root) == second
     assert store.list_versions(root) == sorted([first.name, second.name])
     store.set_current(root, first.name)

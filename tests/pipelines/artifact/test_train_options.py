@@ -1,4 +1,5 @@
 """A min-max, every-window artifact (the evaluation's choices) round-trips and is recorded in the manifest."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,8 +22,9 @@ def test_minmax_every_window_bundle_gives_identical_scores_after_save_and_load(s
         scorer = make_scorer(name)
         k = neighbours_needed(bundle.reference, scorer)
         scorer.fit(encode_batch(bundle.model, bundle.reference, X_val, k), bundle.reference, bundle.model.decode)
-        before = scorer.score(encode_batch(bundle.model, bundle.reference, X_test, k), bundle.reference,
-                              bundle.model.decode).score
+        before = scorer.score(
+            encode_batch(bundle.model, bundle.reference, X_test, k), bundle.reference, bundle.model.decode
+        ).score
         d = tmp_path / name
         d.mkdir()
         codec.save_model(d, bundle.model)
@@ -47,8 +49,9 @@ def test_published_artifact_records_the_options_and_the_manifest_spec_round_trip
     np.testing.assert_array_equal(m.model.scaler.center, X[tr].min(0))  # min-max, fitted on the training split
     assert np.isfinite(m.score(X_test[:9]).score).all()
     old = {k: v for k, v in m.manifest["spec"].items() if k not in ("scaler", "reference_dedup")}
-    assert TrainSpec.from_dict(old) == TrainSpec(**{**SPEC.__dict__, "scaler": "zscore", "reference_dedup": True,
-                                                    "split": "seeded"})
+    assert TrainSpec.from_dict(old) == TrainSpec(
+        **{**SPEC.__dict__, "scaler": "zscore", "reference_dedup": True, "split": "seeded"}
+    )
 
 
 def test_train_command_takes_the_options_and_a_bad_value_names_the_file(tmp_path, capsys):
@@ -59,8 +62,24 @@ def test_train_command_takes_the_options_and_a_bad_value_names_the_file(tmp_path
 
     spec = tmp_path / "spec.yaml"
     spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\n")
-    rc = main(["train", "--source", "snsr", "--normal-class", "1", "--out", str(tmp_path / "a"), "--spec", str(spec),
-               "--epochs", "2", "--scaler", "minmax", "--no-reference-dedup"])
+    rc = main(
+        [
+            "train",
+            "--source",
+            "snsr",
+            "--normal-class",
+            "1",
+            "--out",
+            str(tmp_path / "a"),
+            "--spec",
+            str(spec),
+            "--epochs",
+            "2",
+            "--scaler",
+            "minmax",
+            "--no-reference-dedup",
+        ]
+    )
     assert rc == 0
     m = OnlineModel.load_current(tmp_path / "a")
     assert (m.manifest["spec"]["scaler"], m.manifest["spec"]["reference_dedup"]) == ("minmax", False)

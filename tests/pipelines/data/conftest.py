@@ -45,7 +45,7 @@ def edit_line(path: Path, lineno: int, fn) -> None:
     """Replace 1-based line `lineno` of `path` by fn(line) (line without its ending; endings kept)."""
     lines = path.read_bytes().splitlines(keepends=True)
     body = lines[lineno - 1].rstrip(b"\r\n")
-    ending = lines[lineno - 1][len(body):]
+    ending = lines[lineno - 1][len(body) :]
     lines[lineno - 1] = fn(body.decode()).encode() + ending
     path.write_bytes(b"".join(lines))
 

@@ -1,4 +1,5 @@
 """Missing and malformed files raise DataError naming the file (and line/column). Broken copies live in tmp_path."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +10,15 @@ from pipelines.data import clear_cache, load_dataset, load_skab_anomaly_free, lo
 
 @pytest.mark.parametrize(
     ("name", "folder"),
-    [("mi-f", "cnc"), ("mi-v", "cnc"), ("eopt", "eopt"), ("snsr", "snsr"), ("nasa", "nasa"), ("stl", "stl"),
-     ("skab", "skab")],
+    [
+        ("mi-f", "cnc"),
+        ("mi-v", "cnc"),
+        ("eopt", "eopt"),
+        ("snsr", "snsr"),
+        ("nasa", "nasa"),
+        ("stl", "stl"),
+        ("skab", "skab"),
+    ],
 )
 def test_mini_copies_load_and_missing_folder_is_named(name, folder, mini, tmp_path, raises_about):
     root = mini(folder, rows=5)
@@ -146,11 +154,11 @@ def test_skab_timestamps_and_labels(mini, edit, raises_about):
     root = mini("skab")
     path = root / "skab" / "valve2" / "1.csv"
     original = path.read_bytes()
-    edit(path, 3, lambda s: "2020-13-40 99:00:00" + s[s.index(";"):])
+    edit(path, 3, lambda s: "2020-13-40 99:00:00" + s[s.index(";") :])
     with raises_about(path, "line 3", "datetime", "2020-13-40"):
         load_skab_runs(root)
     path.write_bytes(original)
-    edit(path, 4, lambda s: "2000-01-01 00:00:00" + s[s.index(";"):])
+    edit(path, 4, lambda s: "2000-01-01 00:00:00" + s[s.index(";") :])
     with raises_about(path, "line 4", "timestamps must increase"):
         load_dataset("skab", root)
     path.write_bytes(original)

@@ -1,4 +1,5 @@
 """The loaders on the real shared data: counts and label semantics from each SOURCE.md."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -91,8 +92,15 @@ def test_eopt_files_and_groups(real_dir):
 
 def test_nasa_feature_selection(real_dir):
     d = load_dataset("nasa", real_dir)
-    dropped = {"Neo Reference ID", "Name", "Close Approach Date", "Orbiting Body", "Orbit Determination Date",
-               "Equinox", "Hazardous"}
+    dropped = {
+        "Neo Reference ID",
+        "Name",
+        "Close Approach Date",
+        "Orbiting Body",
+        "Orbit Determination Date",
+        "Equinox",
+        "Hazardous",
+    }
     assert not dropped & set(d.feature_names)
     assert d.feature_names[0] == "Absolute Magnitude" and d.feature_names[-1] == "Mean Motion"
     assert (d.X.std(axis=0) > 0).all()
@@ -120,8 +128,9 @@ def test_skab_runs(real_dir):
         per_folder[folder] = (rows + n, an + int(r.anomaly.sum()), cp + int(r.changepoint.sum()))
     assert per_folder == {"valve1": (18160, 6309, 63), "valve2": (4312, 1517, 16), "other": (14929, 5241, 50)}
     assert runs[0].timestamps[0] == np.datetime64("2020-03-09T10:14:33")
-    np.testing.assert_array_equal(runs[0].values[0], [0.0265878, 0.0401113, 1.3302, 0.054711, 79.3366, 26.0199,
-                                                      233.062, 32.0])
+    np.testing.assert_array_equal(
+        runs[0].values[0], [0.0265878, 0.0401113, 1.3302, 0.054711, 79.3366, 26.0199, 233.062, 32.0]
+    )
     d = load_dataset("skab", real_dir)
     np.testing.assert_array_equal(d.X, np.concatenate([r.values for r in runs]))
     np.testing.assert_array_equal(np.bincount(d.groups), [len(r) for r in runs])

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.data import DataError, load_dataset, resolve_data_dir
-from pipelines.data import registry
+from pipelines.data import DataError, load_dataset, registry, resolve_data_dir
 
 ENV = "LATENTWATCH_DATA_DIR"
 

@@ -1,5 +1,6 @@
 """The user's training files (pipelines/data/user_files.py): real SKAB windows written as CSV, Parquet, .npy, .npz
 read back exactly, and each kind of bad input an error naming the file, row and column."""
+
 from __future__ import annotations
 
 import csv
@@ -62,8 +63,9 @@ def test_iso_times_and_a_chosen_column_order(skab, tmp_path):
 def test_npy_and_npz(skab, tmp_path):
     X = np.array([r[2] for r in skab])
     np.save(tmp_path / "x.npy", X[:50])
-    np.savez(tmp_path / "y.npz", X=X[50:], asset=np.array([r[0] for r in skab[50:]]),
-             ts=np.array([r[1] for r in skab[50:]]))
+    np.savez(
+        tmp_path / "y.npz", X=X[50:], asset=np.array([r[0] for r in skab[50:]]), ts=np.array([r[1] for r in skab[50:]])
+    )
     got = read_files([tmp_path / "x.npy"])
     np.testing.assert_array_equal(got.X, X[:50])
     assert got.feature_names == [f"x{j}" for j in range(40)] and got.ts_ms is None
@@ -101,8 +103,11 @@ def test_a_non_number_names_file_row_and_column(skab, tmp_path):
 
 def test_an_unknown_column_names_the_file_and_column(skab, tmp_path):
     a = write_csv(tmp_path / "a.csv", skab[:3])
-    b = write_csv(tmp_path / "b.csv", [(x, t, [*v.tolist(), 1.0]) for x, t, v in skab[:3]],
-                  header=["asset", "ts", *NAMES, "Humidity"])
+    b = write_csv(
+        tmp_path / "b.csv",
+        [(x, t, [*v.tolist(), 1.0]) for x, t, v in skab[:3]],
+        header=["asset", "ts", *NAMES, "Humidity"],
+    )
     with pytest.raises(DataError, match=r"b\.csv: unknown column 'Humidity'"):
         read_files([a, b])
     with pytest.raises(DataError, match=r"a\.csv: no column 'Humidity'"):

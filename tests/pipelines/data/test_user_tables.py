@@ -1,5 +1,6 @@
 """CSV and Parquet (pipelines/data/user_tables.py): the columnar reader gives what the row reader gives, and a file
 only the row reader can judge (a null, a timestamp typed column) still names its row and column."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -24,8 +25,10 @@ def test_the_columnar_and_the_row_reader_agree_on_a_real_csv(run, tmp_path, monk
     asset, ts, X = run
     p = tmp_path / "w.csv"
     iso = [datetime.fromtimestamp(t / 1000, UTC).isoformat() for t in ts.tolist()]
-    p.write_text("asset, ts, a, b, c, d, e, f\n" + "".join(
-        f"{asset},{t},{','.join(repr(v) for v in x)}\n" for t, x in zip(iso, X.tolist(), strict=True)))
+    p.write_text(
+        "asset, ts, a, b, c, d, e, f\n"
+        + "".join(f"{asset},{t},{','.join(repr(v) for v in x)}\n" for t, x in zip(iso, X.tolist(), strict=True))
+    )
     slow = _csv_rows(p, None)
     monkeypatch.setattr(user_tables, "_csv_rows", lambda *a: pytest.fail("the columnar path fell back"))
     fast = read_table_file(p)

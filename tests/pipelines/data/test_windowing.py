@@ -19,8 +19,10 @@ def test_summary_stats_are_named_in_order():
     assert SUMMARY_STATS == ("mean", "std", "min", "max", "delta")
 
 
-@pytest.mark.parametrize(("n", "length", "stride", "m"), [(5, 3, 1, 3), (5, 3, 2, 2), (5, 3, 3, 1), (5, 5, 1, 1),
-                                                          (10, 4, 3, 3), (10, 1, 1, 10), (7, 2, 10, 1)])
+@pytest.mark.parametrize(
+    ("n", "length", "stride", "m"),
+    [(5, 3, 1, 3), (5, 3, 2, 2), (5, 3, 3, 1), (5, 5, 1, 1), (10, 4, 3, 3), (10, 1, 1, 10), (7, 2, 10, 1)],
+)
 def test_shapes(n, length, stride, m):
     values = np.arange(n * 3, dtype=float).reshape(n, 3)
     assert window_vectors(values, length, stride, "flatten").shape == (m, length * 3)
@@ -32,10 +34,12 @@ def test_shapes(n, length, stride, m):
 def test_summary_exact_values():
     out = window_vectors(V, 3, 2)  # summary is the default; windows = rows 0..2 and rows 2..4
     # channel 0: [1,3,2] -> mean 2, std sqrt(2/3), min 1, max 3, last-first 1; channel 1: [10,10,40] -> 20, sqrt(200)...
-    expected = np.array([
-        [2.0, np.sqrt(2 / 3), 1.0, 3.0, 1.0, 20.0, np.sqrt(200.0), 10.0, 40.0, 30.0],
-        [8 / 3, np.std([2.0, 6.0, 0.0]), 0.0, 6.0, -2.0, 30.0, np.sqrt(200 / 3), 20.0, 40.0, -10.0],
-    ])
+    expected = np.array(
+        [
+            [2.0, np.sqrt(2 / 3), 1.0, 3.0, 1.0, 20.0, np.sqrt(200.0), 10.0, 40.0, 30.0],
+            [8 / 3, np.std([2.0, 6.0, 0.0]), 0.0, 6.0, -2.0, 30.0, np.sqrt(200 / 3), 20.0, 40.0, -10.0],
+        ]
+    )
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     assert out.dtype == np.float64
 
@@ -45,7 +49,7 @@ def test_summary_matches_a_per_window_loop():
     values = rng.normal(size=(50, 4))
     out = window_vectors(values, 7, 3, "summary")
     for i, row in enumerate(out):
-        w = values[i * 3: i * 3 + 7]
+        w = values[i * 3 : i * 3 + 7]
         ref = np.stack([w.mean(0), w.std(0), w.min(0), w.max(0), w[-1] - w[0]], axis=1).ravel()
         np.testing.assert_allclose(row, ref, rtol=1e-12, atol=1e-15)
 
@@ -58,7 +62,7 @@ def test_flatten_is_row_major_time_by_channel():
     for length, stride in [(5, 1), (5, 4), (8, 3)]:
         out = window_vectors(values, length, stride, "flatten")
         for i in range(out.shape[0]):
-            np.testing.assert_array_equal(out[i], values[i * stride: i * stride + length].ravel())
+            np.testing.assert_array_equal(out[i], values[i * stride : i * stride + length].ravel())
 
 
 def test_output_is_a_fresh_array_and_input_may_be_read_only():
@@ -104,10 +108,15 @@ def test_feature_names_match_columns():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"length": 0, "stride": 1}, "length"), ({"length": 2, "stride": 0}, "stride"),
-     ({"length": 6, "stride": 1}, "fewer than"), ({"length": 2, "stride": 1, "mode": "fft"}, "mode"),
-     ({"length": 2.0, "stride": 1}, "length"), ({"length": True, "stride": 1}, "length"),
-     ({"length": 2, "stride": -1}, "stride")],
+    [
+        ({"length": 0, "stride": 1}, "length"),
+        ({"length": 2, "stride": 0}, "stride"),
+        ({"length": 6, "stride": 1}, "fewer than"),
+        ({"length": 2, "stride": 1, "mode": "fft"}, "mode"),
+        ({"length": 2.0, "stride": 1}, "length"),
+        ({"length": True, "stride": 1}, "length"),
+        ({"length": 2, "stride": -1}, "stride"),
+    ],
 )
 def test_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

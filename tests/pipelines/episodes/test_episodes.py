@@ -11,7 +11,7 @@ def fault_stream(t0: float = 1_700_000_000.0, before: int = 60, fault: int = 300
     n = before + fault + after
     ts = t0 + np.arange(n, dtype=float)
     alarms = np.zeros(n, dtype=bool)
-    alarms[before:before + fault] = True
+    alarms[before : before + fault] = True
     scores = np.where(alarms, 10.0 + np.sin(np.arange(n)), 1.0)
     scores[before + 123] = 99.0
     keys = [f"w{int(t)}" for t in ts]
@@ -25,12 +25,19 @@ def only_events(pairs: list[tuple[int, EpisodeEvent]]) -> list[EpisodeEvent]:
 def test_observe_batch_gives_each_event_with_the_index_of_its_window():
     tr = EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=2)
     alarms = np.array([0, 1, 1, 0, 1, 0, 0, 0, 1], bool)
-    got = tr.observe_batch(["a"] * alarms.size, np.arange(alarms.size, dtype=float), alarms, np.ones(alarms.size),
-                           [str(i) for i in range(alarms.size)])
+    got = tr.observe_batch(
+        ["a"] * alarms.size,
+        np.arange(alarms.size, dtype=float),
+        alarms,
+        np.ones(alarms.size),
+        [str(i) for i in range(alarms.size)],
+    )
     assert [(i, e.kind) for i, e in got] == [(1, "open"), (4, "update"), (6, "close"), (8, "open")]
-    one_by_one = [(i, tr2.observe("a", float(i), bool(a), 1.0, str(i)))
-                  for tr2 in [EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=2)]
-                  for i, a in enumerate(alarms)]
+    one_by_one = [
+        (i, tr2.observe("a", float(i), bool(a), 1.0, str(i)))
+        for tr2 in [EpisodeTracker(quiet_windows=2, quiet_seconds=None, update_every=2)]
+        for i, a in enumerate(alarms)
+    ]
     assert got == [(i, e) for i, e in one_by_one if e is not None]
 
 
@@ -84,11 +91,18 @@ def test_interleaved_assets_are_independent():
     assets = ["a"] * ts.size + ["b"] * ts.size
     all_ts = np.concatenate([ts, ts + 100.0])
     order = np.argsort(all_ts, kind="stable")
-    events = only_events(tr.observe_batch([assets[i] for i in order], all_ts[order],
-                                          np.concatenate([alarms, alarms])[order],
-                                          np.concatenate([scores, scores])[order], [(keys + keys)[i] for i in order]))
-    single = only_events(EpisodeTracker(quiet_windows=30, update_every=60).observe_batch(["a"] * ts.size, ts, alarms,
-                                                                                         scores, keys))
+    events = only_events(
+        tr.observe_batch(
+            [assets[i] for i in order],
+            all_ts[order],
+            np.concatenate([alarms, alarms])[order],
+            np.concatenate([scores, scores])[order],
+            [(keys + keys)[i] for i in order],
+        )
+    )
+    single = only_events(
+        EpisodeTracker(quiet_windows=30, update_every=60).observe_batch(["a"] * ts.size, ts, alarms, scores, keys)
+    )
     assert [e for e in events if e.asset == "a"] == single
     b = [e for e in events if e.asset == "b"]
     assert [e.kind for e in b] == [e.kind for e in single]

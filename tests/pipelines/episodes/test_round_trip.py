@@ -1,5 +1,6 @@
 """The episode tracker survives a save and restore mid-stream (tests/pipelines/round_trip.py): the same open, update
 and close events after it, for each of its own test parameter sets, with the daemon's periodic ``sweep``."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,7 @@ def _stream(seed: int = 5, n: int = 4000) -> list[tuple[list[str], np.ndarray, n
         while at < n:
             at += int(rng.integers(1, 25)) * 3
             burst = int(rng.integers(5, 60)) * 3
-            alarms[at:at + burst:3] = True
+            alarms[at : at + burst : 3] = True
             at += burst
     silent = (np.arange(n) >= 1500) & (np.arange(n) < 1800) & (np.arange(n) % 3 == 1)
     keep = ~silent
@@ -33,7 +34,7 @@ def _stream(seed: int = 5, n: int = 4000) -> list[tuple[list[str], np.ndarray, n
     idx = np.flatnonzero(keep)
     chunks, start = [], 0
     for size in [64, 1, 300, 7] * 200:
-        sel = idx[start:start + size]
+        sel = idx[start : start + size]
         if not sel.size:
             break
         chunks.append(([assets[i] for i in sel], ts[sel], alarms[sel], scores[sel], [keys[i] for i in sel]))
@@ -55,8 +56,12 @@ def _events(out: list[Any]) -> list[EpisodeEvent]:
     return [item[1] if isinstance(item, tuple) else item for item in out]
 
 
-ADAPTER = Adapter(lambda params: EpisodeTracker(**params), _feed, lambda t: json.loads(json.dumps(t.state())),
-                  EpisodeTracker.from_state)
+ADAPTER = Adapter(
+    lambda params: EpisodeTracker(**params),
+    _feed,
+    lambda t: json.loads(json.dumps(t.state())),
+    EpisodeTracker.from_state,
+)
 CASES = [pytest.param(params, id=f"EpisodeTracker-{i}") for i, params in enumerate(params_of(EpisodeTracker))]
 
 

@@ -1,4 +1,5 @@
 """The evaluation trains through the production path: its scaler and reference choices are TrainSpec fields."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,13 @@ def test_fit_bundle_honours_the_scaler_and_reference_options():
     X_train = np.r_[X[:100], X[:10], X[:10]]  # ten windows seen three times
     spec = TrainSpec(hidden=(8,), latent=2, epochs=2, k=5)
     prod = fit_bundle(X_train, X[100:], spec, seed=0, progress=False)
-    ev = fit_bundle(X_train, X[100:], TrainSpec(hidden=(8,), latent=2, epochs=2, k=5, scaler="minmax",
-                                                reference_dedup=False), seed=0, progress=False)
+    ev = fit_bundle(
+        X_train,
+        X[100:],
+        TrainSpec(hidden=(8,), latent=2, epochs=2, k=5, scaler="minmax", reference_dedup=False),
+        seed=0,
+        progress=False,
+    )
     assert prod.reference.size == 100 and ev.reference.size == 120 and ev.metrics["epochs_run"] == 2
     assert (ev.reference.counts == 1).all() and prod.reference.counts[:10].tolist() == [3] * 10
     np.testing.assert_array_equal(ev.model.scaler.center, X_train.min(0))

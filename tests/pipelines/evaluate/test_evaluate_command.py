@@ -1,4 +1,5 @@
 """`latentwatch evaluate`: JSON schema, aggregation, tables, and a real smoke run on snsr."""
+
 from __future__ import annotations
 
 import json
@@ -10,21 +11,74 @@ from latentwatch.cli import main
 from pipelines.evaluate.report import render_markdown, render_text
 from pipelines.evaluate.runner import aggregate
 
-TOP_KEYS = {"schema_version", "status", "started_utc", "finished_utc", "seconds", "command", "git", "environment",
-            "protocol", "runs", "aggregates", "table"}
-PROTOCOL_KEYS = {"datasets", "seeds", "settings", "max_classes", "split", "train_spec", "scaler", "reference",
-                 "overrides", "scorers",
-                 "baselines", "ocsvm_max_train", "aggregation", "notes"}
+TOP_KEYS = {
+    "schema_version",
+    "status",
+    "started_utc",
+    "finished_utc",
+    "seconds",
+    "command",
+    "git",
+    "environment",
+    "protocol",
+    "runs",
+    "aggregates",
+    "table",
+}
+PROTOCOL_KEYS = {
+    "datasets",
+    "seeds",
+    "settings",
+    "max_classes",
+    "split",
+    "train_spec",
+    "scaler",
+    "reference",
+    "overrides",
+    "scorers",
+    "baselines",
+    "ocsvm_max_train",
+    "aggregation",
+    "notes",
+}
 RUN_KEYS = {"dataset", "setting", "class", "class_name", "seed", "sizes", "spec", "model", "methods"}
-MODEL_KEYS = {"train_rows", "val_rows", "reference_items", "best_epoch", "epochs_run", "best_val_loss",
-              "train_seconds", "reference_seconds", "encode_seconds", "total_seconds"}
-AGG_KEYS = {"dataset", "setting", "method", "runs", "auroc_mean", "auroc_std", "auroc_std_seed", "aupr_mean",
-            "aupr_std", "aupr_std_seed"}
+MODEL_KEYS = {
+    "train_rows",
+    "val_rows",
+    "reference_items",
+    "best_epoch",
+    "epochs_run",
+    "best_val_loss",
+    "train_seconds",
+    "reference_seconds",
+    "encode_seconds",
+    "total_seconds",
+}
+AGG_KEYS = {
+    "dataset",
+    "setting",
+    "method",
+    "runs",
+    "auroc_mean",
+    "auroc_std",
+    "auroc_std_seed",
+    "aupr_mean",
+    "aupr_std",
+    "aupr_std_seed",
+}
 
 
 def fake_run(ds, setting, cls, seed, auroc):
-    return {"dataset": ds, "setting": setting, "class": cls, "class_name": None, "seed": seed, "sizes": {},
-            "model": {}, "methods": {"ares": {"auroc": auroc, "aupr": auroc / 2}, "lof": {"auroc": 0.5, "aupr": 0.5}}}
+    return {
+        "dataset": ds,
+        "setting": setting,
+        "class": cls,
+        "class_name": None,
+        "seed": seed,
+        "sizes": {},
+        "model": {},
+        "methods": {"ares": {"auroc": auroc, "aupr": auroc / 2}, "lof": {"auroc": 0.5, "aupr": 0.5}},
+    }
 
 
 def test_aggregate_pools_seeds_and_classes_and_tables_render():
@@ -62,8 +116,24 @@ def real_data():
 
 def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, capsys):
     out, md = tmp_path / "ev.json", tmp_path / "ev.md"
-    rc = main(["evaluate", "--datasets", "snsr", "--epochs", "5", "--seeds", "1", "--max-classes", "2",
-               "--out", str(out), "--markdown", str(md), "--quiet"])
+    rc = main(
+        [
+            "evaluate",
+            "--datasets",
+            "snsr",
+            "--epochs",
+            "5",
+            "--seeds",
+            "1",
+            "--max-classes",
+            "2",
+            "--out",
+            str(out),
+            "--markdown",
+            str(md),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     doc = json.loads(out.read_text())
     assert set(doc) == TOP_KEYS and doc["status"] == "complete" and doc["schema_version"] == 1
@@ -73,10 +143,26 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
     assert "--epochs 5" in doc["command"]["line"] and "--max-classes 2" in doc["command"]["line"]
     assert set(doc["git"]) == {"commit", "dirty"}
     runs = doc["runs"]
-    assert [(r["setting"], r["class"]) for r in runs] == [("unimodal", 0), ("unimodal", 1), ("multimodal", 0),
-                                                          ("multimodal", 1)]
-    methods = {"recon", "ares", "ares-cal", "ares-rank", "ares-knn", "nln", "knn-latent", "lof-latent",
-               "lof", "iforest", "pca", "ocsvm"}
+    assert [(r["setting"], r["class"]) for r in runs] == [
+        ("unimodal", 0),
+        ("unimodal", 1),
+        ("multimodal", 0),
+        ("multimodal", 1),
+    ]
+    methods = {
+        "recon",
+        "ares",
+        "ares-cal",
+        "ares-rank",
+        "ares-knn",
+        "nln",
+        "knn-latent",
+        "lof-latent",
+        "lof",
+        "iforest",
+        "pca",
+        "ocsvm",
+    }
     for r in runs:
         assert set(r) == RUN_KEYS and set(r["model"]) >= MODEL_KEYS and r["model"]["epochs_run"] <= 5
         assert r["sizes"]["test_normal"] == r["sizes"]["test_anomaly"] > 0
@@ -87,7 +173,8 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
     # unimodal snsr: 200 normals of one class -> 100 + 100 test, 80 train, 20 validation
     assert runs[0]["sizes"] == {"train": 80, "val": 20, "test_normal": 100, "test_anomaly": 100}
     assert {(a["setting"], a["method"]) for a in doc["aggregates"]} == {
-        (s, m) for s in ("unimodal", "multimodal") for m in methods}
+        (s, m) for s in ("unimodal", "multimodal") for m in methods
+    }
     assert all(a["runs"] == 2 for a in doc["aggregates"])
     assert doc["table"]["markdown"] == md.read_text().strip()
     printed = capsys.readouterr().out
@@ -97,9 +184,17 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
 def test_table_from_rerenders_a_record_without_running(tmp_path, capsys):
     runs = [fake_run("m", "labels", None, s, 0.8 + 0.01 * s) for s in (0, 1)]
     rec = tmp_path / "r.json"
-    rec.write_text(json.dumps({"status": "complete", "runs": runs, "aggregates": aggregate(runs),
-                               "command": {"line": "latentwatch evaluate --datasets m"},
-                               "table": {"columns": ["lof", "ares"]}}))
+    rec.write_text(
+        json.dumps(
+            {
+                "status": "complete",
+                "runs": runs,
+                "aggregates": aggregate(runs),
+                "command": {"line": "latentwatch evaluate --datasets m"},
+                "table": {"columns": ["lof", "ares"]},
+            }
+        )
+    )
     md = tmp_path / "t.md"
     assert main(["evaluate", "--table-from", str(rec), "--markdown", str(md)]) == 0
     assert "80.50±0.50*" in capsys.readouterr().out

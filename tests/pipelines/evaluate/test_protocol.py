@@ -1,4 +1,5 @@
 """The split rule and the arrangements of the ARES protocol (pipelines/evaluate/protocol.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,11 +68,20 @@ def test_arrangements():
     names = ("a", "b", "c")
     arrs = arrangements("s", "multi", names)
     assert [(a.setting, a.cls, a.cls_name) for a in arrs] == [
-        ("unimodal", 0, "a"), ("unimodal", 1, "b"), ("unimodal", 2, "c"),
-        ("multimodal", 0, "a"), ("multimodal", 1, "b"), ("multimodal", 2, "c")]
+        ("unimodal", 0, "a"),
+        ("unimodal", 1, "b"),
+        ("unimodal", 2, "c"),
+        ("multimodal", 0, "a"),
+        ("multimodal", 1, "b"),
+        ("multimodal", 2, "c"),
+    ]
     assert len({a.key for a in arrs}) == 6
     assert [(a.setting, a.cls) for a in arrangements("s", "multi", names, max_classes=2)] == [
-        ("unimodal", 0), ("unimodal", 1), ("multimodal", 0), ("multimodal", 1)]
+        ("unimodal", 0),
+        ("unimodal", 1),
+        ("multimodal", 0),
+        ("multimodal", 1),
+    ]
     assert {a.setting for a in arrangements("s", "multi", names, settings=("multimodal",))} == {"multimodal"}
     with pytest.raises(ValueError):
         arrangements("s", "multi", names, settings=("bimodal",))

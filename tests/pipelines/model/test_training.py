@@ -22,20 +22,29 @@ def test_same_seed_same_weights():
 
 def test_learns_and_keeps_the_best_epoch():
     Xt, Xv = _data()
-    r = train_autoencoder(Xt, Xv, AESpec(12, hidden=(16,), latent=3), TrainParams(epochs=200, patience=5), seed=0,
-                          progress=False)
+    r = train_autoencoder(
+        Xt, Xv, AESpec(12, hidden=(16,), latent=3), TrainParams(epochs=200, patience=5), seed=0, progress=False
+    )
     first_val = r.history[0][1]
     assert r.best_val_loss < 0.5 * first_val
     assert r.best_val_loss == min(v for _, v in r.history)
     assert r.epochs_run <= r.best_epoch + 1 + 5
     with torch.no_grad():
         x = torch.from_numpy(Xv)
-        assert float(((r.model(x) - x) ** 2).mean()) == np.float32(r.best_val_loss).item() or abs(
-            float(((r.model(x) - x) ** 2).mean()) - r.best_val_loss) < 1e-5
+        assert (
+            float(((r.model(x) - x) ** 2).mean()) == np.float32(r.best_val_loss).item()
+            or abs(float(((r.model(x) - x) ** 2).mean()) - r.best_val_loss) < 1e-5
+        )
 
 
 def test_early_stopping_stops_before_the_epoch_limit():
     Xt, Xv = _data()
-    r = train_autoencoder(Xt, Xv, AESpec(12, hidden=(16,), latent=3), TrainParams(epochs=2000, patience=3, lr=1e-2),
-                          seed=0, progress=False)
+    r = train_autoencoder(
+        Xt,
+        Xv,
+        AESpec(12, hidden=(16,), latent=3),
+        TrainParams(epochs=2000, patience=3, lr=1e-2),
+        seed=0,
+        progress=False,
+    )
     assert r.epochs_run < 2000

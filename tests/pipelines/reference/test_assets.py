@@ -9,7 +9,7 @@ from pipelines.scorers import make_scorer
 def test_crossfit_blocks_cover_every_window_once_in_time_order():
     blocks = held_blocks(103, "crossfit", 5, 0.2)
     assert blocks[0][0] == 0 and blocks[-1][1] == 103
-    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:], strict=False))
     assert held_blocks(100, "split", 5, 0.2) == [(80, 100)]
     with pytest.raises(ValueError, match="unknown calibration 'random'"):
         held_blocks(100, "random", 5, 0.2)

@@ -70,7 +70,7 @@ def test_dedup_false_keeps_every_window_and_equals_dedup_without_duplicates(snsr
     win = build_reference(model, dup, k=5, n_trees=5, dedup=False)
     assert win.size == len(dup) and (win.counts == 1).all() and win.index.annoy.get_n_items() == len(dup)
     np.testing.assert_array_equal(win.window_ids, np.arange(len(dup)))
-    assert np.isfinite(win.lrd).all() and win.kdist[:20].mean() < win.kdist[20:len(Xs)].mean()  # multiplicity counts
+    assert np.isfinite(win.lrd).all() and win.kdist[:20].mean() < win.kdist[20 : len(Xs)].mean()  # multiplicity counts
     z, _, _ = model.encode_scaled(Xs[:20])
     _, dist = win.index.query(z, 3)
     assert np.allclose(dist, 0, atol=1e-6)  # each of the 20 sees its three copies first

@@ -1,4 +1,6 @@
-"""The neighbour search: exact k-d tree against a brute-force reference, Annoy's recall, threads, far queries, errors."""
+"""The neighbour search: exact k-d tree against a brute-force reference, Annoy's recall, threads, far queries,
+errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -146,8 +148,9 @@ def on_a_manifold(n: int, seed: int) -> np.ndarray:
     """Like an autoencoder's latent codes: 20 clusters on a fixed 4-d subspace of R^8, a little noise off it."""
     rng, g = np.random.default_rng(seed), np.random.default_rng(99)
     basis, centers = g.normal(size=(4, 8)), g.normal(size=(20, 4)) * 3
-    return ((centers[rng.integers(0, 20, n)] + rng.normal(0, 0.4, (n, 4))) @ basis
-            + rng.normal(0, 0.02, (n, 8))).astype(np.float32)
+    return (
+        (centers[rng.integers(0, 20, n)] + rng.normal(0, 0.4, (n, 4))) @ basis + rng.normal(0, 0.02, (n, 8))
+    ).astype(np.float32)
 
 
 def test_annoy_recall_floor_on_seeded_data():
@@ -159,7 +162,7 @@ def test_annoy_recall_floor_on_seeded_data():
     assert index.method == "annoy"
     idx, dist = index.query(Q, 10)
     exact, _ = exact_knn(Q, R, 10)
-    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(idx.tolist(), exact.tolist())])
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(idx.tolist(), exact.tolist(), strict=False)])
     assert recall >= 0.98, recall
     np.testing.assert_allclose(dist, true_dist(Q, R, idx), rtol=1e-5, atol=1e-5)  # its own float32 distances
     assert (np.diff(dist, axis=1) >= 0).all()

@@ -1,4 +1,5 @@
 """ARES-cal's scale of each part on validation normals (pipelines.scorers.normalisation.robust_scale)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,12 +45,16 @@ def test_ares_cal_records_where_its_scales_came_from_and_restores_them(snsr_bund
     _, X_val, X_test, _ = snsr_split
     sc = make_scorer("ares-cal")
     k = neighbours_needed(snsr_bundle.reference, sc)
-    sc.fit(encode_batch(snsr_bundle.model, snsr_bundle.reference, X_val, k), snsr_bundle.reference,
-           snsr_bundle.model.decode)
+    sc.fit(
+        encode_batch(snsr_bundle.model, snsr_bundle.reference, X_val, k),
+        snsr_bundle.reference,
+        snsr_bundle.model.decode,
+    )
     st = sc.state()
     assert st["scale_r"] > 0 and st["scale_d"] > 0 and set(st["scale_from_percentile"]) == {"recon", "density"}
     again = make_scorer("ares-cal")
     again.load_state({"scale_r": st["scale_r"], "scale_d": st["scale_d"]})  # an artifact written before the field
     enc = encode_batch(snsr_bundle.model, snsr_bundle.reference, X_test, k)
-    np.testing.assert_array_equal(again.score(enc, snsr_bundle.reference, None).score,
-                                  sc.score(enc, snsr_bundle.reference, None).score)
+    np.testing.assert_array_equal(
+        again.score(enc, snsr_bundle.reference, None).score, sc.score(enc, snsr_bundle.reference, None).score
+    )

@@ -1,5 +1,6 @@
 """The contract every scorer passes (river-style shared checks), on two data sets: the synthetic set that ships with
 the tests (tests/pipelines/synthetic.py: always run) and SNSR from the shared data (skipped where it is absent)."""
+
 from __future__ import annotations
 
 import gc
@@ -17,10 +18,26 @@ from pipelines.scorers import REGISTRY, make_scorer
 # anomalous. Synthetic: features moved off a linear manifold, which the reconstruction sees best (measured with
 # tests/pipelines/conftest.py's spec: 0.73-0.99; the floors leave room for another torch build's rounding).
 FLOORS = {
-    "snsr": {"recon": 0.9, "ares": 0.9, "ares-cal": 0.9, "ares-rank": 0.9, "ares-knn": 0.9, "nln": 0.9,
-             "knn-latent": 0.55, "lof-latent": 0.55},
-    "synthetic": {"recon": 0.9, "ares": 0.9, "ares-cal": 0.9, "ares-rank": 0.9, "ares-knn": 0.9, "nln": 0.9,
-                  "knn-latent": 0.6, "lof-latent": 0.6},
+    "snsr": {
+        "recon": 0.9,
+        "ares": 0.9,
+        "ares-cal": 0.9,
+        "ares-rank": 0.9,
+        "ares-knn": 0.9,
+        "nln": 0.9,
+        "knn-latent": 0.55,
+        "lof-latent": 0.55,
+    },
+    "synthetic": {
+        "recon": 0.9,
+        "ares": 0.9,
+        "ares-cal": 0.9,
+        "ares-rank": 0.9,
+        "ares-knn": 0.9,
+        "nln": 0.9,
+        "knn-latent": 0.6,
+        "lof-latent": 0.6,
+    },
 }
 
 
@@ -32,8 +49,11 @@ class Case(NamedTuple):
 
 @pytest.fixture(scope="module", params=["synthetic", "snsr"])
 def case(request) -> Case:
-    return Case(request.param, request.getfixturevalue(f"{request.param}_bundle"),
-                request.getfixturevalue(f"{request.param}_split"))
+    return Case(
+        request.param,
+        request.getfixturevalue(f"{request.param}_bundle"),
+        request.getfixturevalue(f"{request.param}_split"),
+    )
 
 
 def _fitted(name, bundle, X_val):
@@ -87,7 +107,7 @@ def test_batch_of_one_equals_row_in_big_batch(name, case):
     big = np.resize(X_test, (1000, X_test.shape[1])) * (1 + 1e-3 * np.arange(1000))[:, None]
     full = _score(scorer, case.bundle, big).score
     for i in (0, 137, 999):
-        one = _score(scorer, case.bundle, big[i:i + 1]).score
+        one = _score(scorer, case.bundle, big[i : i + 1]).score
         np.testing.assert_allclose(one[0], full[i], rtol=1e-5, atol=1e-8)
 
 
@@ -112,12 +132,15 @@ def test_memory_bounded_over_100k_windows(name, case):
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
-@pytest.mark.parametrize("bad, message", [
-    (lambda X: X[:, :-1], "wrong vector length"),
-    (lambda X: np.where(np.arange(X.shape[1]) == 3, np.nan, X), "NaN or inf"),
-    (lambda X: np.where(np.arange(X.shape[1]) == 0, np.inf, X), "NaN or inf"),
-    (lambda X: X[:0], "empty batch"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda X: X[:, :-1], "wrong vector length"),
+        (lambda X: np.where(np.arange(X.shape[1]) == 3, np.nan, X), "NaN or inf"),
+        (lambda X: np.where(np.arange(X.shape[1]) == 0, np.inf, X), "NaN or inf"),
+        (lambda X: X[:0], "empty batch"),
+    ],
+)
 def test_clear_errors(name, bad, message, case):
     _, X_val, X_test, _ = case.split
     scorer = _fitted(name, case.bundle, X_val)
@@ -136,9 +159,17 @@ def test_unknown_scorer_names_the_choices():
         make_scorer("nope")
 
 
-@pytest.mark.parametrize("name, params", [("ares", {"k": 0}), ("ares", {"k_density": -1}),
-                                          ("ares-knn", {"k_density": 0}), ("ares-rank", {"k_density": -3}),
-                                          ("nln", {"k": 0}), ("knn-latent", {"k": 0})])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("ares", {"k": 0}),
+        ("ares", {"k_density": -1}),
+        ("ares-knn", {"k_density": 0}),
+        ("ares-rank", {"k_density": -3}),
+        ("nln", {"k": 0}),
+        ("knn-latent", {"k": 0}),
+    ],
+)
 def test_a_neighbour_count_below_one_is_refused_when_the_scorer_is_made(name, params):
     """k_density=-1 used to pass and read the second-to-last neighbour's distance as the k-NN distance."""
     with pytest.raises(ValueError, match=r"k(_density)?.*>= 1"):

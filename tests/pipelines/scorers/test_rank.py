@@ -1,4 +1,5 @@
 """ares-rank's empirical-CDF map of each part (pipelines.scorers.normalisation.ecdf_quantiles / ecdf_map)."""
+
 from __future__ import annotations
 
 import json
@@ -59,7 +60,8 @@ def test_state_is_bounded_and_survives_json(snsr_bundle, snsr_split):
     again = make_scorer("ares-rank", **sc.params())
     again.load_state(st)
     enc = encode_batch(snsr_bundle.model, snsr_bundle.reference, X_test, k)
-    np.testing.assert_array_equal(again.score(enc, snsr_bundle.reference, None).score,
-                                  sc.score(enc, snsr_bundle.reference, None).score)
+    np.testing.assert_array_equal(
+        again.score(enc, snsr_bundle.reference, None).score, sc.score(enc, snsr_bundle.reference, None).score
+    )
     with pytest.raises(ValueError, match="nondecreasing"):
         again.load_state({"quantiles_r": [2.0, 1.0], "quantiles_d": st["quantiles_d"]})

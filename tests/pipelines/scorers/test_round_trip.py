@@ -2,6 +2,7 @@
 (``_unit_test_params``), and the shared check builds it from each set, fits it, saves ``params()`` and ``state()``
 through JSON (as an artifact's scorer.json holds them), rebuilds it the way ``codec.load_scorer`` does, and requires
 identical scores and components on further data. A scorer added to the registry is checked without a line here."""
+
 from __future__ import annotations
 
 import json

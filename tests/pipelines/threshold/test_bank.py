@@ -19,17 +19,20 @@ def traffic(seed: int, n: int = 4000) -> tuple[list[str], np.ndarray]:
 
 
 @pytest.mark.parametrize("batch", [7, 333])  # few windows per asset take scalar steps, many the vectorised path
-@pytest.mark.parametrize("method, cls, params", [
-    ("spot", SPOT, {"q": 1e-3}),
-    ("dspot", DSPOT, {"q": 1e-3, "depth": 4}),
-])
+@pytest.mark.parametrize(
+    "method, cls, params",
+    [
+        ("spot", SPOT, {"q": 1e-3}),
+        ("dspot", DSPOT, {"q": 1e-3, "depth": 4}),
+    ],
+)
 def test_interleaved_assets_are_independent(method, cls, params, batch):
     assets, scores = traffic(1)
     bank = ThresholdBank(method, CAL, **params)
     alarms = np.empty(len(scores), dtype=bool)
     thr = np.empty(len(scores))
     for s in range(0, len(scores), batch):
-        alarms[s:s + batch], thr[s:s + batch] = bank.process(assets[s:s + batch], scores[s:s + batch])
+        alarms[s : s + batch], thr[s : s + batch] = bank.process(assets[s : s + batch], scores[s : s + batch])
     assert alarms.sum() >= 10
     names = np.array(assets)
     for name in sorted(set(assets)):
@@ -120,8 +123,10 @@ def test_bad_own_calibration_is_an_error_naming_the_asset():
 
 
 def test_sources_survive_a_restore_and_new_assets_use_the_calibration_passed_again():
-    own = {"a": np.random.default_rng(7).exponential(scale=3.0, size=1000),
-           "b": np.random.default_rng(8).exponential(scale=5.0, size=1000)}
+    own = {
+        "a": np.random.default_rng(7).exponential(scale=3.0, size=1000),
+        "b": np.random.default_rng(8).exponential(scale=5.0, size=1000),
+    }
     bank = ThresholdBank("spot", CAL, own, q=1e-3)
     bank.process(["a", "x"], np.zeros(2))
     state = json.loads(json.dumps(bank.state()))
@@ -143,8 +148,9 @@ def test_a_bank_state_from_before_per_asset_calibration_loads():
     del old["sources"]
     restored = ThresholdBank.from_state(json.loads(json.dumps(old)))
     assert [restored.source(a) for a in restored.assets] == ["shared"] * len(restored.assets)
-    np.testing.assert_array_equal(restored.process(assets[1000:], scores[1000:])[1],
-                                  bank.process(assets[1000:], scores[1000:])[1])
+    np.testing.assert_array_equal(
+        restored.process(assets[1000:], scores[1000:])[1], bank.process(assets[1000:], scores[1000:])[1]
+    )
 
 
 class _Settings:
@@ -155,7 +161,14 @@ def test_from_settings_reads_the_config_section():
     bank = ThresholdBank.from_settings(_Settings(), CAL)
     det = bank.detector("a")
     assert (bank.method, det.q, det.level, det.depth, det.refit_every, det.max_shape, det.max_peak_ratio) == (
-        "dspot", 1e-3, 0.98, 7, 3, 0.3, 4.0)
+        "dspot",
+        1e-3,
+        0.98,
+        7,
+        3,
+        0.3,
+        4.0,
+    )
 
 
 def test_spilled_and_compact_restored_detectors_decide_bit_for_bit():
@@ -167,7 +180,7 @@ def test_spilled_and_compact_restored_detectors_decide_bit_for_bit():
     spilled = ThresholdBank("dspot", CAL, own, q=1e-3, depth=6)
     packed_some = False
     for lo in range(0, len(assets), 500):
-        a, s = assets[lo:lo + 500], scores[lo:lo + 500]
+        a, s = assets[lo : lo + 500], scores[lo : lo + 500]
         sub = [x for x in a if x != "a4"] if lo % 1000 else a  # a4 sits out every other batch: it gets spilled
         keep = np.array([x in sub for x in a])
         a = [x for x, k in zip(a, keep, strict=True) if k]
@@ -209,15 +222,23 @@ def test_an_asset_idle_longer_than_the_expiry_restarts_from_its_calibration_the_
         assert b.detector("a").n == fresh_n and b.detector("b").n == fresh_n + 50
 
 
-@pytest.mark.parametrize("method, params, extra", [
-    ("spot", {"q": 1e-3, "level": 0.9}, {}),
-    ("dspot", {"q": 2e-3, "level": 0.95, "depth": 4}, {"depth": 4}),
-])
+@pytest.mark.parametrize(
+    "method, params, extra",
+    [
+        ("spot", {"q": 1e-3, "level": 0.9}, {}),
+        ("dspot", {"q": 2e-3, "level": 0.95, "depth": 4}, {"depth": 4}),
+    ],
+)
 def test_describe_is_the_alerts_threshold_part(method, params, extra):
     bank = ThresholdBank(method, CAL, **params)
     bank.process(["a"] * 300, np.random.default_rng(3).exponential(size=300))
     peaks_now = bank.detector("a").n_peaks
-    assert bank.describe("a") == {"method": method, "q": params["q"], "level": params["level"],
-                                  "n_peaks": peaks_now, **extra}
+    assert bank.describe("a") == {
+        "method": method,
+        "q": params["q"],
+        "level": params["level"],
+        "n_peaks": peaks_now,
+        **extra,
+    }
     assert bank.describe("a", 7)["n_peaks"] == 7  # the window's own count, when the caller has it
     assert list(bank.describe("a")) == ["method", "q", "level", "n_peaks", *extra]  # the alert's key order

@@ -18,7 +18,7 @@ def test_tail_quantile_gpd_case_by_hand():
     assert tail_quantile(1.0, 0.5, 1.0, 1e-3, 1000, 20) == pytest.approx(1.0 + 2.0 * (math.sqrt(20.0) - 1.0))
     # negative shape: bounded tail, z below the endpoint t + sigma/|gamma|
     z = tail_quantile(1.0, -0.5, 1.0, 1e-3, 1000, 20)
-    assert z == pytest.approx(1.0 - 2.0 * (20.0 ** -0.5 - 1.0))
+    assert z == pytest.approx(1.0 - 2.0 * (20.0**-0.5 - 1.0))
     assert z < 1.0 + 2.0
 
 

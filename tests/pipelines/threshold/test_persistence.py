@@ -1,4 +1,5 @@
 """Persistence (m of the last n windows) and hysteresis (release after r quiet windows), per asset."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ def test_one_spike_does_not_alarm_three_of_five_do():
 
 def test_an_alarm_holds_through_dips_shorter_than_release_and_ends_after_release_quiet_windows():
     p = Persistence(m=2, n=3, release=3)
-    assert _run(p, "11" "0" "1" "00" "1" "000" "00") == "01" "1" "1" "11" "1" "110" "00"
+    assert _run(p, "110100100000") == "011111111000"
 
 
 def test_release_clears_the_history_so_the_opening_windows_cannot_reopen_it():

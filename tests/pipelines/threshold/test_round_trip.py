@@ -2,6 +2,7 @@
 restore mid-stream with bit-identical decisions after it (tests/pipelines/round_trip.py), in each way it is saved:
 ``state`` as JSON, and for detectors also ``to_array`` (how the bank spills an idle asset) and for the bank
 ``compact_state`` (what the checkpoint holds)."""
+
 from __future__ import annotations
 
 import copy
@@ -62,8 +63,12 @@ def _detector_adapters(kind: type[SPOT]) -> dict[str, Adapter]:
     return {
         "state": Adapter(build, feed, lambda d: _json(d.state()), kind.from_state),
         # a held fit is only saved by state() (to_array refuses it); the bank then keeps it live
-        "array": Adapter(build, feed, lambda d: d.state() if d.guard else (d.to_array(), d.params()),
-                         lambda s: kind.from_state(s) if isinstance(s, dict) else kind.from_array(*s)),
+        "array": Adapter(
+            build,
+            feed,
+            lambda d: d.state() if d.guard else (d.to_array(), d.params()),
+            lambda s: kind.from_state(s) if isinstance(s, dict) else kind.from_array(*s),
+        ),
     }
 
 
@@ -75,15 +80,19 @@ def _bank_adapters() -> dict[str, Adapter]:
         return ThresholdBank(params.pop("method"), CALIBRATION, own, **params)
 
     def feed(bank: ThresholdBank, chunk: np.ndarray) -> Any:
-        alarms, thr = bank.process(assets[:chunk.size], chunk)
+        alarms, thr = bank.process(assets[: chunk.size], chunk)
         out = alarms, thr, bank.last_n_peaks.copy(), bank.take_guard_trips(), bank.guarded()
         bank.spill() if chunk.size > 50 else None  # assets idle since the last spill get packed, as at a checkpoint
         return out
 
     return {
         "state": Adapter(build, feed, lambda b: _json(b.state()), lambda s: ThresholdBank.from_state(s, own)),
-        "compact": Adapter(build, feed, lambda b: copy.deepcopy(b.compact_state()),
-                           lambda s: ThresholdBank.from_state(copy.deepcopy(s), own)),
+        "compact": Adapter(
+            build,
+            feed,
+            lambda b: copy.deepcopy(b.compact_state()),
+            lambda s: ThresholdBank.from_state(copy.deepcopy(s), own),
+        ),
     }
 
 
@@ -91,16 +100,25 @@ def _persistence_adapters() -> dict[str, Adapter]:
     assets = [ASSETS[i % 3] for i in range(max(len(c) for c in CHUNKS))]
 
     def feed(p: Persistence, chunk: np.ndarray) -> Any:
-        return p.process(assets[:chunk.size], chunk > 2.0)
+        return p.process(assets[: chunk.size], chunk > 2.0)
 
-    return {"state": Adapter(lambda params: Persistence(**params), feed, lambda p: _json(p.state()),
-                             Persistence.from_state)}
+    return {
+        "state": Adapter(lambda params: Persistence(**params), feed, lambda p: _json(p.state()), Persistence.from_state)
+    }
 
 
-ADAPTERS: dict[type, dict[str, Adapter]] = {SPOT: _detector_adapters(SPOT), DSPOT: _detector_adapters(DSPOT),
-                                            ThresholdBank: _bank_adapters(), Persistence: _persistence_adapters()}
-CASES = [pytest.param(cls, mode, params, id=f"{cls.__name__}-{mode}-{i}")
-         for cls, modes in ADAPTERS.items() for mode in modes for i, params in enumerate(params_of(cls))]
+ADAPTERS: dict[type, dict[str, Adapter]] = {
+    SPOT: _detector_adapters(SPOT),
+    DSPOT: _detector_adapters(DSPOT),
+    ThresholdBank: _bank_adapters(),
+    Persistence: _persistence_adapters(),
+}
+CASES = [
+    pytest.param(cls, mode, params, id=f"{cls.__name__}-{mode}-{i}")
+    for cls, modes in ADAPTERS.items()
+    for mode in modes
+    for i, params in enumerate(params_of(cls))
+]
 
 
 def _stateful_classes() -> set[type]:
@@ -108,8 +126,14 @@ def _stateful_classes() -> set[type]:
     found = set()
     for info in pkgutil.iter_modules(pipelines.threshold.__path__):
         mod = importlib.import_module(f"pipelines.threshold.{info.name}")
-        found |= {obj for name, obj in vars(mod).items() if isinstance(obj, type) and not name.startswith("_")
-                  and obj.__module__ == mod.__name__ and callable(getattr(obj, "state", None))}
+        found |= {
+            obj
+            for name, obj in vars(mod).items()
+            if isinstance(obj, type)
+            and not name.startswith("_")
+            and obj.__module__ == mod.__name__
+            and callable(getattr(obj, "state", None))
+        }
     return found
 
 

@@ -1,6 +1,7 @@
 """The runaway of held-out server data, rebuilt from real data: SPOT calibrated on SKAB's anomaly-free run (the
 detrended score of test_skab_level_shift), then 3,000 windows whose scores sit between t and z_q (the real scores'
 calibration ranks mapped log-uniformly into (t, z_q)), then the real run again with a 50-window fault at 1.5 z_q."""
+
 import numpy as np
 import pytest
 
@@ -64,8 +65,9 @@ def test_the_bank_names_the_asset_and_a_held_fit_survives_a_restore(run):
     restored = ThresholdBank.from_state(json.loads(json.dumps(bank.state())))
     assert restored.guarded() == bank.guarded()
     rest = stream[3600:]
-    np.testing.assert_array_equal(restored.process(["pump"] * rest.size, rest)[1],
-                                  bank.process(["pump"] * rest.size, rest)[1])
+    np.testing.assert_array_equal(
+        restored.process(["pump"] * rest.size, rest)[1], bank.process(["pump"] * rest.size, rest)[1]
+    )
 
 
 def test_the_hold_is_released_once_the_peak_rate_is_normal_again(run):

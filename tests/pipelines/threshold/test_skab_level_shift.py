@@ -5,6 +5,7 @@ Scores are simple stand-ins for the autoencoder score: the squared z-distance of
 Thermocouple warm up through the whole run, accelerometer-1 variance is 1.8x higher after row ~7000 and there is a
 vibration burst near row 9150, so the raw score drifts and held-out false-alarm rates depend on the rows chosen.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,12 @@ def episodes(alarms: np.ndarray, scores: np.ndarray, first_row: int) -> tuple[li
     timestamp = window key)."""
     rows_ = np.arange(first_row, first_row + alarms.size)
     tr = EpisodeTracker()
-    events = [e for _, e in tr.observe_batch(["pump"] * alarms.size, rows_.astype(float), alarms, scores,
-                                             [str(r) for r in rows_])]
+    events = [
+        e
+        for _, e in tr.observe_batch(
+            ["pump"] * alarms.size, rows_.astype(float), alarms, scores, [str(r) for r in rows_]
+        )
+    ]
     return events, tr.open_episodes()
 
 
@@ -90,7 +95,7 @@ def test_a_fault_that_ends_closes_its_one_episode(rows):
     scores, n_cal, shift = shifted_run(rows, 10.0, end=4100)
     dspot = run_detector(DSPOT(q=1e-3, depth=10), scores, n_cal)
     on = slice(shift - n_cal, 4100 - n_cal)
-    assert dspot[on].all() and dspot[4100 - n_cal:].sum() <= 2
+    assert dspot[on].all() and dspot[4100 - n_cal :].sum() <= 2
     eps, still_open = episodes(dspot, scores[n_cal:], n_cal)
     (opened,) = [e for e in eps if e.kind == "open" and shift <= e.opened_ts < 4100]
     (closed,) = [e for e in eps if e.kind == "close" and e.episode_id == opened.episode_id]
@@ -107,9 +112,11 @@ def test_a_small_shift_is_followed_by_dspot_as_one_short_episode(rows):
     spot = run_detector(SPOT(q=1e-3), scores, n_cal)
     dspot = run_detector(DSPOT(q=1e-3, depth=10), scores, n_cal)
     spot_post, dspot_post = spot[post], dspot[post]
-    print(f"\nflow -5 sd: post-shift alarms SPOT {spot_post.sum()}/{spot_post.size}, DSPOT {dspot_post.sum()} "
-          f"(last at +{np.flatnonzero(dspot_post[:TRANSIENT])[-1]}), DSPOT after +{TRANSIENT}: "
-          f"{dspot_post[TRANSIENT:].sum()}")
+    print(
+        f"\nflow -5 sd: post-shift alarms SPOT {spot_post.sum()}/{spot_post.size}, DSPOT {dspot_post.sum()} "
+        f"(last at +{np.flatnonzero(dspot_post[:TRANSIENT])[-1]}), DSPOT after +{TRANSIENT}: "
+        f"{dspot_post[TRANSIENT:].sum()}"
+    )
     assert spot_post.mean() >= 0.99
     assert dspot_post[:5].all()
     assert dspot_post[TRANSIENT:].sum() <= 2  # isolated blips at the normal rate, not the shift
@@ -133,8 +140,10 @@ def test_spot_false_alarm_rate_on_held_out_normal_rows(rows, q):
     scores = detrended_score(rows, 4000)
     alarms = run_detector(SPOT(q=q), scores[60:], 3940)
     held_out = alarms[:3000]
-    print(f"\nSPOT q={q:g}: {held_out.sum()} alarms / 3000 held-out rows = {held_out.mean():.2e}; "
-          f"rows 4000-9404: {alarms.sum()} / {alarms.size} = {alarms.mean():.2e}")
+    print(
+        f"\nSPOT q={q:g}: {held_out.sum()} alarms / 3000 held-out rows = {held_out.mean():.2e}; "
+        f"rows 4000-9404: {alarms.sum()} / {alarms.size} = {alarms.mean():.2e}"
+    )
     assert held_out.mean() <= 5 * q + 2 / 3000
 
 

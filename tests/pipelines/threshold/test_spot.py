@@ -33,10 +33,13 @@ def test_initialize_by_hand():
     assert (s.gamma, s.sigma) == pytest.approx(grimshaw(srt[980:] - t), rel=1e-9)
 
 
-@pytest.mark.parametrize("dist, true_quantile", [
-    ("exponential", lambda q: -math.log(q)),
-    ("gumbel", lambda q: -math.log(-math.log1p(-q))),
-])
+@pytest.mark.parametrize(
+    "dist, true_quantile",
+    [
+        ("exponential", lambda q: -math.log(q)),
+        ("gumbel", lambda q: -math.log(-math.log1p(-q))),
+    ],
+)
 def test_known_series_quantile_and_alarm_rate(dist, true_quantile):
     """Tolerances from 30 seeds of this exact setup: z_q had a relative sd of 2.4% (exp) / 2.1% (Gumbel), worst
     7% / 5%, hence 10%. The alarm rate on 20k fresh draws ranged 0.7q..2.1q (mean 1.3q: alarms are censored out
@@ -147,15 +150,18 @@ def test_from_state_rejects_other_kind():
         DSPOT.from_state(s.state())
 
 
-@pytest.mark.parametrize("kw, msg", [
-    ({"q": 0.0}, r"q must be in \(0, 1\), got 0.0"),
-    ({"q": 1.0}, r"q must be in \(0, 1\)"),
-    ({"level": 1.0}, r"level must be in \(0, 1\), got 1.0"),
-    ({"level": -0.1}, r"level must be in \(0, 1\)"),
-    ({"q": 0.05, "level": 0.98}, r"q=0.05 must be below 1 - level"),
-    ({"refit_every": 0}, "refit_every must be >= 1"),
-    ({"max_peaks": -1}, "max_peaks must be None or >= 0, got -1"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"q": 0.0}, r"q must be in \(0, 1\), got 0.0"),
+        ({"q": 1.0}, r"q must be in \(0, 1\)"),
+        ({"level": 1.0}, r"level must be in \(0, 1\), got 1.0"),
+        ({"level": -0.1}, r"level must be in \(0, 1\)"),
+        ({"q": 0.05, "level": 0.98}, r"q=0.05 must be below 1 - level"),
+        ({"refit_every": 0}, "refit_every must be >= 1"),
+        ({"max_peaks": -1}, "max_peaks must be None or >= 0, got -1"),
+    ],
+)
 def test_parameter_errors(kw, msg):
     with pytest.raises(ValueError, match=msg):
         SPOT(**kw)

@@ -1,4 +1,5 @@
 """The benchmark's peers: PyOD KNN fitted without its self-scoring pass, and recall against exact search."""
+
 from __future__ import annotations
 
 import numpy as np

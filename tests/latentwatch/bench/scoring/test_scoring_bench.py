@@ -1,4 +1,5 @@
 """`latentwatch bench scoring` end to end at a tiny size (no timing assertions), and its pieces."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,59 @@ from latentwatch.cli import main
 
 def test_bench_scoring_smoke(tmp_path, capsys):
     out = tmp_path / "bench.json"
-    rc = main(["bench", "scoring", "--data", "synthetic", "--sizes", "400,600", "--queries", "120", "--batch", "60",
-               "--rounds", "1", "--train-rows", "400", "--epochs", "1", "--max-seconds", "5", "--tune",
-               "--tune-trees", "2", "--tune-search-k=-1,50", "--profile", "--json", str(out)])
+    rc = main(
+        [
+            "bench",
+            "scoring",
+            "--data",
+            "synthetic",
+            "--sizes",
+            "400,600",
+            "--queries",
+            "120",
+            "--batch",
+            "60",
+            "--rounds",
+            "1",
+            "--train-rows",
+            "400",
+            "--epochs",
+            "1",
+            "--max-seconds",
+            "5",
+            "--tune",
+            "--tune-trees",
+            "2",
+            "--tune-search-k=-1,50",
+            "--profile",
+            "--json",
+            str(out),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
-    for column in ("size", "items", "build_s", "rss_mib", "held_mib", "annoy_mib", "method", "far_rows",
-                   "far_recall", "far_ares_change", "far_flips", "annoy_recall@10", "windows/s", "400 w/s",
-                   "600 w/s", "vs_ares", "goals", "annoy sweep", "ares profile", "ncalls"):
+    for column in (
+        "size",
+        "items",
+        "build_s",
+        "rss_mib",
+        "held_mib",
+        "annoy_mib",
+        "method",
+        "far_rows",
+        "far_recall",
+        "far_ares_change",
+        "far_flips",
+        "annoy_recall@10",
+        "windows/s",
+        "400 w/s",
+        "600 w/s",
+        "vs_ares",
+        "goals",
+        "annoy sweep",
+        "ares profile",
+        "ncalls",
+    ):
         assert column in text, column
     for method in (*ALL_SCORERS, *PEERS):
         assert method in text, method

@@ -1,12 +1,15 @@
 """`latentwatch evaluate --protocol skab`: bad options are refused with a message before anything is trained."""
+
 from __future__ import annotations
 
 from latentwatch.cli import main
 
 
 def test_unknown_rows_and_subsets_are_refused(capsys, tmp_path):
-    assert main(["evaluate", "--protocol", "skab", "--skab-rows", "leaderboard,nope", "--out",
-                 str(tmp_path / "x.json")]) == 2
+    assert (
+        main(["evaluate", "--protocol", "skab", "--skab-rows", "leaderboard,nope", "--out", str(tmp_path / "x.json")])
+        == 2
+    )
     assert "unknown --skab-rows ['nope']" in capsys.readouterr().err
     assert main(["evaluate", "--protocol", "skab", "--skab-subsets", "valve3", "--out", str(tmp_path / "x.json")]) == 2
     assert "unknown SKAB subset(s) ['valve3']" in capsys.readouterr().err

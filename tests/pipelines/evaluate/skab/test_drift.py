@@ -1,4 +1,5 @@
 """The slow-channel rule: which channels it finds, which features it silences, and that they then read ~0."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,11 +1,23 @@
 """SKAB's metrics on cases small enough to work out by hand."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipelines.evaluate.skab.metrics import (Confusion, FileDecisions, NabCounts, _ramp, changes, evaluate,
-                                             fault_view, nab_counts, nab_scores, nab_windows, runs)
+from pipelines.evaluate.skab.metrics import (
+    Confusion,
+    FileDecisions,
+    NabCounts,
+    _ramp,
+    changes,
+    evaluate,
+    fault_view,
+    nab_counts,
+    nab_scores,
+    nab_windows,
+    runs,
+)
 
 
 def test_confusion_and_skab_f1_far_mar():
@@ -54,7 +66,8 @@ def test_nab_counts_first_prediction_per_window_and_fps_outside():
 
 def test_nab_scores_perfect_null_and_one_false_positive():
     assert nab_scores([NabCounts((0.0,), 0, 0, 1)]) == pytest.approx(
-        {"standard": 100.0, "low_fp": 100.0, "low_fn": 100.0})
+        {"standard": 100.0, "low_fp": 100.0, "low_fn": 100.0}
+    )
     assert nab_scores([NabCounts((), 1, 0, 1)]) == pytest.approx({"standard": 0.0, "low_fp": 0.0, "low_fn": 0.0})
     s = nab_scores([NabCounts((0.0,), 0, 1, 1)])
     assert s["standard"] == pytest.approx(100 * (1 - 0.11 + 1) / 2)
@@ -70,8 +83,9 @@ def test_runs():
 def _file(anomaly, flags, changepoint=None, step=2):
     n = len(anomaly)
     cp = np.zeros(n, dtype=int) if changepoint is None else np.asarray(changepoint)
-    return FileDecisions("f", np.arange(n, dtype=np.int64) * step, np.asarray(anomaly), cp,
-                         np.asarray(flags, dtype=bool))
+    return FileDecisions(
+        "f", np.arange(n, dtype=np.int64) * step, np.asarray(anomaly), cp, np.asarray(flags, dtype=bool)
+    )
 
 
 def test_fault_view_detection_delay_and_false_episodes():
@@ -93,8 +107,14 @@ def test_evaluate_pools_files():
     b = _file([0, 0, 1, 1], [1, 0, 0, 0], changepoint=[0, 0, 1, 0], step=1)
     r = evaluate([a, b], nab_width_s=60)
     assert {k: r["binary"][k] for k in ("tp", "fp", "fn", "tn")} == {"tp": 2, "fp": 1, "fn": 2, "tn": 3}
-    assert r["faults"] == {"detected": 1, "of": 2, "median_delay_s": 0.0, "false_episodes": 1, "normal_rows": 4,
-                           "false_episodes_per_1000_normal": 250.0}
+    assert r["faults"] == {
+        "detected": 1,
+        "of": 2,
+        "median_delay_s": 0.0,
+        "false_episodes": 1,
+        "normal_rows": 4,
+        "false_episodes_per_1000_normal": 250.0,
+    }
     # a: changes at t=1 (rise, opens its window at 1: position 0) and t=3 (fall, inside [1, 61]: ignored);
     # b: change at t=0 (before its window [2, 62]: FP), t=1 (fall, FP); window missed
     assert r["changepoints"] == {"windows": 2, "missed": 1, "false_positives": 2}

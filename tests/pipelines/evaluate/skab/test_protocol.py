@@ -1,12 +1,13 @@
 """SKAB's protocol: which windows fit, which are streamed, that a window decides the row it ends on, and that the
 decision path gives every test row a decision (real SKAB files, tiny models)."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.data.skab import SkabRun
+from pipelines.episodes.episodes import EpisodeTracker
 from pipelines.evaluate.skab.protocol import StreamResult, decisions, file_stream, run_stream
 from pipelines.evaluate.skab.runner import prepare, report, select_runs, stream_all
 from pipelines.evaluate.skab.settings import SkabSettings
@@ -46,8 +47,14 @@ def test_run_stream_flags_alarms_and_the_rows_inside_an_open_episode():
     cal = np.random.default_rng(0).exponential(size=3000)
     scores = np.r_[np.zeros(5), np.full(6, 50.0), np.zeros(8)]
     tracker = EpisodeTracker(quiet_windows=3, quiet_seconds=None, max_duration_s=None, update_every=0)
-    res = run_stream(scores, ThresholdBank("spot", cal, q=1e-3, level=0.9), Persistence(2, 3, 2), tracker, "a",
-                     np.arange(19, dtype=np.int64))
+    res = run_stream(
+        scores,
+        ThresholdBank("spot", cal, q=1e-3, level=0.9),
+        Persistence(2, 3, 2),
+        tracker,
+        "a",
+        np.arange(19, dtype=np.int64),
+    )
     assert np.flatnonzero(res.alarmed).tolist() == list(range(6, 12))  # opens on the 2nd high, holds 1 past
     assert np.flatnonzero(res.in_episode).tolist() == list(range(6, 14))  # + 2 quiet windows before the close
     assert res.episodes == 1

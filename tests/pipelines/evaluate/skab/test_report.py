@@ -1,13 +1,16 @@
 """SKAB's leaderboard tables read from the shared copy, with our rows inserted in F1 / NAB order."""
+
 from __future__ import annotations
 
 from pipelines.evaluate.skab.report import leaderboard_tables, nab_table, outlier_table
 
 
 def _row(f1, far, mar, nab):
-    return {"binary": {"f1": f1, "far": far, "mar": mar},
-            "nab": {"standard": nab, "low_fp": nab - 1, "low_fn": nab + 1},
-            "changepoints": {"missed": 70, "false_positives": 40}}
+    return {
+        "binary": {"f1": f1, "far": far, "mar": mar},
+        "nab": {"standard": nab, "low_fp": nab - 1, "low_fn": nab + 1},
+        "changepoints": {"missed": 70, "false_positives": 40},
+    }
 
 
 def test_the_shared_leaderboard_parses_and_our_rows_land_by_score():
