@@ -9,7 +9,7 @@ from typing import Literal
 
 from daemon.config.base import LIVE, require
 from pipelines import defaults as D
-from pipelines.threshold.spot import InvalidParameter, check_params
+from pipelines.threshold.params import InvalidParameter, check_params
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ import numpy as np
 
 from pipelines import defaults
 from pipelines.threshold.dspot import DSPOT
-from pipelines.threshold.spot import SPOT, _finite
+from pipelines.threshold.params import finite as _finite
+from pipelines.threshold.spot import SPOT
 
 METHODS: dict[str, type[SPOT]] = {"spot": SPOT, "dspot": DSPOT}
 SHARED = "shared"

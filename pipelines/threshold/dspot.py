@@ -22,7 +22,8 @@ from typing import Any, Self
 import numpy as np
 
 from pipelines import defaults as D
-from pipelines.threshold.spot import SPOT, _finite
+from pipelines.threshold.params import finite as _finite
+from pipelines.threshold.spot import SPOT
 
 _CHUNK = 4096
 

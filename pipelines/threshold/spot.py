@@ -37,68 +37,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
 import numpy as np
 
 from pipelines import defaults as D
+from pipelines.threshold import packing
 from pipelines.threshold.gpd import grimshaw, tail_quantile
-
-_T = TypeVar("_T")
-
-
-class InvalidParameter(ValueError):
-    """A detector parameter out of range: ``name`` and what a valid value is (``expected``), so that the config names
-    its key and file with the same rule (``daemon.config``: ``threshold``) instead of keeping a copy of it."""
-
-    def __init__(self, name: str, expected: str, message: str) -> None:
-        super().__init__(message)
-        self.name, self.expected = name, expected
-
-
-def check_params(
-    q: float = D.Q,
-    level: float = D.LEVEL,
-    refit_every: int = D.REFIT_EVERY,
-    max_shape: float = D.MAX_SHAPE,
-    max_peak_ratio: float = D.MAX_PEAK_RATIO,
-) -> None:
-    """The rules SPOT's (and DSPOT's) parameters keep, the one place they are written: ``InvalidParameter`` on the
-    first one broken."""
-    if not 0.0 < q < 1.0:
-        raise InvalidParameter("q", "a risk in (0, 1)", f"q must be in (0, 1), got {q}")
-    if not 0.0 < level < 1.0:
-        raise InvalidParameter("level", "an initial quantile level in (0, 1)", f"level must be in (0, 1), got {level}")
-    if not max_shape > 0:
-        raise InvalidParameter(
-            "max_shape", "a positive bound on the GPD shape", f"max_shape must be > 0, got {max_shape}"
-        )
-    if not max_peak_ratio > D.RELEASE_PEAK_RATIO:
-        raise InvalidParameter(
-            "max_peak_ratio",
-            f"a multiple of 1 - level above {D.RELEASE_PEAK_RATIO}",
-            f"max_peak_ratio must be > {D.RELEASE_PEAK_RATIO}, got {max_peak_ratio}",
-        )
-    if refit_every < 1:
-        raise InvalidParameter(
-            "refit_every",
-            "an integer >= 1 (1: refit the GPD on every new peak)",
-            f"refit_every must be >= 1, got {refit_every}",
-        )
-    if q >= 1.0 - level:
-        raise InvalidParameter(
-            "q", "a risk below 1 - level", f"q={q} must be below 1 - level = {1.0 - level}: z_q would fall under t"
-        )
-
-
-def _finite(xs: Any, what: str) -> np.ndarray:
-    arr = np.asarray(xs, dtype=np.float64)
-    if arr.ndim != 1:
-        raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
-    bad = np.flatnonzero(~np.isfinite(arr))
-    if bad.size:
-        raise ValueError(f"{what} has {bad.size} non-finite value(s), first at index {bad[0]}: {arr[bad[0]]}")
-    return arr
+from pipelines.threshold.packing import newest
+from pipelines.threshold.params import check_params
+from pipelines.threshold.params import finite as _finite
 
 
 class SPOT:
@@ -388,74 +336,20 @@ class SPOT:
         self.t, self.gamma, self.sigma, self.z = (float(d[k]) for k in ("t", "gamma", "sigma", "z"))
         self.n, self.n_peaks, self._since_refit = int(d["n"]), int(d["n_peaks"]), int(d["since_refit"])
         self._cal_peaks = np.asarray(d["calibration_peaks"], dtype=np.float64)
-        self._peaks = _newest([float(p) for p in d["peaks"]], self.max_peaks)
+        self._peaks = newest([float(p) for p in d["peaks"]], self.max_peaks)
         self._clock = int(d.get("clock", self.n))
-        self._peak_clock = _newest([int(c) for c in d.get("peak_clock", ())], self.guard_peaks)
+        self._peak_clock = newest([int(c) for c in d.get("peak_clock", ())], self.guard_peaks)
         self.guard, self._shape_bound = str(d.get("guard", "")), bool(d.get("shape_bound", False))
 
-    _HEAD = 13  # to_array's header: 9 scalars, then the lengths of the peaks, peak clock, extra and calibration
-
     def to_array(self, shared_calibration: np.ndarray | None = None) -> np.ndarray:
-        """The state as one float64 array (a few hundred bytes; integers below 2**53 are exact), for an idle asset
-        spilled in memory and for the checkpoint. The calibration peaks are left out when they are
-        ``shared_calibration`` (every asset started from the shared fit holds the same ones). Not for a held fit
-        (``guard`` is text): ``state`` keeps those."""
-        self._check_ready()
-        if self.guard:
-            raise ValueError("a held fit is not packed (its guard reason is text): use state()")
-        shared = shared_calibration is not None and (
-            self._cal_peaks is shared_calibration or np.array_equal(self._cal_peaks, shared_calibration)
-        )
-        extra = self._extra()
-        cal = np.empty(0) if shared else self._cal_peaks
-        head = [
-            self.t,
-            self.gamma,
-            self.sigma,
-            self.z,
-            self.n,
-            self.n_peaks,
-            self._since_refit,
-            self._clock,
-            float(self._shape_bound),
-            len(self._peaks),
-            len(self._peak_clock),
-            extra.size,
-            -1.0 if shared else cal.size,
-        ]
-        return np.concatenate(
-            [
-                np.array(head, np.float64),
-                np.fromiter(self._peaks, np.float64, len(self._peaks)),
-                np.fromiter(self._peak_clock, np.float64, len(self._peak_clock)),
-                extra,
-                cal,
-            ]
-        )
+        """The state as one float64 array, for an idle asset spilled in memory and for the checkpoint
+        (``pipelines.threshold.packing``)."""
+        return packing.pack(self, shared_calibration)
 
     @classmethod
-    def from_array(cls, a: np.ndarray, params: dict[str, Any], shared_calibration: np.ndarray | None = None) -> SPOT:
+    def from_array(cls, a: np.ndarray, params: dict[str, Any], shared_calibration: np.ndarray | None = None) -> Self:
         """Inverse of ``to_array`` (same decisions, bit for bit), with the bank's ``params``."""
-        obj = cls(**params)
-        h = a[: cls._HEAD]
-        obj.t, obj.gamma, obj.sigma, obj.z = (float(v) for v in h[:4])
-        obj.n, obj.n_peaks, obj._since_refit, obj._clock = (int(v) for v in h[4:8])
-        obj._shape_bound = bool(h[8])
-        n_peaks, n_clock, n_extra, n_cal = (int(v) for v in h[9:13])
-        at = cls._HEAD
-        obj._peaks = _newest(a[at : at + n_peaks].tolist(), obj.max_peaks)
-        at += n_peaks
-        obj._peak_clock = _newest([int(v) for v in a[at : at + n_clock].tolist()], obj.guard_peaks)
-        at += n_clock
-        obj._load_extra(a[at : at + n_extra])
-        at += n_extra
-        if n_cal < 0:
-            if shared_calibration is None:
-                raise ValueError("this packed state shares the bank's calibration peaks; pass them")
-            obj._cal_peaks = shared_calibration
-        else:
-            obj._cal_peaks = a[at : at + n_cal].copy()
-        return obj
+        return packing.unpack(cls(**params), a, shared_calibration)
 
     def _extra(self) -> np.ndarray:
         return np.empty(0)
@@ -473,8 +367,3 @@ class SPOT:
         obj._peak_clock = list(self._peak_clock)
         obj._trips = []
         return obj
-
-
-def _newest(values: list[_T], maxlen: int | None) -> list[_T]:
-    """The last ``maxlen`` values (all when None), as a deque(values, maxlen) would keep them."""
-    return values if maxlen is None or len(values) <= maxlen else values[len(values) - maxlen :]

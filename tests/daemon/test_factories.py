@@ -10,7 +10,7 @@ from daemon.config import ConfigError, EpisodesConfig, ThresholdConfig, load_con
 from daemon.factories import StateFactories
 from pipelines import protocols
 from pipelines.threshold import SPOT
-from pipelines.threshold.spot import InvalidParameter
+from pipelines.threshold.params import InvalidParameter
 from tests.daemon.helpers import STAND_IN_TRACKER, StandInEvent, StandInModel, StandInTracker
 
 CAL = np.random.default_rng(0).exponential(size=3000)
