@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import sys
 import time
@@ -18,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from latentwatch.commands.evaluate_record import REPO, environment, write_json
+
 DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _csv(value: str) -> list[str]:
@@ -197,29 +197,6 @@ def canonical_line(args: argparse.Namespace) -> str:
     return shlex.join(parts)
 
 
-def _write_json(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
-    os.replace(tmp, path)
-
-
-def _environment(threads: int) -> dict[str, Any]:
-    import numpy
-    import sklearn
-    import torch
-
-    return {
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "sklearn": sklearn.__version__,
-        "torch_threads": threads,
-        "device": "cpu" if not torch.cuda.is_available() else "cuda (TrainSpec.device=auto)",
-    }
-
-
 def _table_from(args: argparse.Namespace) -> int:
     from pipelines.evaluate.report import render_markdown, render_text
 
@@ -275,7 +252,7 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
         "seconds": None,
         "command": {"line": canonical_line(args), "argv": list(sys.argv), "cwd": os.getcwd()},
         "git": git_info(REPO),
-        "environment": _environment(max(1, args.threads)),
+        "environment": environment(max(1, args.threads)),
         "protocol": {
             "datasets": list(cfg.datasets),
             "seeds": list(cfg.seeds),
@@ -315,70 +292,11 @@ def _progress(i: int, n: int, seconds: float, arr: Any, seed: int, rec: dict[str
     )
 
 
-def _skab(args: argparse.Namespace) -> int:
-    """SKAB's protocol with the settings of pipelines/evaluate/skab/settings.py (chosen on valve1 only)."""
-    import torch
-
-    from pipelines.evaluate.report import git_info
-    from pipelines.evaluate.skab.report import PROTOCOL, render, run_rows, write_markdown
-    from pipelines.evaluate.skab.runner import ROWS
-    from pipelines.evaluate.skab.settings import SkabSettings
-
-    unknown = [r for r in args.skab_rows if r not in ROWS]
-    if unknown:
-        print(f"latentwatch evaluate: unknown --skab-rows {unknown}; choose from {list(ROWS)}", file=sys.stderr)
-        return 2
-    torch.set_num_threads(max(1, args.threads))
-    out = Path("out/skab.json") if args.out == Path("out/evaluation.json") else args.out
-    line = shlex.join(
-        [
-            "latentwatch",
-            "evaluate",
-            "--protocol",
-            "skab",
-            "--skab-rows",
-            ",".join(args.skab_rows),
-            "--skab-subsets",
-            ",".join(args.skab_subsets),
-            "--out",
-            str(out),
-        ]
-        + (["--skab-whole-files"] if args.skab_whole_files else [])
-        + (["--skab-seed", str(args.skab_seed)] if args.skab_seed else [])
-        + (["--markdown", str(args.markdown)] if args.markdown else [])
-    )
-    t0 = time.perf_counter()
-    say = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
-    try:
-        settings = SkabSettings().with_(seed=args.skab_seed)
-        rows = run_rows(args.skab_rows, settings, args.skab_subsets, args.data_dir, say, args.skab_whole_files)
-    except ValueError as e:
-        print(f"latentwatch evaluate: {e}", file=sys.stderr)
-        return 2
-    text = render(rows, args.data_dir)
-    _write_json(
-        out,
-        {
-            "command": {"line": line, "argv": list(sys.argv)},
-            "git": git_info(REPO),
-            "environment": _environment(max(1, args.threads)),
-            "protocol": {**PROTOCOL, "whole_files": args.skab_whole_files},
-            "settings": settings.to_dict(),
-            "seconds": round(time.perf_counter() - t0, 1),
-            "rows": rows,
-            "markdown": text,
-        },
-    )
-    print(text)
-    if args.markdown:
-        write_markdown(args.markdown, text)
-    print(f"wrote {out} in {time.perf_counter() - t0:.0f}s; command: {line}", file=sys.stderr)
-    return 0
-
-
 def run(args: argparse.Namespace) -> int:
     if args.protocol == "skab":
-        return _skab(args)
+        from latentwatch.commands.evaluate_skab import run_skab
+
+        return run_skab(args)
     if args.table_from is not None:
         return _table_from(args)
     import torch
@@ -439,7 +357,7 @@ def run(args: argparse.Namespace) -> int:
         doc["runs"].append(rec)
         doc["aggregates"] = aggregate(doc["runs"])
         doc["seconds"] = round(time.perf_counter() - t0, 1)
-        _write_json(args.out, doc)
+        write_json(args.out, doc)
         if not args.quiet:
             print(_progress(i, len(jobs), doc["seconds"], arr, seed, rec), file=sys.stderr, flush=True)
 
@@ -448,7 +366,7 @@ def run(args: argparse.Namespace) -> int:
     text = render_text(doc["aggregates"], methods)
     md = render_markdown(doc["aggregates"], methods)
     doc["table"] = {"metric": "auroc", "scale": 100, "columns": methods, "markdown": md}
-    _write_json(args.out, doc)
+    write_json(args.out, doc)
     print(f"AUROC x100, mean±std over {len(cfg.seeds)} seed(s) (x classes for multi-class settings); * = best in row")
     print(text)
     if args.markdown:
