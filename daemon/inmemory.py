@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kafka.errors import KafkaTimeoutError
 from kafka.future import Future
-from kafka.structs import TopicPartition
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
 Headers = list[tuple[str, bytes]]  # a Kafka record's headers: (name, value) pairs
 
@@ -36,31 +36,50 @@ class Record:
 
 
 class MemoryProducer:
-    """Keeps every send as (topic, key, value, headers); each returns kafka-python's own future, already succeeded.
+    """Keeps every send as (topic, key, value, headers); each returns kafka-python's own future.
 
-    ``fail``: every send raises it (a producer that refuses at once); ``stuck = True``: sends never complete and a
-    flush times out (a broker that stopped acknowledging)."""
+    By default a send is acknowledged at once. ``deferred=True``: sends are acknowledged by the next flush that
+    succeeds, as a real producer's batches are; ``flush_timeouts`` = n: the next n flushes time out first.
+    ``fail``: every send raises it (a producer that refuses at once); ``stuck = True``: sends never complete and
+    every flush times out (a broker that stopped acknowledging). ``flushes`` counts flush calls."""
 
-    def __init__(self, fail: Exception | None = None) -> None:
+    def __init__(self, fail: Exception | None = None, deferred: bool = False) -> None:
         self.sent: list[tuple[str, bytes | None, bytes | None, Headers | None]] = []
         self.fail = fail
+        self.deferred = deferred
         self.stuck = False
+        self.flush_timeouts = 0
+        self.flushes = 0
+        self._outstanding: list[Future] = []
 
     def send(
-        self, topic: str, value: bytes | None = None, key: bytes | None = None, headers: Headers | None = None, **_: Any
+        self,
+        topic: str = "",
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: Headers | None = None,
+        **_: Any,
     ) -> Future:
         if self.fail is not None:
             raise self.fail
         self.sent.append((topic, key, value, headers))
         f = Future()
-        if not self.stuck:
+        if self.stuck or self.deferred:
+            self._outstanding.append(f)
+        else:
             f.success(None)
         return f
 
     def flush(self, timeout: float | None = None) -> None:
-        if self.stuck:
+        self.flushes += 1
+        if self.stuck or self.flush_timeouts:
+            self.flush_timeouts = max(0, self.flush_timeouts - 1)
             time.sleep(min(timeout or 0, 0.01))
             raise KafkaTimeoutError("flush")
+        outstanding, self._outstanding = self._outstanding, []
+        for f in outstanding:
+            if not f.is_done:
+                f.success(None)
 
     def close(self, timeout: float | None = None) -> None:
         return None
@@ -77,26 +96,43 @@ EVERY_TOPIC = _EveryTopic()
 
 
 class MemoryConsumer:
-    """Hands out the records partition by partition, in offset order; asks the daemon to stop when all are out."""
+    """Hands out the records partition by partition, in offset order, as kafka-python's consumer would.
 
-    def __init__(self, records: Iterable[Any], stop: Any) -> None:
+    ``stop`` (the offline run) is called once every record is out; without it (the tests) an idle poll waits its
+    timeout like a broker with nothing new. The assignment is every partition of the records plus ``partitions``
+    (a partition with nothing in it yet). Commits keep their history (``commits``) and what the group holds
+    (``committed(tp)``, with its metadata, as the daemon reads it on a restore)."""
+
+    def __init__(
+        self,
+        records: Iterable[Any],
+        stop: Callable[[], None] | None = None,
+        partitions: Iterable[TopicPartition] = (),
+    ) -> None:
         by_tp: dict[TopicPartition, list[Any]] = defaultdict(list)
+        for tp in partitions:
+            by_tp[tp] = []
         for r in records:
             by_tp[TopicPartition(r.topic, r.partition)].append(r)
         self.records = {tp: sorted(rs, key=lambda r: r.offset) for tp, rs in sorted(by_tp.items())}
         self.queues = {tp: list(rs) for tp, rs in self.records.items()}
-        self.ends = {tp: rs[-1].offset + 1 for tp, rs in self.queues.items()}
+        self.ends = {tp: rs[-1].offset + 1 if rs else 0 for tp, rs in self.queues.items()}
         self.stop = stop
         self.listener: Any = None
-        self.committed: dict[TopicPartition, int] = {}
+        self.commits: list[dict[TopicPartition, int]] = []
+        self._group: dict[TopicPartition, OffsetAndMetadata] = {}
         self._paused: set[TopicPartition] = set()
         self._turn = 0
+        self.closed = False
 
     def subscribe(self, topics: Sequence[str], listener: Any = None) -> None:
         self.listener = listener
 
     def topics(self) -> _EveryTopic:
         return EVERY_TOPIC
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.records)
 
     def partitions_for_topic(self, topic: str) -> set[int]:
         return {tp.partition for tp in self.queues if tp.topic == topic}
@@ -107,7 +143,9 @@ class MemoryConsumer:
             asyncio.run(listener.on_partitions_assigned(set(self.queues)))
         live = [tp for tp, q in self.queues.items() if q and tp not in self._paused]
         if not live:
-            if not any(self.queues.values()):
+            if self.stop is None:
+                time.sleep(timeout_ms / 1000)
+            elif not any(self.queues.values()):
                 self.stop()
             return {}
         tp = live[self._turn % len(live)]
@@ -116,8 +154,20 @@ class MemoryConsumer:
         return {tp: out}
 
     def commit(self, offsets: dict[TopicPartition, Any], timeout_ms: int | None = None) -> None:
-        for tp, om in offsets.items():
-            self.committed[tp] = max(self.committed.get(tp, 0), om.offset)
+        self.commits.append({tp: om.offset for tp, om in offsets.items()})
+        self._group.update(offsets)
+
+    def committed(self, tp: TopicPartition, metadata: bool = False) -> Any:
+        """The group's offset of ``tp``: an ``OffsetAndMetadata`` with ``metadata=True``, else the offset; None if
+        never committed."""
+        om = self._group.get(tp)
+        if om is None:
+            return None
+        return om if metadata else om.offset
+
+    @property
+    def committed_offsets(self) -> dict[TopicPartition, int]:
+        return {tp: om.offset for tp, om in self._group.items()}
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self.queues[tp] = [r for r in self.records.get(tp, []) if r.offset >= offset]
@@ -142,4 +192,6 @@ class MemoryConsumer:
         return set(self._paused)
 
     def close(self, autocommit: bool = False, timeout_ms: int | None = None) -> None:
-        return None
+        if autocommit:
+            raise ValueError("close(autocommit=True): the daemon commits only what its chain has written")
+        self.closed = True

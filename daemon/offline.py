@@ -74,6 +74,6 @@ def score_offline(cfg: Config, records: Sequence[Any], artifact_path: Path | Non
         exit_code=code,
         alerts=alerts,
         dead_letters=sorted(dead),
-        committed={tp.partition: o for tp, o in consumer.committed.items()},
+        committed={tp.partition: o for tp, o in consumer.committed_offsets.items()},
         scored=int(d.metrics.registry.get_sample_value("latentwatch_windows_scored_total") or 0),
     )

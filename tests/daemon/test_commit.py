@@ -4,42 +4,21 @@ and the commit are recorders here; tests/daemon/test_kafka_run.py checks the sam
 from __future__ import annotations
 
 import pytest
-from kafka.errors import CommitFailedError, KafkaTimeoutError
-from kafka.future import Future
+from kafka.errors import CommitFailedError
 from kafka.structs import TopicPartition
 
 from daemon.batch import Batch
+from daemon.inmemory import MemoryProducer
 from daemon.steps.commit import CommitStep, DeliveryFailed
 from tests.daemon.helpers import recs
 
 
-class Producer:
-    def __init__(self, log):
-        self.log = log
-        self.fail_flush = 0
-        self.outstanding: list[Future] = []
-
-    def send(self, *a, **k):
-        f = Future()
-        self.outstanding.append(f)
-        return f
-
-    def flush(self, timeout=None):
-        self.log.append("flush")
-        if self.fail_flush:
-            self.fail_flush -= 1
-            raise KafkaTimeoutError("flush")
-        for f in self.outstanding:
-            if not f.is_done:
-                f.success(None)
-
-
 def make(log):
-    producer = Producer(log)
+    producer = MemoryProducer(deferred=True)
     committed = []
 
     def commit(offsets, timeout_s):
-        log.append(("commit", dict(offsets)))
+        log.append(("commit", dict(offsets), "after flushes", producer.flushes))
         committed.append(dict(offsets))
 
     return producer, committed, CommitStep(producer, commit, flush_timeout_s=0.01)
@@ -55,14 +34,14 @@ def test_flush_comes_before_commit_and_offsets_are_the_batchs():
     log: list = []
     producer, committed, step = make(log)
     step.submit(batch(producer, start=10))
-    assert log == ["flush", ("commit", {TopicPartition("t", 0): 13})]
+    assert log == [("commit", {TopicPartition("t", 0): 13}, "after flushes", 1)]
     assert step.pending == []
 
 
 def test_unflushed_batches_stay_pending_and_commit_together_later():
     log: list = []
     producer, committed, step = make(log)
-    producer.fail_flush = 2
+    producer.flush_timeouts = 2
     step.submit(batch(producer, partition=0, start=0))
     step.submit(batch(producer, partition=1, start=5))
     assert committed == [] and step.in_flight() == 6
@@ -83,7 +62,7 @@ def test_a_failed_send_is_fatal_and_nothing_is_committed():
 def test_join_gives_up_after_its_timeout_without_committing():
     log: list = []
     producer, committed, step = make(log)
-    producer.fail_flush = 10**6
+    producer.flush_timeouts = 10**6
     step.submit(batch(producer))
     assert not step.join(0.05)
     assert committed == [] and step.in_flight() == 3
@@ -102,7 +81,7 @@ def test_deferred_mode_flushes_but_leaves_the_commit_to_the_caller():
 
 
 def test_commit_rejected_after_rebalance_is_logged_and_forgotten():
-    producer = Producer([])
+    producer = MemoryProducer(deferred=True)
 
     def commit(offsets, timeout_s):
         raise CommitFailedError("generation moved on")

@@ -15,70 +15,17 @@ import pytest
 from kafka.structs import TopicPartition
 
 from daemon.config import Config, HttpConfig, ThresholdConfig, load_config
-from daemon.inmemory import EVERY_TOPIC, MemoryProducer
+from daemon.inmemory import MemoryConsumer, MemoryProducer
 from daemon.reload import changed_keys, merge_live
 from daemon.service import EXIT_OK, Daemon
 from tests.daemon.helpers import STAND_IN_TRACKER, Rec, StandInModel, checkpoint_as_format1, window
 
+IN = TopicPartition("in", 0)
 
-class RecordingConsumer:
-    def __init__(self, records):
-        self.records = list(records)
-        self.all = list(records)
-        self.listener = None
-        self.commits: list[dict] = []
-        self.paused_tps: set = set()
-        self.closed = False
-        self.tps = {TopicPartition("in", 0)}
 
-    def partitions_for_topic(self, topic):
-        return {0}
-
-    def topics(self):
-        return EVERY_TOPIC
-
-    def seek(self, tp, offset):  # a restart or rebalance puts the position back where the state is
-        self.records = [r for r in self.all if r.offset >= offset]
-
-    def committed(self, tp, metadata=False):
-        return None
-
-    def position(self, tp):
-        return self.records[0].offset if self.records else 0
-
-    def subscribe(self, topics, listener):
-        self.listener = listener
-
-    def poll(self, timeout_ms, max_records):
-        if self.listener is not None:
-            import asyncio
-
-            asyncio.run(self.listener.on_partitions_assigned(self.tps))
-            self.listener = None
-        if self.paused_tps or not self.records:
-            time.sleep(timeout_ms / 1000)
-            return {}
-        out, self.records = self.records[:max_records], self.records[max_records:]
-        return {TopicPartition("in", 0): out}
-
-    def commit(self, offsets, timeout_ms):
-        self.commits.append({tp: o.offset for tp, o in offsets.items()})
-
-    def highwater(self, tp):
-        return 100
-
-    def pause(self, *tps):
-        self.paused_tps |= set(tps)
-
-    def resume(self, *tps):
-        self.paused_tps -= set(tps)
-
-    def paused(self):
-        return set(self.paused_tps)
-
-    def close(self, autocommit, timeout_ms):
-        assert autocommit is False
-        self.closed = True
+def consumer_of(records):
+    """The in-memory consumer, assigned partition in:0 whether or not it holds records, idle polls waiting."""
+    return MemoryConsumer(records, partitions=[IN])
 
 
 def make_daemon(tmp_path, records, **cfg_kw):
@@ -87,7 +34,7 @@ def make_daemon(tmp_path, records, **cfg_kw):
         threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "state.json"),
         **cfg_kw,
     )
-    consumer, producer = RecordingConsumer(records), MemoryProducer()
+    consumer, producer = consumer_of(records), MemoryProducer()
     d = Daemon(
         cfg,
         clients=lambda c: (consumer, producer),
@@ -102,7 +49,7 @@ def restored_daemon(cfg: Config) -> Daemon:
     """A daemon on stand-ins with no records, its model loaded and its checkpoint (if any) restored."""
     d = Daemon(
         cfg,
-        clients=lambda c: (RecordingConsumer([]), MemoryProducer()),
+        clients=lambda c: (consumer_of([]), MemoryProducer()),
         model_loader=lambda p: StandInModel(),
         resolver=lambda root: Path("/a/versions/v"),
         factories=STAND_IN_TRACKER,
@@ -155,7 +102,7 @@ def test_a_stuck_producer_pauses_the_partitions_and_commits_nothing(tmp_path):
     deadline = time.monotonic() + 20
     while not (d.loop is not None and d.loop.paused) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert d.loop.paused and consumer.paused_tps == {TopicPartition("in", 0)}
+    assert d.loop.paused and consumer.paused() == {IN}
     d.flags.request_stop("test")
     t.join(10)
     assert consumer.commits == []
@@ -227,7 +174,7 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     import daemon.loop as loop
 
     monkeypatch.setattr(loop, "REJOIN_STALL_S", 0.3)
-    stuck, fresh, producer = RecordingConsumer(records(5)), RecordingConsumer(records(10)), MemoryProducer()
+    stuck, fresh, producer = consumer_of(records(5)), consumer_of(records(10)), MemoryProducer()
     made = iter([(stuck, producer), (fresh, MemoryProducer())])
     cfg = Config(
         http=HttpConfig(port=0),
@@ -245,7 +192,7 @@ def test_a_rejoin_that_never_completes_gets_a_fresh_consumer(tmp_path, monkeypat
     deadline = time.monotonic() + 20
     while not stuck.commits and time.monotonic() < deadline:
         time.sleep(0.01)
-    asyncio.run(d.loop.rebalance.on_partitions_revoked(set(stuck.tps)))
+    asyncio.run(d.loop.rebalance.on_partitions_revoked(stuck.assignment()))
     assert d.health() == (False, "waiting for a partition assignment")
     while not fresh.commits and time.monotonic() < deadline:
         time.sleep(0.01)

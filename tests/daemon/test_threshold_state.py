@@ -17,7 +17,7 @@ from daemon.inmemory import MemoryProducer
 from daemon.service import Daemon
 from daemon.threshold_guard import REQUEST_FILE
 from tests.daemon.helpers import STAND_IN_TRACKER, Rec, StandInModel, checkpoint_as_format1, window
-from tests.daemon.test_service import RecordingConsumer, restored_daemon
+from tests.daemon.test_service import consumer_of, restored_daemon
 
 
 def daemon(tmp_path: Path, **threshold) -> Daemon:
@@ -70,7 +70,7 @@ def test_a_tripped_guard_is_logged_counted_in_health_and_requests_a_refresh(tmp_
     probe = daemon(tmp_path, method="spot", q=1e-3).bank.detector("pump")
     mid = (probe.t + probe.z) / 2
     recs = [Rec("in", 0, i, b"pump", window("pump", ts=1_000_000 + i, values=[mid] * 4)) for i in range(80)]
-    consumer, producer = RecordingConsumer(recs), MemoryProducer()
+    consumer, producer = consumer_of(recs), MemoryProducer()
     cfg = Config(
         http=HttpConfig(port=0),
         threshold=ThresholdConfig(method="spot", q=1e-3, checkpoint_path=tmp_path / "state" / "daemon-state.json"),
