@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from pipelines.data import load_dataset, load_skab_anomaly_free, load_skab_runs
-from pipelines.data.skab import SkabRun
-from pipelines.data.windowing import window_end_index, window_labels, window_vectors
+from pipelines.data.skab import SENSOR_COLUMNS, SkabRun
+from pipelines.data.windowing import window_end_index, window_feature_names, window_labels, window_vectors
 
 TABULAR = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
 TIME_SERIES = ("skab",)  # sources whose normal windows are time-ordered runs (training splits them in time)
@@ -94,3 +94,10 @@ def normal_window_parts(
             w = window_vectors(head, spec.length, spec.stride, spec.mode)
             parts.append(w[window_labels(run.anomaly[:400], spec.length, spec.stride) == 0])
     return parts
+
+
+def feature_names(source: str, window: WindowSpec, data_dir: str | None) -> list[str]:
+    """The names of the model's input features, recorded in the artifact (alerts name sensors by them)."""
+    if source == "skab":
+        return list(window_feature_names(SENSOR_COLUMNS, window.length, window.mode))
+    return [str(n) for n in load_dataset(source, data_dir).feature_names]

@@ -17,11 +17,8 @@ import numpy as np
 import yaml
 
 from latentwatch.training import user_data
-from pipelines.data import load_dataset
-from pipelines.data.skab import SENSOR_COLUMNS
-from pipelines.data.windowing import window_feature_names
 from pipelines.fit import TrainSpec, fit_artifact, split_for_source
-from pipelines.sources import SOURCES, TIME_SERIES, WindowSpec, normal_window_parts, normal_windows
+from pipelines.sources import SOURCES, TIME_SERIES, WindowSpec, feature_names, normal_window_parts, normal_windows
 
 
 def load_spec(path: str | None, **overrides) -> TrainSpec:
@@ -43,13 +40,6 @@ def load_spec(path: str | None, **overrides) -> TrainSpec:
         return TrainSpec(**values)
     except ValueError as e:
         raise ValueError(f"{path}: {e}" if path else str(e)) from None
-
-
-def feature_names(source: str, window: WindowSpec, data_dir: str | None) -> list[str]:
-    """The names of the model's input features, recorded in the artifact (alerts name sensors by them)."""
-    if source == "skab":
-        return list(window_feature_names(SENSOR_COLUMNS, window.length, window.mode))
-    return [str(n) for n in load_dataset(source, data_dir).feature_names]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

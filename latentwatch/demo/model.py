@@ -150,14 +150,13 @@ def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, dat
     """The shared part of the artifact: the model, a global reference of the first 80 % of the anomaly-free
     windows and, as the shared calibration, the scores of the last 20 % against it (the split
     ``deployment_base`` validates on). Every SKAB run has its own normal, so none of them uses these."""
-    from latentwatch.commands.train import feature_names
     from pipelines.artifact import codec
     from pipelines.artifact.store import publish, remove_staging, staging_dir
     from pipelines.evaluate.skab.models import time_split
     from pipelines.fit import fingerprint
     from pipelines.reference.assets import score_against
     from pipelines.reference.build import build_reference
-    from pipelines.sources import WindowSpec
+    from pipelines.sources import WindowSpec, feature_names
 
     tr, va = time_split(len(X))
     window = WindowSpec(s.length, 1, s.mode)

@@ -5,19 +5,43 @@ calibration peaks, -1 when they are the bank's shared ones), then those arrays i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from pipelines.threshold.spot import SPOT
 
-D = TypeVar("D", bound="SPOT")
+class Packable(Protocol):
+    """What a detector (``pipelines.threshold.spot.SPOT`` and its subclasses) holds that the array carries."""
+
+    t: float
+    gamma: float
+    sigma: float
+    z: float
+    n: int
+    n_peaks: int
+    _since_refit: int
+    _clock: int
+    _shape_bound: bool
+    _peaks: list[float]
+    _peak_clock: list[int]
+    _cal_peaks: np.ndarray
+    guard: str
+    max_peaks: int | None
+    guard_peaks: int
+
+    def _check_ready(self) -> None: ...
+
+    def _extra(self) -> np.ndarray: ...
+
+    def _load_extra(self, extra: np.ndarray) -> None: ...
+
+
+D = TypeVar("D", bound=Packable)
 _T = TypeVar("_T")
 HEAD = 13
 
 
-def pack(det: SPOT, shared_calibration: np.ndarray | None = None) -> np.ndarray:
+def pack(det: Packable, shared_calibration: np.ndarray | None = None) -> np.ndarray:
     """``det``'s state as one array. The calibration peaks are left out when they are ``shared_calibration`` (every
     asset started from the shared fit holds the same ones). Not for a held fit (``guard`` is text): ``state`` keeps
     those."""
