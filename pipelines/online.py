@@ -7,8 +7,9 @@ window also gets the sensors that drive its score (``pipelines.explain``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,13 +31,29 @@ MAX_NEIGHBOURS = 10  # neighbour window ids carried per window (alerts show them
 
 @dataclass(frozen=True)
 class ScoredBatch:
+    """One batch's scores. The sensors that drive each window (``pipelines.explain``) cost one decoder pass per
+    sensor, and only alerts read them, so they are computed for the whole batch on first use (``explainer``): a
+    batch in which no window alarms never pays for them."""
+
     score: np.ndarray  # float64 [B]
     components: dict[str, np.ndarray]  # name -> float64 [B]
     neighbours: np.ndarray  # int64 [B, m]: window ids in the reference used, nearest first (-1 pads)
     reference: list[str] | None = None  # per window: "global" or "asset:<key>"
-    sensors: np.ndarray | None = None  # int64 [B, TOP]: sensor (group) index, largest share first
-    sensor_shares: np.ndarray | None = None  # float64 [B, TOP]
     sensor_names: tuple[str, ...] = ()
+    # () -> (sensor (group) index int64 [B, TOP], largest share first; their shares float64 [B, TOP])
+    explainer: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def _top(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return None if self.explainer is None else self.explainer()
+
+    @property
+    def sensors(self) -> np.ndarray | None:
+        return None if self._top is None else self._top[0]
+
+    @property
+    def sensor_shares(self) -> np.ndarray | None:
+        return None if self._top is None else self._top[1]
 
     def reference_of(self, i: int) -> str:
         return GLOBAL if self.reference is None else self.reference[i]
@@ -98,7 +115,7 @@ class OnlineModel:
     def warm_up(self) -> None:
         """Score one window so the first real batch does not pay for the one-time work (torch's first call, the
         neighbour index's far radius: ~2,000 tree queries); the daemon calls it before it consumes."""
-        self.score(np.zeros((1, self.dim), dtype=np.float32))
+        _ = self.score(np.zeros((1, self.dim), dtype=np.float32)).sensors  # the explanation's per-reference gains too
 
     def close(self) -> None:
         """Release the search threads (a model being replaced); scoring afterwards restarts them."""
@@ -179,7 +196,7 @@ class OnlineModel:
             k = neighbours_needed(ref, self.scorer)
             idx, dist = ref.neighbours(z, k)
             ids = ref.window_ids
-            base = explain.neighbour_gains(ref, self.model, self.groups, idx, ref.k)
+            searched = [(ref, idx, np.arange(B))]
         else:  # one neighbour search per reference (a C call each), then one scorer call for the batch
             parts: list[tuple[Reference, tuple[np.ndarray, np.ndarray]]] = []
             rows: list[np.ndarray] = []
@@ -188,9 +205,7 @@ class OnlineModel:
                 parts.append((ref, ref.neighbours(z[r], neighbours_needed(ref, self.scorer))))
                 rows.append(r)
             k = neighbours_needed(parts[0][0], self.scorer)
-            base = np.empty((B, len(self.sensor_names)))
-            for (part, (part_idx, _)), r in zip(parts, rows, strict=True):
-                base[r] = explain.neighbour_gains(part, self.model, self.groups, part_idx, part.k)
+            searched = [(part, part_idx, r) for (part, (part_idx, _)), r in zip(parts, rows, strict=True)]
             ref, idx, dist = gather(parts, rows, B, self.groups, k)
             ids = ref.window_ids
         for key, r in groups.items():
@@ -203,15 +218,19 @@ class OnlineModel:
         neighbours = np.full((B, width), -1, dtype=np.int64)
         m = min(width, k)
         neighbours[:, :m] = ids[idx[:, :m]]
-        gain = explain.repair_gains(self.model, Xs, self.groups, err)
-        share = explain.shares(gain, base, explain.channel_errors(Xs, xhat, self.groups))
-        top_idx, top_share = explain.top(share)
+
+        def explained() -> tuple[np.ndarray, np.ndarray]:
+            base = np.empty((B, len(self.sensor_names)))
+            for part, part_idx, r in searched:
+                base[r] = explain.neighbour_gains(part, self.model, self.groups, part_idx, part.k)
+            gain = explain.repair_gains(self.model, Xs, self.groups, err)
+            return explain.top(explain.shares(gain, base, explain.channel_errors(Xs, xhat, self.groups)))
+
         return ScoredBatch(
             score=score,
             components=components,
             neighbours=neighbours,
             reference=used.tolist(),
-            sensors=top_idx,
-            sensor_shares=top_share,
             sensor_names=tuple(self.sensor_names),
+            explainer=explained,
         )
