@@ -76,14 +76,8 @@ class SecurityConfig:
 
 
 # Settings the daemon's guarantees rest on; the passthrough dicts may not override them.
-_MANAGED_CONSUMER = frozenset(
+_SECURITY = frozenset(
     {
-        "bootstrap_servers",
-        "group_id",
-        "client_id",
-        "enable_auto_commit",
-        "key_deserializer",
-        "value_deserializer",
         "security_protocol",
         "sasl_mechanism",
         "sasl_plain_username",
@@ -94,7 +88,17 @@ _MANAGED_CONSUMER = frozenset(
         "ssl_check_hostname",
     }
 )
-_MANAGED_PRODUCER = frozenset(
+_MANAGED_CONSUMER = _SECURITY | frozenset(
+    {
+        "bootstrap_servers",
+        "group_id",
+        "client_id",
+        "enable_auto_commit",
+        "key_deserializer",
+        "value_deserializer",
+    }
+)
+_MANAGED_PRODUCER = _SECURITY | frozenset(
     {
         "bootstrap_servers",
         "client_id",
@@ -102,14 +106,6 @@ _MANAGED_PRODUCER = frozenset(
         "enable_idempotence",
         "key_serializer",
         "value_serializer",
-        "security_protocol",
-        "sasl_mechanism",
-        "sasl_plain_username",
-        "sasl_plain_password",
-        "ssl_cafile",
-        "ssl_certfile",
-        "ssl_keyfile",
-        "ssl_check_hostname",
         "transactional_id",
     }
 )

@@ -176,33 +176,22 @@ def latency_run(
     topics = make_topics(bootstrap, security, run_id, f"-{mode}", topics_made)
     group = f"bench-e2e-{run_id}-{mode}"
     port = free_port()
+    # every window alarms (ALERT_EVERY_WINDOW: SPOT, which never takes an alarm into its model) or the SKAB replay
     if mode == "alert":
-        plan = alert_plan(args, spec)
-        # SPOT, not DSPOT: DSPOT's absorb_after lets a persistent level shift into its moving average, after which
-        # the shifted windows stop alarming; SPOT never takes an alarm into its model, so every window alarms.
-        cfg = daemon_config(
-            base_cfg,
-            work / f"latency-{mode}.yaml",
-            bootstrap,
-            topics,
-            group,
-            artifact,
-            work / f"state-{mode}-{run_id}.json",
-            port,
-            **ALERT_EVERY_WINDOW,
-        )
+        plan, every_window = alert_plan(args, spec), ALERT_EVERY_WINDOW
     else:
-        plan = Plan.build("skab", streams("skab", args.data_dir, spec))
-        cfg = daemon_config(
-            base_cfg,
-            work / f"latency-{mode}.yaml",
-            bootstrap,
-            topics,
-            group,
-            artifact,
-            work / f"state-{mode}-{run_id}.json",
-            port,
-        )
+        plan, every_window = Plan.build("skab", streams("skab", args.data_dir, spec)), {}
+    cfg = daemon_config(
+        base_cfg,
+        work / f"latency-{mode}.yaml",
+        bootstrap,
+        topics,
+        group,
+        artifact,
+        work / f"state-{mode}-{run_id}.json",
+        port,
+        **every_window,
+    )
     n = int(round(args.rate * args.duration))
     collector = Collector(bootstrap, topics["alerts"], security, alerts=True)
     raw = Collector(bootstrap, topics["input"], security, alerts=False)  # the peer: plain delivery, same process
