@@ -3,10 +3,16 @@
 With ``artifact.root`` it follows ``root/current``: every ``check_interval_s`` it reads the pointer and, when it names
 another version, loads and verifies it; a version that fails to load is logged and the old model stays. With
 ``artifact.path`` the model is pinned and never swapped.
+
+``background=True`` (the daemon): the load, its verification and warm-up (hundreds of ms to seconds: hashing,
+torch, the neighbour index, the explanation's gains) run on a thread of their own while the loop keeps scoring with
+the old model; the loop takes the loaded model at its next turn, between batches as before. What is left in the loop
+is the swap itself: the threshold rebase and closing the old model (``latentwatch bench refresh`` measures it).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +39,36 @@ def _default_resolver(root: Path) -> Path:
     return resolve_current(root)
 
 
+class _Load:
+    """One version loading on a thread of its own; ``result`` once ``done``."""
+
+    def __init__(self, loader: Callable[[Path], Any], path: Path) -> None:
+        self.path = path
+        self.model: Any = None
+        self.error: Exception | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._run, args=(loader,), name=f"model-load-{path.name}", daemon=True).start()
+
+    def _run(self, loader: Callable[[Path], Any]) -> None:
+        try:
+            self.model = loader(self.path)
+        except Exception as e:
+            self.error = e
+        finally:
+            self._done.set()
+
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout_s: float) -> bool:
+        return self._done.wait(timeout_s)
+
+    def result(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.model
+
+
 class ModelHolder:
     def __init__(
         self,
@@ -43,6 +79,7 @@ class ModelHolder:
         resolver: Callable[[Path], Path] = _default_resolver,
         clock: Callable[[], float] = time.monotonic,
         on_swap: Callable[[Any, Any], None] | None = None,
+        background: bool = False,
     ) -> None:
         self.root, self.pinned = root, path
         self.check_interval_s = check_interval_s
@@ -51,6 +88,8 @@ class ModelHolder:
         self.model: Any = None
         self.path: Path | None = None
         self.failed: dict[Path, str] = {}
+        self.background = background
+        self.loading: _Load | None = None
         self._next_check = 0.0
 
     def load_initial(self) -> Any:
@@ -70,28 +109,50 @@ class ModelHolder:
         return self.model
 
     def maybe_swap(self, force: bool = False) -> bool:
-        """Between batches only: swap in the version ``current`` points to, if it is new and loads. True if swapped."""
+        """Between batches only: swap in the version ``current`` points to, if it is new and loads. True if swapped.
+        In the background mode a new version is loaded on its own thread and swapped in at a later call."""
         if self.pinned is not None or self.root is None:
             return False
+        if self.loading is not None:
+            if not self.loading.done():
+                return False
+            job, self.loading = self.loading, None
+            return self._take(job.path, job.result, recheck=True)
         now = self.clock()
         if not force and now < self._next_check:
             return False
         self._next_check = now + self.check_interval_s
+        path = self._current()
+        if path is None or path == self.path or path in self.failed:
+            return False
+        if self.background:
+            self.loading = _Load(self.loader, path)
+            return False
+        return self._take(path, lambda: self.loader(path))
+
+    def _current(self) -> Path | None:
         try:
-            path = Path(self.resolver(self.root))
+            return Path(self.resolver(self.root))  # type: ignore[arg-type]  # maybe_swap checked it
         except Exception as e:  # a missing or torn pointer keeps the current model
             log.warning("artifact_pointer_unreadable", root=str(self.root), error=str(e))
-            return False
-        if path == self.path or path in self.failed:
-            return False
+            return None
+
+    def _take(self, path: Path, load: Callable[[], Any], recheck: bool = False) -> bool:
+        """Swap in what ``load`` gives, or refuse it. ``recheck`` (a background load): the pointer may have moved
+        while it loaded (a rollback); a version no longer current is dropped and the pointer read again."""
         try:
-            new = self.loader(path)
+            new = load()
             if self.model is not None and new.dim != self.model.dim:
                 raise ValueError(f"input width {new.dim} differs from the running model's {self.model.dim}")
         except Exception as e:
             self.failed[path] = str(e)
             log.error("model_swap_refused", path=str(path), error=str(e), keeping=str(self.path))
             self.on_swap(self.model, None)
+            return False
+        if recheck and self._current() != path:
+            log.info("model_load_superseded", path=str(path), keeping=str(self.path))
+            new.close()
+            self._next_check = 0.0
             return False
         old, self.model, self.path = self.model, new, path
         log.info("model_swapped", old_version=getattr(old, "version", None), new_version=new.version, path=str(path))

@@ -84,9 +84,14 @@ class Daemon:
         self.guards = GuardReporter(self.metrics, cfg.threshold.checkpoint_path.parent / REQUEST_FILE)
         self.factories = factories or StateFactories()
         self._clients = clients
-        holder_kw = {k: v for k, v in (("loader", model_loader), ("resolver", resolver)) if v is not None}
-        self.model = ModelHolder(
-            cfg.artifact.root, cfg.artifact.path, cfg.artifact.check_interval_s, on_swap=self._on_swap, **holder_kw
+        holder_kw: dict[str, Any] = {k: v for k, v in (("loader", model_loader), ("resolver", resolver)) if v}
+        self.model = ModelHolder(  # a new version loads beside the loop; the swap is between batches
+            cfg.artifact.root,
+            cfg.artifact.path,
+            cfg.artifact.check_interval_s,
+            on_swap=self._on_swap,
+            background=True,
+            **holder_kw,
         )
         self.state: DecisionState | None = None
         self.loop: ConsumerLoop | None = None
@@ -148,7 +153,7 @@ class Daemon:
         self.state = DecisionState.restore(self.cfg, self.model.model, self.factories)
 
     def save_checkpoint(self) -> None:
-        self._state.save(self.cfg, self.model.model.version)
+        self._state.save(self.cfg, self.model.model)
         self._next_checkpoint = time.monotonic() + self.cfg.threshold.checkpoint_interval_s
 
     def _on_committed(self, batches: list[Batch], offsets: Offsets) -> None:
@@ -175,7 +180,7 @@ class Daemon:
         self.metrics.model_swaps.labels(outcome="swapped").inc()
         self.metrics.artifact.info({"version": new.version, "dim": str(new.dim)})
         if self.state is not None:
-            self.state.rebase(self.factories, old, new)
+            self.state.rebase(self.factories, self.cfg.threshold, old, new)
         if old is not None:  # batches are scored within one turn, so no batch still searches the old index
             old.close()
 

@@ -9,8 +9,10 @@ section less where and how often the state is saved), else the state starts fres
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +23,7 @@ from daemon import checkpoint
 from daemon.factories import StateFactories
 from daemon.steps.commit import Offsets
 from pipelines.protocols import Decisions, Episodes, ScoringModel, Thresholds
+from pipelines.threshold.bank import OWN, SHARED
 
 if TYPE_CHECKING:
     from daemon.config import Config, ThresholdConfig
@@ -86,17 +89,17 @@ class DecisionState:
                 now=threshold_key(cfg.threshold),
             )
             return cls.fresh(cfg, model, make)
-        thresholds = state["thresholds"]
         own = model.asset_calibration or {}
-        if own and state.get("artifact_version") != model.version:
-            # saved under another version: assets with their own normal now restart from it (their scores come
-            # from that reference); the rest keep their state
-            thresholds = {
-                **thresholds,
-                "assets": {a: s for a, s in thresholds.get("assets", {}).items() if a not in own},
-            }
+        bank = make.bank_from_state(state["thresholds"], own or None)
+        if state.get("artifact_version") != model.version:
+            # saved under another version: the swap policy (``rebase``), judged from what the checkpoint recorded;
+            # every asset with an own normal in this version restarts (whether it changed is not recorded)
+            shared_changed = state.get("calibration_sha256") != calibration_sha256(model.calibration)
+            bank = _restarted(
+                bank, make, cfg.threshold, model, shared_changed, lambda a: a in own, own or None, "checkpoint"
+            )
         restored = cls(
-            make.bank_from_state(thresholds, own or None),
+            bank,
             make.persistence_from_state(state["persistence"])
             if state.get("persistence")
             else make.persistence(cfg.threshold),
@@ -109,14 +112,16 @@ class DecisionState:
         )
         return restored
 
-    def save(self, cfg: Config, artifact_version: str) -> None:
-        """Spill the assets idle since the last checkpoint to packed arrays, then write the state atomically."""
+    def save(self, cfg: Config, model: ScoringModel) -> None:
+        """Spill the assets idle since the last checkpoint to packed arrays, then write the state atomically, with
+        the version and the digest of the shared calibration it was decided under (``restore`` compares them)."""
         self.bank.spill()
         checkpoint.save(
             cfg.threshold.checkpoint_path,
             {
                 "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "artifact_version": artifact_version,
+                "artifact_version": model.version,
+                "calibration_sha256": calibration_sha256(model.calibration),
                 "threshold_config": threshold_key(cfg.threshold),
                 "lineage": self.lineage,
                 "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
@@ -126,23 +131,62 @@ class DecisionState:
             },
         )
 
-    def rebase(self, make: StateFactories, old: ScoringModel | None, new: ScoringModel) -> None:
-        """A new version can bring per-asset calibration (``latentwatch assets add``, a refresh): the assets whose
-        own calibration changed restart from it (their scores now come from another reference); every other asset
-        keeps its threshold state, and assets not seen yet start from the new version's."""
+    def rebase(
+        self, make: StateFactories, settings: ThresholdConfig, old: ScoringModel | None, new: ScoringModel
+    ) -> None:
+        """The swap policy: a detector restarts exactly when the calibration it started from changed, since
+        calibration scores are the distribution of the score under one reference, and a new reference (a refresh,
+        ``latentwatch assets add``) makes its scores another distribution (denser neighbours: smaller distances).
+        A threshold and peaks learnt on the old scale would misjudge the new one (missed faults or an alarm storm).
+        So: an asset whose own calibration changed (added, removed or other scores) restarts from it; when the
+        shared calibration changed (a refresh rebuilt the global reference), every asset on the shared fit
+        restarts from the new one, and so do assets first seen afterwards; an asset on its own unchanged
+        calibration keeps its state. Persistence and episodes carry over: they count decisions, not scores."""
         old_cal = (old.asset_calibration if old is not None else None) or {}
         new_cal = new.asset_calibration or {}
-        if not old_cal and not new_cal:
+        shared_changed = old is None or not np.array_equal(old.calibration, new.calibration)
+        if not shared_changed and not old_cal and not new_cal:
             return
-        state = self.bank.state()
-        stale = [
-            a
-            for a in state.get("assets", {})
-            if (a in new_cal) != (a in old_cal) or (a in new_cal and not np.array_equal(new_cal[a], old_cal[a]))
-        ]
-        for a in stale:
-            state["assets"].pop(a, None)
-            state.get("sources", {}).pop(a, None)
-        if stale:
-            log.info("thresholds_restarted_for_new_asset_normals", assets=len(stale), version=new.version)
-        self.bank = make.bank_from_state(state, new_cal)
+
+        def own_changed(a: str) -> bool:
+            return (a in new_cal) != (a in old_cal) or (a in new_cal and not np.array_equal(new_cal[a], old_cal[a]))
+
+        self.bank = _restarted(self.bank, make, settings, new, shared_changed, own_changed, new_cal or None, "swap")
+
+
+def calibration_sha256(scores: np.ndarray) -> str:
+    """What a checkpoint records of the shared calibration it was decided under (its scores, as float64)."""
+    return hashlib.sha256(np.ascontiguousarray(scores, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _restarted(
+    bank: Thresholds,
+    make: StateFactories,
+    settings: ThresholdConfig,
+    model: ScoringModel,
+    shared_changed: bool,
+    own_changed: Callable[[str], bool],
+    asset_calibration: Mapping[str, np.ndarray] | None,
+    why: str,
+) -> Thresholds:
+    """``bank`` less the detectors ``rebase`` restarts, with the new shared fit when the shared calibration
+    changed; the others keep their state exactly. Unchanged: the same bank object."""
+    state = bank.state()
+    sources = state.get("sources", {})
+    stale = [a for a in state["assets"] if own_changed(a) or (shared_changed and sources.get(a, SHARED) != OWN)]
+    if not stale and not shared_changed:
+        return bank
+    for a in stale:
+        del state["assets"][a]
+        sources.pop(a, None)
+    if shared_changed:
+        state["calibration"] = make.bank(settings, model.calibration, None).state()["calibration"]
+    log.info(
+        "thresholds_restarted_for_new_calibration",
+        why=why,
+        assets=len(stale),
+        kept=len(state["assets"]),
+        shared_calibration_changed=shared_changed,
+        version=model.version,
+    )
+    return make.bank_from_state(state, asset_calibration)

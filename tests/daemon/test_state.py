@@ -14,6 +14,8 @@ from pipelines.episodes import EpisodeTracker
 from pipelines.threshold import ThresholdBank
 from pipelines.threshold.persistence import Persistence
 
+SETTINGS = ThresholdConfig(method="spot", q=1e-3, level=0.9)
+
 
 def _state(bank: ThresholdBank) -> DecisionState:
     return DecisionState(bank, Persistence(), EpisodeTracker())
@@ -32,9 +34,9 @@ def test_swap_restarts_only_assets_whose_own_calibration_changed():
     bank = _bank(cal, {"a": cal_a})
     before = {a: bank.detector(a).state() for a in "abc"}
     state = _state(bank)
-    old = SimpleNamespace(asset_calibration={"a": cal_a}, version="v1")
-    new = SimpleNamespace(asset_calibration={"a": cal_a, "b": cal_b}, version="v2")
-    state.rebase(StateFactories(), old, new)
+    old = SimpleNamespace(calibration=cal, asset_calibration={"a": cal_a}, version="v1")
+    new = SimpleNamespace(calibration=cal, asset_calibration={"a": cal_a, "b": cal_b}, version="v2")
+    state.rebase(StateFactories(), SETTINGS, old, new)
     rebased = state.bank
     assert rebased.detector("a").state() == before["a"] and rebased.detector("c").state() == before["c"]
     assert rebased.source("b") == "own" and rebased.detector("b").state() != before["b"]
@@ -42,8 +44,8 @@ def test_swap_restarts_only_assets_whose_own_calibration_changed():
     # a's own normal refreshed: a restarts, b keeps what it learnt since
     rebased.process(["b"] * 50, np.abs(rng.normal(size=50)))
     b_state = rebased.detector("b").state()
-    newer = SimpleNamespace(asset_calibration={"a": cal_a * 1.5, "b": cal_b}, version="v3")
-    state.rebase(StateFactories(), new, newer)
+    newer = SimpleNamespace(calibration=cal, asset_calibration={"a": cal_a * 1.5, "b": cal_b}, version="v3")
+    state.rebase(StateFactories(), SETTINGS, new, newer)
     again = state.bank
     assert again.detector("b").state() == b_state
     assert again.detector("a").state() != before["a"] and again.source("a") == "own"
@@ -51,10 +53,11 @@ def test_swap_restarts_only_assets_whose_own_calibration_changed():
 
 def test_swap_between_versions_without_asset_normals_keeps_the_bank():
     rng = np.random.default_rng(0)
-    bank = _bank(np.abs(rng.normal(size=400)), None)
+    cal = np.abs(rng.normal(size=400))
+    bank = _bank(cal, None)
     state = _state(bank)
-    none = SimpleNamespace(asset_calibration=None, version="v")
-    state.rebase(StateFactories(), none, none)
+    none = SimpleNamespace(calibration=cal, asset_calibration=None, version="v")
+    state.rebase(StateFactories(), SETTINGS, none, SimpleNamespace(calibration=cal.copy(), asset_calibration=None))
     assert state.bank is bank
 
 
