@@ -42,6 +42,7 @@ class ScoredBatch:
     sensor_names: tuple[str, ...] = ()
     # () -> (sensor (group) index int64 [B, TOP], largest share first; their shares float64 [B, TOP])
     explainer: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
+    recon_error: np.ndarray | None = None  # float64 [B]: the plain reconstruction error, whatever the scorer
 
     @cached_property
     def _top(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -233,4 +234,5 @@ class OnlineModel:
             reference=used.tolist(),
             sensor_names=tuple(self.sensor_names),
             explainer=explained,
+            recon_error=np.asarray(err, dtype=np.float64),
         )
