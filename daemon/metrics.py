@@ -46,6 +46,21 @@ class Metrics:
         self.thresholds_held = Gauge(
             "latentwatch_thresholds_held", "Assets whose threshold fit the runaway guard holds", registry=r
         )
+        self.drift_detected = Counter(
+            "latentwatch_drift_detected",
+            "Drifts of an asset's reconstruction-error stream (a refresh is requested)",
+            registry=r,
+        )
+        self.drift_assets = Gauge(
+            "latentwatch_drift_assets",
+            "Assets whose error stream drifted under the current artifact version",
+            registry=r,
+        )
+        self.drift_refreshes = Counter(
+            "latentwatch_drift_refreshes_started",
+            "Refresh processes started on a drift (drift.on_drift: refresh_now)",
+            registry=r,
+        )
         for kind in ("peak_rate", "shape"):
             self.threshold_guard_trips.labels(kind=kind)
         for reason in Reason.ALL:

@@ -28,6 +28,7 @@ from daemon.batch import Batch
 from daemon.chain_factory import Chain, build_chain
 from daemon.config import Config, ConfigError, load_config
 from daemon.dead_letter import DeadLetterLimitExceeded
+from daemon.drift_report import DriftReporter
 from daemon.factories import StateFactories
 from daemon.health import HealthServer
 from daemon.kafka_clients import record_limit
@@ -82,6 +83,7 @@ class Daemon:
         self.notifier = notifier or Notifier.from_env()
         self.metrics = Metrics()
         self.guards = GuardReporter(self.metrics, cfg.threshold.checkpoint_path.parent / REQUEST_FILE)
+        self.drift = DriftReporter(cfg.drift, self.metrics, self.guards.request_path, cfg.source)
         self.factories = factories or StateFactories()
         self._clients = clients
         holder_kw: dict[str, Any] = {k: v for k, v in (("loader", model_loader), ("resolver", resolver)) if v}
@@ -168,6 +170,7 @@ class Daemon:
         self.metrics.commits.inc()
         self._state.committed.update(offsets)
         self.guards.report(self._state.bank)
+        self.drift.observe(batches)
         for tp, off in offsets.items():
             hw = self.consumer.highwater(tp)
             if hw is not None:
@@ -179,6 +182,7 @@ class Daemon:
             return
         self.metrics.model_swaps.labels(outcome="swapped").inc()
         self.metrics.artifact.info({"version": new.version, "dim": str(new.dim)})
+        self.drift.reset()
         if self.state is not None:
             self.state.rebase(self.factories, self.cfg.threshold, old, new)
         if old is not None:  # batches are scored within one turn, so no batch still searches the old index

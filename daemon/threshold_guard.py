@@ -3,9 +3,10 @@ metrics ``latentwatch_threshold_guard_trips{kind}`` and ``latentwatch_thresholds
 a refresh request for the asset.
 
 The refresh request is ``refresh-request.json`` beside the checkpoint (``var/state/`` by default), written
-atomically: ``{"format": 1, "requests": [{"asset", "reason", "source", "time"}, ...]}``, one entry per (asset,
-source), the latest kept. The refresh job (issue 12) reads it, rebuilds those assets' normal and removes the file;
-until then the threshold stays held and alarms go on against its held z_q.
+atomically: ``{"format": 1, "requests": [{"asset", "reason", "source", "time"[, "since"]}, ...]}``, one entry per
+(asset, source), the latest kept; a drift's entry (``source: "drift"``, ``daemon/drift_report.py``) has ``since``.
+The refresh job (issue 12) reads it, rebuilds those assets' normal and removes the file; until then the threshold
+stays held and alarms go on against its held z_q.
 """
 
 from __future__ import annotations
@@ -26,10 +27,20 @@ REQUEST_FILE = "refresh-request.json"
 FORMAT = 1
 
 
+def _stamp(epoch_s: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_s))
+
+
 def request_refresh(
-    path: Path, asset: str, reason: str, source: str = "threshold_guard", now: float | None = None
+    path: Path,
+    asset: str,
+    reason: str,
+    source: str = "threshold_guard",
+    now: float | None = None,
+    since: float | None = None,
 ) -> None:
-    """Add (or renew) the request for ``asset`` from ``source``; a file that does not parse is replaced."""
+    """Add (or renew) the request for ``asset`` from ``source``; a file that does not parse is replaced. ``since``
+    (epoch s, event time; kept as ``"since"``): the asset's windows from then on are its new normal (a drift)."""
     requests: list[dict[str, Any]] = []
     try:
         doc = json.loads(path.read_bytes())
@@ -39,8 +50,10 @@ def request_refresh(
         pass
     except ValueError as e:
         log.warning("refresh_request_unreadable_replaced", path=str(path), error=str(e))
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
-    requests.append({"asset": asset, "reason": reason, "source": source, "time": stamp})
+    entry = {"asset": asset, "reason": reason, "source": source, "time": _stamp(time.time() if now is None else now)}
+    if since is not None:
+        entry["since"] = _stamp(since)
+    requests.append(entry)
     atomic_write(path, json.dumps({"format": FORMAT, "requests": requests}, indent=1).encode())
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from daemon.config.base import LIVE, require
 from daemon.config.broker import KafkaConfig
 from daemon.config.detection import EpisodesConfig, ThresholdConfig
+from daemon.config.drift import DriftConfig
 from daemon.config.flow import BatchingConfig, DeadLetterConfig, InputConfig
 from daemon.config.runtime import ArtifactConfig, HttpConfig, LoggingConfig
 
@@ -21,6 +22,7 @@ class Config:
     artifact: ArtifactConfig = field(default_factory=ArtifactConfig)
     threshold: ThresholdConfig = field(default_factory=ThresholdConfig)
     episodes: EpisodesConfig = field(default_factory=EpisodesConfig)
+    drift: DriftConfig = field(default_factory=DriftConfig)
     dead_letter: DeadLetterConfig = field(default_factory=DeadLetterConfig, metadata=LIVE)
     input: InputConfig = field(default_factory=InputConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
