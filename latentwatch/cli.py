@@ -14,12 +14,16 @@ import sys
 COMMANDS: dict[str, str] = {
     "train": "train an autoencoder on normal windows and publish an artifact",
     "assets": "publish per-asset references (each asset's own normal) beside the current model, no retraining",
+    "refresh": "rebuild the reference from recent normal traffic with the frozen model, validate, publish",
+    "artifacts": "list, show, roll back or prune the artifact versions (current.json)",
     "evaluate": "run the ARES evaluation protocol on the real data sets and print the AUROC/AUPR table",
     "run": "run the daemon: consume windows from Kafka, score, threshold, alert, commit",
     "replay": "replay a data set from the data directory into the input topic as windows",
     "bench": "benchmarks that print their numbers (scoring, e2e)",
     "kafka": "start, stop or check the local single-node KRaft broker used by tests and the demo",
     "demo": "end to end on the embedded default: local broker, bundled config, a real data set replayed",
+    "report": "one self-contained HTML report of a run: scores, thresholds, episodes, labels, sensors, F1/FAR",
+    "install-systemd": "install the daemon and its refresh timer under systemd: user, directories, virtualenv, units",
 }
 
 

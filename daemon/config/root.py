@@ -10,6 +10,7 @@ from daemon.config.broker import KafkaConfig
 from daemon.config.detection import EpisodesConfig, ThresholdConfig
 from daemon.config.drift import DriftConfig
 from daemon.config.flow import BatchingConfig, DeadLetterConfig, InputConfig
+from daemon.config.refresh import RefreshConfig
 from daemon.config.runtime import ArtifactConfig, HttpConfig, LoggingConfig
 
 
@@ -27,6 +28,7 @@ class Config:
     input: InputConfig = field(default_factory=InputConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig, metadata=LIVE)
+    refresh: RefreshConfig = field(default_factory=RefreshConfig)
     shutdown_timeout_s: float = field(default=30.0, metadata=LIVE)
     source: Path | None = None
 

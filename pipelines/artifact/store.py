@@ -197,3 +197,76 @@ def check_file(path: Path, name: str, digest: str) -> None:
 
 def remove_staging(staged: Path) -> None:
     shutil.rmtree(staged, ignore_errors=True)
+
+
+def read_manifest(root: Path, version: str) -> dict[str, Any]:
+    """A version's manifest as written (not checked against its files; ``verify`` does that)."""
+    path = version_dir(root, version) / MANIFEST
+    try:
+        doc: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"no version {version!r} under {Path(root) / 'versions'}") from None
+    except ValueError as e:
+        raise ArtifactError(f"{path} is malformed: {e}") from None
+    return doc
+
+
+def by_creation(root: Path) -> list[str]:
+    """Every version, oldest first: by the manifest's ``created_at``, then by name (the name starts with the
+    creation second, and a second version in the same second gets a ``.n`` suffix). A version whose manifest
+    cannot be read sorts first."""
+
+    def key(v: str) -> tuple[str, str]:
+        try:
+            return str(read_manifest(root, v).get("created_at", "")), v
+        except ArtifactError:
+            return "", v
+
+    return sorted(list_versions(root), key=key)
+
+
+def current_version(root: Path) -> str | None:
+    """The version current.json names, or None when there is no pointer."""
+    try:
+        return read_pointer(root)["version"]
+    except ArtifactError:
+        if (Path(root) / POINTER).exists():
+            raise
+        return None
+
+
+def previous_version(root: Path, version: str | None = None) -> str:
+    """The version created just before ``version`` (default: the current one)."""
+    version = version or current_version(root)
+    order = by_creation(root)
+    if version not in order:
+        raise ArtifactError(f"no version {version!r} under {Path(root) / 'versions'}")
+    i = order.index(version)
+    if i == 0:
+        raise ArtifactError(f"{version} is the oldest version under {Path(root) / 'versions'}: nothing to roll back to")
+    return order[i - 1]
+
+
+def rollback(root: Path, version: str | None = None) -> tuple[str | None, str]:
+    """Point current at ``version`` (default: the one created before the current); it is verified first, so a
+    tampered version is refused and current stays. Returns (old current, new current)."""
+    old = current_version(root)
+    target = version or previous_version(root)
+    set_current(root, target)
+    return old, target
+
+
+def prune(root: Path, keep: int, protect: tuple[str | None, ...] = ()) -> list[str]:
+    """Remove all but the ``keep`` newest versions (by creation); the current version and those in ``protect``
+    are never removed. Returns the removed versions, oldest first."""
+    if keep < 1:
+        raise ValueError(f"keep must be >= 1, got {keep}")
+    safe = {current_version(root), *protect} - {None}
+    order = by_creation(root)
+    newest = set(order[-keep:])
+    removed = [v for v in order if v not in newest and v not in safe]
+    for v in removed:
+        shutil.rmtree(version_dir(root, v))
+    if removed:
+        _fsync_dir(Path(root) / "versions")
+    return removed
