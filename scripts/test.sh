@@ -35,6 +35,19 @@ except DataError as e:
 fi
 echo "test.sh: data sets from $data_dir" >&2
 
+# tests/systemd/test_units.py runs systemd-analyze (verify, security --offline): install it from Debian's packages
+# when missing (it only installs the tools; nothing is started). Without root or apt-get those tests fail, by name.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing systemd (for systemd-analyze) with apt-get" >&2
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; } ||
+            echo "test.sh: apt-get install systemd failed: tests/systemd/test_units.py will fail" >&2
+    else
+        echo "test.sh: systemd-analyze missing and no root with apt-get to install it (apt-get install -y systemd):" \
+            "tests/systemd/test_units.py will fail" >&2
+    fi
+fi
+
 scripts/kafka.sh fetch
 broker_was_running=0
 if scripts/kafka.sh status >/dev/null 2>&1; then broker_was_running=1; fi
