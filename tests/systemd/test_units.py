@@ -9,12 +9,14 @@ packages when it runs as root.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from latentwatch.cli import build_parser
 from latentwatch.commands.install_systemd import DEFAULT_PREFIX, UNITS, render_unit, unit_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,3 +124,11 @@ def test_the_timer_starts_the_refresh_on_the_readmes_schedule():
     assert timer["Unit"] == ["latentwatch-refresh.service"] and timer["Persistent"] == ["true"]
     assert timer["RandomizedDelaySec"]
     assert f"OnCalendar={timer['OnCalendar'][0]}" in (REPO / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("name", "command"), zip(SERVICES, ["run", "refresh"], strict=True))
+def test_exec_start_is_a_command_line_the_cli_accepts(name: str, command: str):
+    binary, *argv = shlex.split(_section(name, "[Service]")["ExecStart"][0])
+    assert binary == f"{DEFAULT_PREFIX}/.venv/bin/latentwatch"
+    args = build_parser(argv).parse_args(argv)
+    assert args.command == command and args.config == "/etc/latentwatch/latentwatch.yaml"
