@@ -126,7 +126,7 @@ def test_the_timer_starts_the_refresh_on_the_readmes_schedule():
     assert f"OnCalendar={timer['OnCalendar'][0]}" in (REPO / "README.md").read_text()
 
 
-@pytest.mark.parametrize(("name", "command"), zip(SERVICES, ["run", "refresh"], strict=True))
+@pytest.mark.parametrize(("name", "command"), list(zip(SERVICES, ["run", "refresh"], strict=True)))
 def test_exec_start_is_a_command_line_the_cli_accepts(name: str, command: str):
     binary, *argv = shlex.split(_section(name, "[Service]")["ExecStart"][0])
     assert binary == f"{DEFAULT_PREFIX}/.venv/bin/latentwatch"
