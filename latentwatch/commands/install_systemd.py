@@ -3,8 +3,9 @@ three units (``latentwatch/systemd/``, shipped as package data; ``systemd/`` in 
 
 The virtualenv is ``uv sync --locked --no-editable`` of the source checkout into ``PREFIX/.venv``: the dependencies
 exactly as ``uv.lock`` pins them and this package installed as a regular copy, so the checkout may go afterwards.
-Its interpreter comes from the system or, when uv has to download one, lands in ``PREFIX/python``: never under a
-home directory, which the units' ``ProtectHome=yes`` hides from the service.
+Its interpreter is the one ``uv python find --system`` names or, when uv has to download one, lands in
+``PREFIX/python``: never under a home directory, which the units' ``ProtectHome=yes`` hides from the service (checked
+before anything is done and again after the sync).
 
 Every step is planned first (``plan``) and then either printed (``--dry-run``) or done in order. ``--root DIR`` puts
 every path under DIR and skips what would change the host itself: useradd, chown and systemctl.
@@ -134,6 +135,35 @@ def find_uv() -> str:
     return found
 
 
+def _in_home(path: str) -> bool:
+    return any(path == h or path.startswith(h + "/") for h in HIDDEN_HOMES)
+
+
+def choose_python(uv: str, spec: str, install_dir: Path) -> str:
+    """The interpreter uv would build the virtualenv from (``uv python find --system``, venvs left out), refused
+    before anything is done when it resolves under a home; ``spec`` itself when uv finds none and will download one
+    into ``install_dir``."""
+    env = {**os.environ, "UV_PYTHON_INSTALL_DIR": str(install_dir)}
+    try:
+        found = subprocess.run(
+            [uv, "python", "find", "--system", spec], env=env, capture_output=True, text=True, timeout=120, cwd="/"
+        )
+    except OSError:
+        return spec  # a dry run without uv
+    lines = found.stdout.strip().splitlines()
+    if found.returncode != 0 or not lines:
+        return spec
+    real = os.path.realpath(lines[-1])
+    if _in_home(real):
+        shown = lines[-1] if real == lines[-1] else f"{lines[-1]} ({real})"
+        raise InstallError(
+            f"uv would build the virtualenv from {shown}, under a home directory, "
+            "which the units' ProtectHome=yes hides from the service: pass --python /usr/bin/python3.11 (or another "
+            "interpreter outside the homes)"
+        )
+    return lines[-1]
+
+
 def plan(args: argparse.Namespace, source: Path, uv: str) -> list[Step]:
     """Every step of the install, in order, with the paths as the installed system sees them."""
     prefix, config_dir, user = Path(args.prefix), Path(args.config_dir), args.user
@@ -155,7 +185,7 @@ def plan(args: argparse.Namespace, source: Path, uv: str) -> list[Step]:
         Directory(config_dir / "secrets", 0o700, mine),
         Directory(prefix, 0o755, "root:root"),
         Command(
-            sync + ["--python", args.python, "--project", str(source)],
+            sync + ["--python", choose_python(uv, args.python, prefix / "python"), "--project", str(source)],
             env={"UV_PROJECT_ENVIRONMENT": str(prefix / ".venv"), "UV_PYTHON_INSTALL_DIR": str(prefix / "python")},
         ),
         InterpreterCheck(prefix / ".venv" / "bin" / "python"),
@@ -202,7 +232,7 @@ def execute(step: Step, root: Path | None) -> str:
         return step.describe(root)
     if isinstance(step, InterpreterCheck):
         real = os.path.realpath(_under(root, step.python))
-        if any(real == h or real.startswith(h + "/") for h in HIDDEN_HOMES):
+        if _in_home(real):
             raise StepFailed(
                 f"the virtualenv's interpreter {real} lies under a home directory, which the units' ProtectHome=yes "
                 "hides from the service: rerun with --python /usr/bin/python3.11 (or a path outside the homes)"

@@ -17,7 +17,9 @@ from latentwatch.commands.install_systemd import UNITS, render_unit, unit_text
 REPO = Path(__file__).resolve().parents[3]
 
 STUB_UV = """#!/bin/sh
-# records its arguments and environment, then makes the virtualenv's entry point and interpreter
+# `uv python find`: prints $UV_FIND; `uv sync`: records its arguments and environment, then makes the virtualenv's
+# entry point and interpreter
+if [ "$1" = python ]; then echo "$UV_FIND"; exit 0; fi
 python3 - "$@" <<'EOF'
 import json, os, sys
 venv = os.environ["UV_PROJECT_ENVIRONMENT"]
@@ -40,6 +42,7 @@ def stub_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     record = tmp_path / "uv-call.json"
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("UV_RECORD", str(record))
+    monkeypatch.setenv("UV_FIND", "/usr/bin/python3.11")
     return record
 
 
@@ -47,12 +50,12 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_dry_run_prints_every_step_and_does_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def test_dry_run_prints_every_step_and_does_nothing(tmp_path: Path, stub_uv: Path, capsys: pytest.CaptureFixture[str]):
     root = tmp_path / "root"
     argv = ["install-systemd", "--dry-run", "--root", str(root), "--prefix", "/srv/lw", "--user", "lw"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert not root.exists()
+    assert not root.exists() and not stub_uv.exists()
     lines = out.splitlines()
     assert lines[0] == "dry run: nothing below is done"
     assert any(
@@ -68,7 +71,7 @@ def test_dry_run_prints_every_step_and_does_nothing(tmp_path: Path, capsys: pyte
     assert (
         f"UV_PROJECT_ENVIRONMENT={root}/srv/lw/.venv" in sync and f"UV_PYTHON_INSTALL_DIR={root}/srv/lw/python" in sync
     )
-    assert "--locked" in sync and "--no-editable" in sync and f"--project {REPO}" in sync
+    assert "--locked" in sync and "--no-editable" in sync and f"--python /usr/bin/python3.11 --project {REPO}" in sync
     assert f"write {root}/etc/latentwatch/latentwatch.yaml from {REPO}/conf/example-secure.yaml" in out
     assert "only if none exists" in out
     for name in UNITS:
@@ -121,11 +124,13 @@ def test_install_into_a_temporary_root(tmp_path: Path, stub_uv: Path, capsys: py
     assert config.read_text() == "kafka: {bootstrap_servers: [edited]}\n"
 
 
-def test_an_interpreter_under_a_home_directory_is_refused(tmp_path: Path, stub_uv: Path, capsys):
+def test_a_virtualenv_whose_interpreter_resolves_under_a_home_is_refused_after_the_sync(
+    tmp_path: Path, stub_uv: Path, capsys
+):
     root = tmp_path / "root"
     python = root / "opt/latentwatch/.venv/bin/python"
     python.parent.mkdir(parents=True)
-    python.symlink_to("/home/someone/.pyenv/versions/3.11.7/bin/python3.11")  # what uv found on PATH
+    python.symlink_to("/home/someone/.pyenv/versions/3.11.7/bin/python3.11")  # what the sync left
     (tmp_path / "bin" / "uv").write_text("#!/bin/sh\nexit 0\n")  # leaves that link as it is
     assert main(["install-systemd", "--root", str(root)]) == 1
     err = capsys.readouterr().err
@@ -135,7 +140,17 @@ def test_an_interpreter_under_a_home_directory_is_refused(tmp_path: Path, stub_u
     assert not (root / "etc/systemd/system/latentwatch.service").exists()
 
 
-def test_bad_input_is_a_clear_error(tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch):
+def test_an_interpreter_uv_would_take_from_a_home_is_refused_before_anything_is_done(
+    tmp_path: Path, stub_uv: Path, capsys, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("UV_FIND", "/root/.pyenv/versions/3.11.7/bin/python3.11")
+    root = tmp_path / "root"
+    assert main(["install-systemd", "--root", str(root)]) == 2
+    assert "uv would build the virtualenv from /root/.pyenv/versions/3.11.7/bin/python3.11" in capsys.readouterr().err
+    assert not root.exists() and not stub_uv.exists()
+
+
+def test_bad_input_is_a_clear_error(tmp_path: Path, stub_uv: Path, capsys, monkeypatch: pytest.MonkeyPatch):
     assert main(["install-systemd", "--dry-run", "--config-source", str(tmp_path / "nope.yaml")]) == 2
     assert f"config to install not found: {tmp_path / 'nope.yaml'}" in capsys.readouterr().err
     assert main(["install-systemd", "--dry-run", "--source", str(tmp_path)]) == 2
