@@ -225,11 +225,12 @@ def execute(step: Step, root: Path | None) -> str:
         skip = _skip_reason(step, root)
         if skip:
             return f"skipped ({skip}): {step.describe(root)}"
+        print(step.describe(root), flush=True)  # before the command's own output
         env = {**os.environ, **{k: str(_under(root, Path(v))) for k, v in step.env.items()}}
         done = subprocess.run(step.argv, env=env)
         if done.returncode != 0:
             raise StepFailed(f"exit code {done.returncode}: {step.describe(root)}")
-        return step.describe(root)
+        return "  done"
     if isinstance(step, InterpreterCheck):
         real = os.path.realpath(_under(root, step.python))
         if _in_home(real):
