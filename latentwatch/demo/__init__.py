@@ -31,13 +31,17 @@ dead-lettered with its reason; the dead-letter topic holds exactly the dead lett
 holds exactly the alerts it counted; committed offsets = end offsets; the daemon exited 0 on SIGTERM.
 Exit 2: it could not run (no broker, no data, the group is in use, the daemon did not start).
 
-Modules: model (the SKAB artifact), prepare (topics, group, the daemon's config), traffic (what is sent and
-waited for), outcome (episodes, detection, checks), report; latentwatch/commands/demo.py runs them in order.
+Modules: model (the SKAB artifact), synthetic (``--synthetic``: the simulated plant's artifact, streams and scores),
+prepare (topics, group, the daemon's config), traffic (what is sent and waited for), live (the live alert view),
+outcome (episodes, detection, checks), report; latentwatch/commands/demo.py runs them in order.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+
+_sink: Callable[[str], None] | None = None
 
 
 class DemoError(RuntimeError):
@@ -45,7 +49,17 @@ class DemoError(RuntimeError):
 
 
 def say(msg: str) -> None:
-    print(f"demo: {msg}", flush=True)
+    line = f"demo: {msg}"
+    if _sink is not None:
+        _sink(line)
+    else:
+        print(line, flush=True)
+
+
+def print_through(sink: Callable[[str], None] | None) -> None:
+    """Route say() through ``sink`` (the live view prints the demo's lines above its table); None: plain print."""
+    global _sink
+    _sink = sink
 
 
 def now() -> float:

@@ -4,6 +4,7 @@ the end offsets, and the daemon's counters once they settle."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from latentwatch.demo import now, say
@@ -11,9 +12,16 @@ from latentwatch.demo import now, say
 STALL_S = 120.0  # no commit progress for this long while behind: the daemon is stuck, say so
 
 
-def send(cfg: Any, plan: Any, rate: float | None, security: dict[str, Any]) -> tuple[list[dict[str, Any]], Any, str]:
+def send(
+    cfg: Any,
+    plan: Any,
+    rate: float | None,
+    security: dict[str, Any],
+    on_sent: Callable[[int], None] | None = None,
+) -> tuple[list[dict[str, Any]], Any, str]:
     """One message of each dead-letter class the config allows, then the plan's windows through the replay producer.
-    Returns (the bad messages with where they landed, the replay's report, which bad kinds were left out and why)."""
+    Returns (the bad messages with where they landed, the replay's report, which bad kinds were left out and why).
+    ``on_sent``: called with the messages sent so far, about every second (the live view's counter)."""
     from kafka import KafkaProducer
 
     from latentwatch.replay import BAD_KINDS, Window, bad_message, producer_settings, replay, usable_bad_kinds
@@ -26,24 +34,30 @@ def send(cfg: Any, plan: Any, rate: float | None, security: dict[str, Any]) -> t
         for i, kind in enumerate(kinds):
             st = plan.streams[i % len(plan.streams)]
             w = Window(st.asset, int(st.ts_ms[0]), st.X[0], int(st.y[0]), 0, 0)
-            value = bad_message(kind, w, "skab", cfg.dead_letter.max_bytes + 1)
+            value = bad_message(kind, w, plan.source, cfg.dead_letter.max_bytes + 1)
             md = producer.send(k.input_topic, key=st.asset.encode(), value=value).get(timeout=60)
             bad_sent.append({"kind": kind, "asset": st.asset, "partition": md.partition, "offset": md.offset})
         say(
             f"replay: sent {len(bad_sent)} deliberately bad messages ({', '.join(kinds)})"
             + (f"; {note}" if note else "")
         )
+        what = "SKAB runs" if plan.source == "skab" else f"{plan.source} assets"
         say(
-            f"replay: {len(plan)} windows of {len(plan.streams)} SKAB runs -> {k.input_topic} "
+            f"replay: {len(plan)} windows of {len(plan.streams)} {what} -> {k.input_topic} "
             f"({'as fast as possible' if rate is None else f'{rate:g}/s'})"
         )
-        report = replay(
-            producer,
-            k.input_topic,
-            plan,
-            rate=rate,
-            progress=lambda r: say(f"replay: {r.messages} sent, {r.acked} acked, {r.rate:.0f}/s"),
-        )
+        next_say = [now() + 10.0]
+
+        def progress(r: Any) -> None:
+            if on_sent is not None:
+                on_sent(len(bad_sent) + r.messages)
+            if now() >= next_say[0]:
+                say(f"replay: {r.messages} sent, {r.acked} acked, {r.rate:.0f}/s")
+                next_say[0] += 10.0
+
+        report = replay(producer, k.input_topic, plan, rate=rate, progress=progress, progress_every_s=1.0)
+        if on_sent is not None:
+            on_sent(len(bad_sent) + report.messages)
     finally:
         producer.close(timeout=30)
     if report.errors:
