@@ -146,10 +146,20 @@ def train_artifact(root: Path, args: argparse.Namespace, reason: str) -> dict[st
     }
 
 
-def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, data_dir: str | None) -> Path:
+def publish_base(
+    root: Path,
+    model: Any,
+    scorer: Any,
+    X: np.ndarray,
+    s: Any,
+    data_dir: str | None,
+    fields: dict[str, Any] | None = None,
+) -> Path:
     """The shared part of the artifact: the model, a global reference of the first 80 % of the anomaly-free
     windows and, as the shared calibration, the scores of the last 20 % against it (the split
-    ``deployment_base`` validates on). Every SKAB run has its own normal, so none of them uses these."""
+    ``deployment_base`` validates on). Every SKAB run has its own normal, so none of them uses these.
+    ``fields``: the manifest's source, training and feature_names when the windows are not SKAB's (the synthetic
+    plant), with anything else it records."""
     from pipelines.artifact import codec
     from pipelines.artifact.store import publish, remove_staging, staging_dir
     from pipelines.evaluate.skab.models import time_split
@@ -162,6 +172,11 @@ def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, dat
     window = WindowSpec(s.length, 1, s.mode)
     reference = build_reference(model, model.scaler.transform(X[tr]), k=s.k, n_trees=10, seed=s.seed)
     calibration = score_against(model, reference, scorer, X[va])
+    source = fields or {
+        "source": "skab",
+        "training": ANOMALY_FREE,
+        "feature_names": feature_names("skab", window, data_dir),
+    }
     staged = staging_dir(Path(root))
     try:
         codec.save_model(staged, model)
@@ -176,11 +191,9 @@ def publish_base(root: Path, model: Any, scorer: Any, X: np.ndarray, s: Any, dat
                 "skab_settings": s.to_dict(),
                 "scorer": scorer.name,
                 "dim": int(X.shape[1]),
-                "source": "skab",
                 "window": window.to_dict(),
                 "normal_class": 0,
-                "training": ANOMALY_FREE,
-                "feature_names": feature_names("skab", window, data_dir),
+                **source,
                 "metrics": {"train_rows": int(len(tr)), "val_rows": int(len(va)), "reference_items": reference.size},
             },
         )

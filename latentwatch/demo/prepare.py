@@ -49,11 +49,17 @@ def prepare_topics(k: Any, bootstrap: str, security: dict[str, Any]) -> dict[str
 
 
 def write_daemon_config(
-    config: Path, work: Path, http_host: str, http_port: int, skab: dict[str, Any] | None = None
+    config: Path,
+    work: Path,
+    http_host: str,
+    http_port: int,
+    skab: dict[str, Any] | None = None,
+    artifact_root: Path | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """``config`` with the demo's changes (fresh checkpoint under ``work``, a free HTTP port if needed; for the
     deployment shape, ``skab``: the SKAB evaluation's settings the artifact was trained with, whose threshold,
-    persistence and episode settings the daemon must run to decide as ``latentwatch evaluate --protocol skab``)."""
+    persistence and episode settings the daemon must run to decide as ``latentwatch evaluate --protocol skab``;
+    ``artifact_root``: the root the daemon follows instead of the config's, the synthetic plant's)."""
     import yaml
 
     from latentwatch.daemon_process import free_port, port_free
@@ -69,6 +75,11 @@ def write_daemon_config(
     for (section, key), value in skab_daemon_settings(skab).items() if skab else ():
         doc.setdefault(section, {})[key] = value
         changes[f"{section}.{key}"] = value
+    if artifact_root is not None:
+        art = doc.setdefault("artifact", {})
+        art.pop("path", None)
+        art["root"] = str(Path(artifact_root).absolute())
+        changes["artifact.root"] = art["root"]
     http = doc.setdefault("http", {})
     if http.get("enabled", True) is False:
         http["enabled"] = True
@@ -98,3 +109,28 @@ def skab_daemon_settings(s: dict[str, Any]) -> dict[tuple[str, str], Any]:
         ("episodes", "quiet_seconds"): s["quiet_seconds"],
         ("episodes", "max_duration_s"): s["max_duration_s"],
     }
+
+
+def missing_data(data_dir: str | None) -> str | None:
+    """None when SKAB's files are there; else what to do: where the data comes from, how to point at it, and
+    --synthetic."""
+    from pipelines.data import DataError, load_skab_anomaly_free, load_skab_runs
+
+    try:
+        load_skab_anomaly_free(data_dir)
+        load_skab_runs(data_dir)
+    except (DataError, FileNotFoundError) as e:
+        return (
+            f"latentwatch demo: the SKAB data set is not here ({e}).\n"
+            "  Where to get it: SKAB, the Skoltech Anomaly Benchmark (https://github.com/waico/SKAB, folder data/, "
+            "GPL-3.0): its\n"
+            "  anomaly-free/, valve1/, valve2/ and other/ folders go under <data>/skab/ unchanged (each data set's "
+            "SOURCE.md\n"
+            "  in the shared data folder names the repository and commit it was copied from).\n"
+            "  How to point at it: --data-dir <data>, or LATENTWATCH_DATA_DIR=<data>, or put it at ../shared/data "
+            "beside the repo.\n"
+            "  Without any data: latentwatch demo --synthetic (scripts/demo.sh --synthetic) runs the same chain on a "
+            "simulated\n"
+            "  plant with labelled faults."
+        )
+    return None

@@ -54,8 +54,9 @@ _MIX = np.array(
     ]
 )
 _NONLINEAR = np.array([0.0, 1.5, 12.0, 0.0, 0.9, 0.0, 0.0, 18.0])
-# (kind, rows as a fraction of a day, magnitude in normal-period standard deviations)
-_FAULT_SHAPES = {"step": (0.08, 3.0), "drift": (0.17, 4.0), "stuck": (0.17, 0.0), "spike_burst": (0.02, 6.0)}
+# kind: (rows as a fraction of a day, magnitude in normal-period standard deviations); a stuck sensor shows only once
+# the plant has moved away from where it stuck, so it lasts longest
+_FAULT_SHAPES = {"step": (0.08, 3.0), "drift": (0.17, 4.0), "stuck": (0.25, 0.0), "spike_burst": (0.02, 6.0)}
 
 
 @dataclass(frozen=True)
