@@ -267,4 +267,8 @@ def _run(
         json.dumps(summary, indent=2, default=lambda o: dict(o) if isinstance(o, Counter) else str(o)) + "\n"
     )
     print(render(summary, out), flush=True)
+    from latentwatch.report.demo import write_demo_report  # the visual report, beside the summary
+
+    inputs = read_range(bootstrap, k.input_topic, start, security=security)
+    say(f"report: {write_demo_report(summary, alerts, daemon_cfg, inputs, out)} (latentwatch report --help)")
     return summary
