@@ -9,10 +9,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from latentwatch.demo import DemoError, now, say
+from latentwatch.demo import DemoError, now, say, synthetic
+from latentwatch.demo.live import close_live, start_live
 from latentwatch.demo.model import ensure_artifact
 from latentwatch.demo.outcome import dead_letters_from, episodes_from, match_bad_messages, reasons, score_runs
-from latentwatch.demo.prepare import prepare_topics, write_daemon_config
+from latentwatch.demo.prepare import missing_data, prepare_topics, write_daemon_config
 from latentwatch.demo.report import render
 from latentwatch.demo.skab_scores import scores as skab_scores
 from latentwatch.demo.skab_scores import test_part
@@ -45,7 +46,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout", type=float, default=900.0, help="seconds to wait for the daemon to commit everything (default 900)"
     )
-    p.add_argument("--seed", type=int, default=0, help="training seed")
+    p.add_argument("--seed", type=int, default=0, help="training seed (and with --synthetic, the plant's)")
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="no data sets needed: replay a simulated plant (4 pumps x 8 correlated sensors, daily cycles, injected "
+        "step, drift, stuck-sensor and spike-burst faults) instead of SKAB (latentwatch/demo/synthetic.py)",
+    )
+    p.add_argument(
+        "--plant-days",
+        type=float,
+        metavar="DAYS",
+        help="with --synthetic: days of plant traffic streamed per asset after its fault-free first day (default 2)",
+    )
+    p.add_argument(
+        "--live",
+        choices=("auto", "table", "lines", "off"),
+        default="auto",
+        help="the live alert view while the demo runs: a redrawn table on a terminal, one line per alert otherwise "
+        "(auto, the default), or off",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +77,14 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as e:
         print(f"latentwatch demo: {e}", file=sys.stderr)
         return 2
+    if args.plant_days is not None and not args.synthetic:
+        print("latentwatch demo: --plant-days is for --synthetic", file=sys.stderr)
+        return 2
+    if not args.synthetic:
+        missing = missing_data(args.data_dir)
+        if missing:
+            print(missing, file=sys.stderr)
+            return 2
     out = Path(args.out)
     work = out.parent / "demo"
     work.mkdir(parents=True, exist_ok=True)
@@ -128,11 +156,12 @@ def _run(
 
     # 2. model
     t = now()
-    artifact = ensure_artifact(cfg, args)
+    plant = synthetic.make_plant(synthetic.plant_spec(args)) if args.synthetic else None
+    artifact = ensure_artifact(cfg, args) if plant is None else synthetic.ensure_artifact(cfg, args, plant)
     timings["model_s"] = round(now() - t, 1)
     if not artifact["trained_now"]:
         say(f"model: using {artifact['version']} ({artifact['path']}); --retrain to train a new one")
-    plan = _plan(args, artifact)
+    plan = _plan(args, artifact) if plant is None else synthetic.plan(plant, args)
 
     # 3. topics and the group
     starts = prepare_topics(k, bootstrap, security)
@@ -140,7 +169,12 @@ def _run(
 
     # 4. the daemon
     daemon_cfg, daemon_cfg_info = write_daemon_config(
-        Path(cfg.source), work, cfg.http.host, cfg.http.port, skab=artifact.get("settings")
+        Path(cfg.source),
+        work,
+        cfg.http.host,
+        cfg.http.port,
+        skab=artifact.get("settings"),
+        artifact_root=Path(artifact["root"]) if args.synthetic else None,
     )
     log_path = work / "daemon.log"
     log_path.write_text("")
@@ -149,6 +183,7 @@ def _run(
         f"daemon: {' '.join(daemon.command[1:])} (log {log_path}; "
         f"changes from {cfg.source.name}: {', '.join(f'{a}={b}' for a, b in daemon_cfg_info['changes'].items())})"
     )
+    live = None
     daemon.start()
     try:
         ready_s = daemon.wait_consuming(timeout_s=300)
@@ -157,10 +192,13 @@ def _run(
             f"http://127.0.0.1:{daemon.http_port}/metrics)"
         )
         timings["daemon_ready_s"] = round(ready_s, 1)
+        live = start_live(args.live, cfg, bootstrap, security, starts["alerts"], daemon, len(plan))
 
         # 5. replay: the bad ones first, then the labelled runs
         t = now()
-        bad_sent, report, note = send(cfg, plan, args.rate, security)
+        bad_sent, report, note = send(
+            cfg, plan, args.rate, security, on_sent=(lambda n: live[0].update(sent=n)) if live else None
+        )
         timings["replay_s"] = round(now() - t, 1)
 
         # 6. wait until everything is committed
@@ -181,12 +219,20 @@ def _run(
         dead = metric_sum(m, "latentwatch_dead_letters")
         alerts_raw = read_range(bootstrap, k.alert_topic, starts["alerts"], security=security)
         dead_raw = read_range(bootstrap, k.dead_letter_topic, starts["dead"], security=security)
+        if live:
+            view_ = live
+            live = None
+            close_live(view_, end_offsets(bootstrap, k.alert_topic, security))
         t = now()
         rc = daemon.stop(timeout_s=cfg.shutdown_timeout_s + 60)
         timings["daemon_stop_s"] = round(now() - t, 1)
         say(f"daemon: SIGTERM -> exit {rc} after {timings['daemon_stop_s']:.1f} s")
     finally:
-        daemon.kill()
+        try:
+            if live:
+                close_live(live, None)
+        finally:
+            daemon.kill()
 
     # 8. the summary
     state = checkpoint.load(Path(daemon_cfg_info["state"])) or {}
@@ -199,8 +245,11 @@ def _run(
     episodes = episodes_from(alerts, open_at_end)
     runs, detection = score_runs(plan.streams, episodes)
     skab = (
-        skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir) if artifact.get("asset_normals") else None
+        skab_scores(plan.streams, episodes, _spec(artifact), args.data_dir)
+        if artifact.get("asset_normals") and not args.synthetic
+        else None
     )
+    plant_scores = None if plant is None else synthetic.scores(plant, episodes, alerts, synthetic.settings(args))
     dead_by_reason = {
         r: int(v) for r, v in sorted(metric_by_label(m, "latentwatch_dead_letters", "reason").items()) if v
     }
@@ -218,6 +267,7 @@ def _run(
     }
     summary = {
         "ok": all(checks.values()),
+        "source": plan.source,
         "checks": checks,
         "config": str(cfg.source),
         "daemon_config": {"path": str(daemon_cfg), **daemon_cfg_info, "log": str(log_path)},
@@ -259,6 +309,7 @@ def _run(
         },
         "detection": detection,
         "skab": skab,
+        "synthetic": plant_scores,
         "runs": runs,
         "timings": {**timings, "total_s": round(now() - t_start, 1)},
     }

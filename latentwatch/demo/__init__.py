@@ -2,6 +2,7 @@
 
     latentwatch demo                         # conf/local.yaml, all 34 labelled SKAB runs
     latentwatch demo --runs 3 --epochs 5     # a quick one (what the test runs)
+    latentwatch demo --synthetic             # no data sets: the simulated plant (latentwatch/demo/synthetic.py)
 
 Steps, each printed as it happens:
   1. broker: use the one on the config's bootstrap address; if none answers and it is local, start it with
@@ -21,6 +22,8 @@ Steps, each printed as it happens:
   5. replay: one message of each dead-letter class the config allows (``latentwatch.replay.bad_message``), then the
      labelled SKAB runs through ``latentwatch.replay.replay`` (the replay producer), as fast as the producer goes
      (``--rate`` to pace it);
+     While it sends and waits, the live view (``latentwatch/demo/live.py``, ``--live``) shows each alert as the
+     daemon publishes it and a progress line: windows sent, scored, committed;
   6. wait (at most ``--timeout`` seconds) until the group's committed offsets reach the input topic's end offsets;
   7. read the daemon's /metrics, the alert topic and the dead-letter topic (from where they ended before the run),
      SIGTERM the daemon, check it exited 0, read its final checkpoint (episodes still open);
@@ -29,7 +32,8 @@ Steps, each printed as it happens:
 Checks (exit 1 when one fails): consumed = scored + dead-lettered = messages produced; every injected bad message was
 dead-lettered with its reason; the dead-letter topic holds exactly the dead letters the daemon counted; the alert topic
 holds exactly the alerts it counted; committed offsets = end offsets; the daemon exited 0 on SIGTERM.
-Exit 2: it could not run (no broker, no data, the group is in use, the daemon did not start).
+Exit 2: it could not run (no broker, no data: it then says where SKAB comes from, how to point at it, and offers
+``--synthetic``; the group is in use, the daemon did not start).
 
 Modules: model (the SKAB artifact), synthetic (``--synthetic``: the simulated plant's artifact, streams and scores),
 prepare (topics, group, the daemon's config), traffic (what is sent and waited for), live (the live alert view),

@@ -146,6 +146,19 @@ def train(root: Path, args: argparse.Namespace, runs: list[Any], reason: str) ->
     )
 
 
+def make_plant(spec: Any) -> list[Any]:
+    from pipelines.data.synthetic import make_plant as make
+
+    return list(make(spec))
+
+
+def plan(runs: list[Any], args: argparse.Namespace) -> Any:
+    """What the demo replays: every asset's streamed windows, merged by time."""
+    from latentwatch.replay import Plan
+
+    return Plan.build(SOURCE, streams(runs, settings(args)))
+
+
 def streams(runs: list[Any], s: Any) -> list[Any]:
     """Each asset's windows that end after its normal period, labelled anomalous when a fault row is inside."""
     from pipelines.data.windowing import window_end_index, window_labels, window_vectors
