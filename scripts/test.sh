@@ -21,6 +21,17 @@ if ! command -v uv >/dev/null 2>&1; then
 fi
 UV_PROJECT_ENVIRONMENT=.venv uv sync --locked -p 3.11 --extra test --extra bench
 
+# The report's render test (tests/latentwatch/report/test_browser.py) opens a report in headless Chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: installing chromium (Debian's package) for the report's browser test" >&2
+        { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } ||
+            echo "test.sh: could not install chromium; the report's browser test will skip" >&2
+    else
+        echo "test.sh: no chromium and not root to install it: the report's browser test will skip (apt-get install chromium)" >&2
+    fi
+fi
+
 # The tests read the real data sets; without them most would fail one by one, so say it once, up front.
 if ! data_dir=$(.venv/bin/python -c '
 import sys

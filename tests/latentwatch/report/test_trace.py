@@ -2,43 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pytest
-
-from latentwatch.replay import Plan, bad_message, serialize_window
-from pipelines.sources import WindowStream
-from tests.daemon.conftest import DIM, artifact_root  # noqa: F401  (a session fixture: a real small artifact)
-from tests.daemon.helpers import Rec
-
-
-@pytest.fixture
-def records_and_cfg(artifact_root, tmp_path):  # noqa: F811
-    from daemon.config import load_config
-
-    cfg_path = tmp_path / "d.yaml"
-    cfg_path.write_text(
-        f"artifact:\n  root: {artifact_root}\nthreshold:\n  method: spot\n  q: 0.001\n  level: 0.9\n"
-        "episodes:\n  quiet_windows: 2\n  update_every: 1\nbatching:\n  max_records: 50\n"
-    )
-    cfg = load_config(cfg_path)
-    X = np.random.default_rng(1).normal(size=(240, DIM))
-    y = np.zeros(240, np.int64)
-    X[120:135] += 40.0
-    y[120:135] = 1
-    streams = [
-        WindowStream(a, X[i::2], y[i::2], np.arange(120, dtype=np.int64) * 1000 + 1_714_564_800_000)
-        for i, a in enumerate(("a0", "a1"))
-    ]
-    records, offsets = [], Counter()
-    for i, w in enumerate(Plan.build("synthetic", streams).windows()):
-        p = int(w.asset[1:])
-        bad = [bad_message("wrong_length", w, "x")] if i % 60 == 0 else []
-        for value in [serialize_window(w, "synthetic"), *bad]:
-            records.append(Rec(cfg.kafka.input_topic, p, offsets[p], w.asset.encode(), value))
-            offsets[p] += 1
-    return records, cfg
 
 
 def test_the_trace_publishes_what_the_offline_run_publishes(records_and_cfg):
