@@ -8,7 +8,7 @@ one spike weighs little. Levels are reported in error units (geometric means).
 
 Bounded: at most ``max_assets`` assets are tracked (the least recently seen is dropped first); each holds its
 detector (ADWIN keeps ``max_buckets`` buckets per power of two of its window: O(log n)) and a ring of its last
-``HISTORY`` windows (event time, log error), about 4 KB. Not checkpointed: a restart or a new model version starts
+``HISTORY`` windows (event time, log error), 4 KB. Not checkpointed: a restart or a new model version starts
 every detector afresh (``min_windows`` again), so a version whose scaler moved an asset's error level is never
 taken for a drift of the asset.
 """
@@ -16,6 +16,7 @@ taken for a drift of the asset.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,15 +54,15 @@ def make_detector(cfg: DriftConfig) -> Any:
 
 class _Track:
     """One asset: its detector, the windows fed since it started or last drifted (``n``, ``total`` of their log
-    errors) and the ring of the last HISTORY windows (``pos``: windows ever written)."""
+    errors) and the ring of the last HISTORY windows (``pos``: windows ever written; typed arrays, 2 KB each)."""
 
     __slots__ = ("detector", "n", "total", "ts", "y", "pos", "seen", "last_drift")
 
     def __init__(self, detector: Any) -> None:
         self.detector = detector
         self.n, self.total, self.pos, self.seen = 0, 0.0, 0, 0
-        self.ts = np.zeros(HISTORY)
-        self.y = np.zeros(HISTORY)
+        self.ts = array("d", bytes(8 * HISTORY))
+        self.y = array("d", bytes(8 * HISTORY))
         self.last_drift: float | None = None
 
     def last(self, n: int) -> np.ndarray:
@@ -78,28 +79,33 @@ class DriftDetectors:
         self.tracks.clear()
 
     def observe(self, assets: Sequence[str], ts_s: np.ndarray, error: np.ndarray) -> list[Drift]:
-        """Feed windows (already without alarms), in consumption order; the drifts they reveal."""
-        rows: dict[str, list[int]] = {}
-        for i, a in enumerate(assets):
-            rows.setdefault(a, []).append(i)
-        y = np.log(np.maximum(np.asarray(error, dtype=np.float64), TINY))
-        found: list[Drift] = []
-        for asset, idx in rows.items():
-            track = self._track(asset)
-            take = np.asarray(idx)
-            if self.cfg.every > 1:
-                first = -track.seen % self.cfg.every
-                track.seen += len(take)
-                take = take[first :: self.cfg.every]
-            for t, v in zip(ts_s[take].tolist(), y[take].tolist(), strict=True):
-                track.detector.update(v)
-                slot = track.pos % HISTORY
-                track.ts[slot], track.y[slot] = t, v
-                track.pos += 1
-                track.n += 1
-                track.total += v
-                if track.detector.drift_detected and self._may_fire(track, t):
-                    found.append(self._fire(asset, track, t))
+        """Feed windows (already without alarms), in consumption order; the drifts they reveal. One pass in plain
+        Python: river's detectors take one value per call, and a per-asset numpy step would cost more than it saves
+        when a batch holds many assets."""
+        ys = np.log(np.maximum(np.asarray(error, dtype=np.float64), TINY)).tolist()
+        every, found = self.cfg.every, []
+        seen: dict[str, _Track] = {}  # the LRU order moves once per asset and batch, not per window
+        current: str | None = None
+        track = None
+        for a, t, v in zip(assets, np.asarray(ts_s, dtype=np.float64).tolist(), ys, strict=True):
+            if a != current or track is None:
+                current, track = a, seen.get(a)
+                if track is None:
+                    track = seen[a] = self._track(a)
+            if every > 1:
+                track.seen += 1
+                if track.seen % every:
+                    continue
+            detector = track.detector
+            detector.update(v)
+            slot = track.pos % HISTORY
+            track.ts[slot] = t
+            track.y[slot] = v
+            track.pos += 1
+            track.n += 1
+            track.total += v
+            if detector.drift_detected and self._may_fire(track, t):
+                found.append(self._fire(a, track, t))
         return found
 
     def _track(self, asset: str) -> _Track:
@@ -122,7 +128,7 @@ class DriftDetectors:
         of means| weighted by sqrt(n1 n2 / n)); the track's count starts again from the new level's windows."""
         m = min(track.n, HISTORY)
         ring = track.last(m)
-        y = track.y[ring]
+        y = np.frombuffer(track.y)[ring]
         older_n, older = track.n - m, track.total - float(y.sum())
         k = np.arange(0 if older_n else 1, max(1, m - MIN_AFTER) + 1)
         cum = np.concatenate([[0.0], np.cumsum(y)])
@@ -132,5 +138,5 @@ class DriftDetectors:
         best = int(k[int(np.argmax(stat))])
         before, after = (older + cum[best]) / (older_n + best), (cum[m] - cum[best]) / (m - best)
         track.n, track.total, track.last_drift = m - best, float(cum[m] - cum[best]), t
-        since = float(track.ts[ring[best]])
+        since = track.ts[int(ring[best])]
         return Drift(asset, self.cfg.detector, math.exp(before), math.exp(after), since, t)

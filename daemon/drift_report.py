@@ -20,7 +20,7 @@ from daemon.batch import Batch
 from daemon.config.drift import DriftConfig
 from daemon.drift import Drift, DriftDetectors
 from daemon.metrics import Metrics
-from daemon.threshold_guard import request_refresh
+from daemon.threshold_guard import request_refreshes
 
 log = structlog.get_logger("daemon")
 
@@ -48,6 +48,7 @@ class DriftReporter:
     def observe(self, batches: Sequence[Batch]) -> None:
         if not self.cfg.enabled:
             return
+        found: list[Drift] = []
         for b in batches:
             w, scored = b.windows, b.scored
             if w is None or scored is None or not len(w):
@@ -62,8 +63,9 @@ class DriftReporter:
                 quiet &= ~(np.asarray(scored.score) > np.asarray(b.thresholds))
             rows = np.flatnonzero(quiet)
             assets = [w.asset[i] for i in rows.tolist()] if len(rows) < len(w) else w.asset
-            for d in self.detectors.observe(assets, w.ts_ms[rows] / 1000.0, np.asarray(error)[rows]):
-                self._report(d)
+            found += self.detectors.observe(assets, w.ts_ms[rows] / 1000.0, np.asarray(error)[rows])
+        if found:
+            self._report(found)
 
     def reset(self) -> None:
         """A new model version: every detector starts again, no asset is in drift under it yet."""
@@ -71,22 +73,25 @@ class DriftReporter:
         self.in_drift.clear()
         self.metrics.drift_assets.set(0)
 
-    def _report(self, d: Drift) -> None:
-        log.warning(
-            "drift_detected",
-            asset=d.asset,
-            detector=d.detector,
-            error_before=round(d.before, 6),
-            error_after=round(d.after, 6),
-            since=_iso(d.since),
-            at=_iso(d.at),
-            request=str(self.request_path),
-        )
-        self.metrics.drift_detected.inc()
-        self.in_drift.add(d.asset)
+    def _report(self, drifts: list[Drift]) -> None:
+        requests = []
+        for d in drifts:
+            log.warning(
+                "drift_detected",
+                asset=d.asset,
+                detector=d.detector,
+                error_before=round(d.before, 6),
+                error_after=round(d.after, 6),
+                since=_iso(d.since),
+                at=_iso(d.at),
+                request=str(self.request_path),
+            )
+            reason = f"{d.detector}: reconstruction error {d.before:.4g} -> {d.after:.4g} since {_iso(d.since)}"
+            requests.append((d.asset, reason, d.since))
+            self.in_drift.add(d.asset)
+        self.metrics.drift_detected.inc(len(drifts))
         self.metrics.drift_assets.set(len(self.in_drift))
-        reason = f"{d.detector}: reconstruction error {d.before:.4g} -> {d.after:.4g} since {_iso(d.since)}"
-        request_refresh(self.request_path, d.asset, reason, source="drift", since=d.since)
+        request_refreshes(self.request_path, requests, source="drift")
         if self.cfg.on_drift == "refresh_now":
             self._start_refresh()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,20 +42,33 @@ def request_refresh(
 ) -> None:
     """Add (or renew) the request for ``asset`` from ``source``; a file that does not parse is replaced. ``since``
     (epoch s, event time; kept as ``"since"``): the asset's windows from then on are its new normal (a drift)."""
-    requests: list[dict[str, Any]] = []
+    request_refreshes(path, [(asset, reason, since)], source, now)
+
+
+def request_refreshes(
+    path: Path, requests: Sequence[tuple[str, str, float | None]], source: str, now: float | None = None
+) -> None:
+    """``request_refresh`` for several (asset, reason, since) at once, in one atomic write (with fsync): a drift
+    across the fleet costs one write per commit, not one per asset."""
+    stamp = _stamp(time.time() if now is None else now)
+    new: dict[str, dict[str, Any]] = {}
+    for asset, reason, since in requests:
+        new[asset] = {"asset": asset, "reason": reason, "source": source, "time": stamp}
+        if since is not None:
+            new[asset]["since"] = _stamp(since)
+    if not new:
+        return
+    kept: list[dict[str, Any]] = []
     try:
         doc = json.loads(path.read_bytes())
         if isinstance(doc, dict) and doc.get("format") == FORMAT and isinstance(doc.get("requests"), list):
-            requests = [r for r in doc["requests"] if (r.get("asset"), r.get("source")) != (asset, source)]
+            kept = [r for r in doc["requests"] if r.get("source") != source or r.get("asset") not in new]
     except FileNotFoundError:
         pass
     except ValueError as e:
         log.warning("refresh_request_unreadable_replaced", path=str(path), error=str(e))
-    entry = {"asset": asset, "reason": reason, "source": source, "time": _stamp(time.time() if now is None else now)}
-    if since is not None:
-        entry["since"] = _stamp(since)
-    requests.append(entry)
-    atomic_write(path, json.dumps({"format": FORMAT, "requests": requests}, indent=1).encode())
+    doc = {"format": FORMAT, "requests": kept + list(new.values())}
+    atomic_write(path, json.dumps(doc, indent=1).encode())
 
 
 class GuardReporter:

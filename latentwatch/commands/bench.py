@@ -32,6 +32,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "latentwatch.bench.state",
         "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore",
     ),
+    "drift": (
+        "latentwatch.bench.drift",
+        "the drift detectors' cost per window (ADWIN, Page-Hinkley; by assets per batch and drift.every)",
+    ),
     "e2e": ("latentwatch.bench.e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
 }
 

@@ -16,7 +16,7 @@ from daemon.batch import Batch
 from daemon.config.drift import DriftConfig
 from daemon.drift_report import DriftReporter, default_refresh_command
 from daemon.metrics import Metrics
-from daemon.threshold_guard import REQUEST_FILE, request_refresh
+from daemon.threshold_guard import REQUEST_FILE, request_refresh, request_refreshes
 from daemon.windows import Windows
 from pipelines.online import ScoredBatch
 
@@ -124,3 +124,13 @@ def test_a_request_keeps_since_and_other_sources_entries(tmp_path):
     request_refresh(path, "a", "moved", source="drift", now=0, since=86_400.0)
     entries = {r["source"]: r for r in json.loads(path.read_text())["requests"]}
     assert entries["drift"]["since"] == "1970-01-02T00:00:00Z" and "since" not in entries["threshold_guard"]
+
+
+def test_many_requests_are_one_write_and_renew_only_their_source(tmp_path):
+    path = tmp_path / REQUEST_FILE
+    request_refresh(path, "a", "runaway", now=0)
+    request_refresh(path, "b", "old drift", source="drift", now=0, since=0.0)
+    request_refreshes(path, [("b", "moved", 60.0), ("c", "moved", None)], source="drift", now=5)
+    entries = {(r["asset"], r["source"]): r for r in json.loads(path.read_text())["requests"]}
+    assert set(entries) == {("a", "threshold_guard"), ("b", "drift"), ("c", "drift")}
+    assert entries[("b", "drift")]["since"] == "1970-01-01T00:01:00Z" and "since" not in entries[("c", "drift")]
