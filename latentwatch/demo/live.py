@@ -211,11 +211,10 @@ class Follower(threading.Thread):
         except Exception:
             return  # the daemon is starting or stopping: keep the last counts
         consumed = metric_sum(m, "latentwatch_windows_consumed")
-        self.view.update(
-            scored=int(metric_sum(m, "latentwatch_windows_scored")),
-            dead_lettered=int(metric_sum(m, "latentwatch_dead_letters")),
-            committed=int(consumed - metric_sum(m, "latentwatch_in_flight_windows")),
-        )
+        scored, dead = metric_sum(m, "latentwatch_windows_scored"), metric_sum(m, "latentwatch_dead_letters")
+        # a window is committed only once scored or dead-lettered; the counters move at different moments of a batch
+        committed = min(consumed - metric_sum(m, "latentwatch_in_flight_windows"), scored + dead)
+        self.view.update(scored=int(scored), dead_lettered=int(dead), committed=int(committed))
 
     def stop(self, until: dict[int, int] | None = None, timeout_s: float = 10.0) -> None:
         """Stop once the alerts up to ``until`` (partition -> end offset) are shown, or after 5 s."""

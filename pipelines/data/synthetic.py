@@ -137,8 +137,8 @@ def _ar1(rng: np.random.Generator, n: int, phi: float, std: float) -> np.ndarray
 
 def _clean(rng: np.random.Generator, n: int, period_s: int) -> np.ndarray:
     day = np.arange(n) * period_s / DAY_S
-    load = 0.6 + 0.25 * np.sin(2 * np.pi * (day - 0.3)) + _ar1(rng, n, 0.995, 0.06)
-    ambient = 0.5 * np.sin(2 * np.pi * (day - 0.4)) + _ar1(rng, n, 0.998, 0.15)
+    load = 0.6 + 0.25 * np.sin(2 * np.pi * (day - 0.3)) + _ar1(rng, n, 0.995, 0.04)
+    ambient = 0.5 * np.sin(2 * np.pi * (day - 0.4)) + _ar1(rng, n, 0.998, 0.08)
     disturbance = _ar1(rng, n, 0.9, 0.3)
     z = np.column_stack([load, ambient, disturbance])
     gains = 1.0 + rng.normal(0.0, 0.08, len(SENSORS))
