@@ -32,6 +32,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "latentwatch.bench.state",
         "per-asset state at 100,000 assets: RSS live and spilled, checkpoint size and write time, restore",
     ),
+    "refresh": (
+        "latentwatch.bench.refresh",
+        "the refresh's rebuild time and peak RSS at 100k/1M windows from a real topic, and the swap pause",
+    ),
     "drift": (
         "latentwatch.bench.drift",
         "the drift detectors' cost per window (ADWIN, Page-Hinkley; by assets per batch and drift.every)",

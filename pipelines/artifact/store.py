@@ -212,15 +212,15 @@ def read_manifest(root: Path, version: str) -> dict[str, Any]:
 
 
 def by_creation(root: Path) -> list[str]:
-    """Every version, oldest first: by the manifest's ``created_at``, then by name (the name starts with the
-    creation second, and a second version in the same second gets a ``.n`` suffix). A version whose manifest
-    cannot be read sorts first."""
+    """Every version, oldest first: by the manifest's ``created_at`` (whole seconds), then by the time its manifest
+    was written (ns), then by name. A version whose manifest cannot be read sorts first."""
 
-    def key(v: str) -> tuple[str, str]:
+    def key(v: str) -> tuple[str, int, str]:
         try:
-            return str(read_manifest(root, v).get("created_at", "")), v
-        except ArtifactError:
-            return "", v
+            created = str(read_manifest(root, v).get("created_at", ""))
+            return created, (version_dir(root, v) / MANIFEST).stat().st_mtime_ns, v
+        except (ArtifactError, OSError):
+            return "", 0, v
 
     return sorted(list_versions(root), key=key)
 
