@@ -39,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     from latentwatch.report.html import render
     from latentwatch.report.read import RunFilesError, from_topics, read_files, write_files
 
+    if not args.config and (args.alerts_only or args.save_run):
+        print("latentwatch report: --alerts-only and --save-run go with --config", file=sys.stderr)
+        return 2
     try:
         if args.config:
             from daemon.config import ConfigError, load_config

@@ -163,7 +163,13 @@ def from_topics(cfg: Any, *, traced: bool = True) -> Run:
     records = read_range(bootstrap, k.input_topic, {}, security=security)
     settings = {"config": str(cfg.source), "threshold": _plain(cfg.threshold), "episodes": _plain(cfg.episodes)}
     source = f"topics {k.input_topic} and {k.alert_topic} on {bootstrap}"
-    return from_records(cfg, records, alerts, traced=traced, settings=settings, source=source)
+    versions = {str(a["artifact_version"]) for a in alerts if a.get("artifact_version")}
+    pinned = None
+    if len(versions) == 1 and cfg.artifact.root is not None:  # the version the live daemon ran, not today's current
+        candidate = Path(cfg.artifact.root) / "versions" / versions.pop()
+        pinned = candidate if candidate.is_dir() else None
+    settings["artifact"] = str(pinned or cfg.artifact.path or cfg.artifact.root)
+    return from_records(cfg, records, alerts, traced=traced, artifact_path=pinned, settings=settings, source=source)
 
 
 def _plain(section: Any) -> dict[str, Any]:

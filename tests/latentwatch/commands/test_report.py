@@ -20,3 +20,9 @@ def test_a_folder_without_a_run_is_exit_2_naming_it(tmp_path, capsys):
     assert main(["report", "--from", str(tmp_path), "--out", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err
     assert str(tmp_path) in err and "run.json" in err
+
+
+def test_options_of_the_topics_are_refused_with_a_folder(tmp_path, capsys):
+    folder = write_files(make_run(), tmp_path / "run")
+    assert main(["report", "--from", str(folder), "--alerts-only"]) == 2
+    assert "--alerts-only and --save-run go with --config" in capsys.readouterr().err
