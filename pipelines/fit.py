@@ -20,6 +20,7 @@ from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import METHODS as SCALER_METHODS
 from pipelines.model.scaler import Scaler
 from pipelines.model.training import TrainParams, train_autoencoder
+from pipelines.model.variants import Variant, make_variant
 from pipelines.reference.build import Reference, build_reference
 from pipelines.reference.search import DEFAULT_EXACT_MAX
 from pipelines.scorers import Scorer, make_scorer
@@ -53,6 +54,10 @@ class TrainSpec:
     # out so no row is in both); None: chosen by the source at training (``split_for_source``), "seeded" otherwise
     split: str | None = None
     split_gap: int = 0
+    # the training variant (pipelines/model/variants.py: "ae", "lfr", "lfr-b") and its hyperparameters; recorded in
+    # the artifact's model.json. Specs and artifacts from before the field: "ae"
+    variant: str = "ae"
+    variant_params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.k, bool) or not isinstance(self.k, Integral) or self.k < 1:
@@ -67,6 +72,18 @@ class TrainSpec:
             raise ValueError(f"TrainSpec.split must be one of {SPLITS}, got {self.split!r}")
         if not isinstance(self.split_gap, int) or self.split_gap < 0:
             raise ValueError(f"TrainSpec.split_gap must be an integer >= 0, got {self.split_gap!r}")
+        if not isinstance(self.variant_params, dict):
+            raise ValueError(f"TrainSpec.variant_params must be a mapping, got {self.variant_params!r}")
+        try:
+            self.make_variant()
+        except ValueError as e:
+            raise ValueError(f"TrainSpec.variant: {e}") from None
+
+    def make_variant(self) -> Variant:
+        """The training variant this spec names, checked against the latent size."""
+        variant = make_variant(self.variant, **self.variant_params)
+        variant.check(self.latent)
+        return variant
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -147,8 +164,9 @@ def fit_bundle(
     params = TrainParams(
         epochs=spec.epochs, patience=spec.patience, batch_size=spec.batch_size, lr=spec.lr, device=spec.device
     )
-    result = train_autoencoder(Xt, Xv, ae_spec, params, seed=seed, progress=progress)
-    model = FrozenModel(scaler=scaler, ae=result.model)
+    variant = spec.make_variant()
+    result = train_autoencoder(Xt, Xv, ae_spec, params, seed=seed, progress=progress, variant=variant)
+    model = FrozenModel(scaler=scaler, ae=result.model, variant=variant, parts=result.parts)
     t1 = time.perf_counter()
     reference = build_reference(
         model,
@@ -202,6 +220,15 @@ class Fitted:
         }
 
 
+def check_variant(spec: TrainSpec, scorer: Scorer) -> None:
+    """A clear error, before training, when the scorer cannot score a model of the spec's training variant."""
+    if scorer.variants is not None and spec.variant not in scorer.variants:
+        raise ValueError(
+            f"scorer {scorer.name!r} scores models of training variant {' or '.join(scorer.variants)}, "
+            f"the spec trains {spec.variant!r}: set variant to one of them or choose another scorer"
+        )
+
+
 def check_neighbours(spec: TrainSpec, scorer: Scorer, n_train: int, reference: Reference | None = None) -> None:
     """A clear error, before training (rows) or before calibrating (the built reference's distinct items), when the
     reference cannot give the neighbours that ``spec.k`` or the scorer's own k ask for."""
@@ -236,6 +263,7 @@ def fit_calibrated(
     else:
         tr, va = split_train_val(len(X_normal), spec.val_fraction, seed)
     scorer = make_scorer(spec.scorer, **spec.scorer_params)
+    check_variant(spec, scorer)
     check_neighbours(spec, scorer, len(tr))
     bundle = fit_bundle(X_normal[tr], X_normal[va], spec, seed, progress)
     check_neighbours(spec, scorer, len(tr), bundle.reference)

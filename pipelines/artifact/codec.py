@@ -1,4 +1,8 @@
-"""What goes into an artifact directory and how it comes back: safetensors and JSON only, so loading runs no code."""
+"""What goes into an artifact directory and how it comes back: safetensors and JSON only, so loading runs no code.
+
+A model of a training variant (pipelines/model/variants.py) other than the plain autoencoder adds
+``"variant": {"name", "params"}`` to model.json and its parts' tensors to model.safetensors, prefixed
+``variant.``; loading rebuilds the parts from that record and fills them. Without the record a model is "ae"."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pipelines.artifact.store import ArtifactError
 from pipelines.model.autoencoder import AESpec, Autoencoder
 from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import Scaler
+from pipelines.model.variants import PREFIX, make_variant
 from pipelines.reference.build import Reference
 from pipelines.reference.search import NeighbourIndex
 from pipelines.scorers import Scorer, make_scorer
@@ -37,22 +42,38 @@ def _contiguous(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def save_model(d: Path, model: FrozenModel) -> None:
-    save_torch({k: v.contiguous() for k, v in model.ae.state_dict().items()}, str(d / "model.safetensors"))
-    (d / "model.json").write_text(json.dumps({"autoencoder": model.ae.spec.to_dict()}, indent=2, sort_keys=True))
+    tensors = dict(model.ae.state_dict())
+    doc: dict[str, Any] = {"autoencoder": model.ae.spec.to_dict()}
+    if model.variant.name != "ae":
+        doc["variant"] = {"name": model.variant.name, "params": model.variant.params()}
+    if model.parts is not None:
+        tensors.update({PREFIX + k: v for k, v in model.parts.state_dict().items()})
+    save_torch({k: v.contiguous() for k, v in tensors.items()}, str(d / "model.safetensors"))
+    (d / "model.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
     save_np(_contiguous(model.scaler.to_arrays()), str(d / "scaler.safetensors"))
 
 
 def load_model(d: Path) -> FrozenModel:
     try:
-        spec = AESpec.from_dict(json.loads((d / "model.json").read_text())["autoencoder"])
+        doc = json.loads((d / "model.json").read_text())
+        spec = AESpec.from_dict(doc["autoencoder"])
+        record = doc.get("variant", {"name": "ae", "params": {}})
+        variant = make_variant(record["name"], **record["params"])
+        parts = variant.parts(spec)
+        tensors = load_torch(str(d / "model.safetensors"))
         ae = Autoencoder(spec)
-        ae.load_state_dict(load_torch(str(d / "model.safetensors")), strict=True)
+        ae.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(PREFIX)}, strict=True)
+        extra = {k[len(PREFIX) :]: v for k, v in tensors.items() if k.startswith(PREFIX)}
+        if parts is not None:
+            parts.load_state_dict(extra, strict=True)
+        elif extra:
+            raise ValueError(f"variant {variant.name!r} has no parts, but the weights hold {sorted(extra)}")
         scaler = Scaler.from_arrays(load_np(str(d / "scaler.safetensors")))
     except (KeyError, TypeError, ValueError, RuntimeError, SafetensorError) as e:
         raise ArtifactError(f"model in {d} cannot be loaded: {e}") from None
     if scaler.dim != spec.input_dim:
         raise ArtifactError(f"model in {d}: scaler width {scaler.dim} != autoencoder input {spec.input_dim}")
-    return FrozenModel(scaler=scaler, ae=ae)
+    return FrozenModel(scaler=scaler, ae=ae, variant=variant, parts=parts)
 
 
 def save_reference(d: Path, ref: Reference) -> None:

@@ -19,7 +19,14 @@ DEFAULT_SPEC = TrainSpec()
 DEFAULT_SCALER = "minmax"  # TrainSpec.scaler; "zscore" is TrainSpec's default
 DEFAULT_REFERENCE = "windows"  # TrainSpec.reference_dedup=False; "distinct" (True: identical windows collapsed into
 # one item with a count, the same scores from a smaller index) is TrainSpec's default
-DEFAULT_SCORERS: tuple[str, ...] = tuple(REGISTRY)
+
+
+def scorers_for(variants: tuple[str, ...] | list[str] = ("ae",)) -> tuple[str, ...]:
+    """Every registered scorer that a model of one of these training variants can run (``Scorer.variants``)."""
+    return tuple(n for n, (cls, _) in REGISTRY.items() if cls.variants is None or set(cls.variants) & set(variants))
+
+
+DEFAULT_SCORERS: tuple[str, ...] = scorers_for()  # the plain autoencoder's: every scorer that needs no variant
 
 PROTOCOL_NOTES = [
     "Training: Adam, MSE, batch 250, up to 350 epochs, early stopping with patience 20 on the validation loss "

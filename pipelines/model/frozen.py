@@ -1,25 +1,46 @@
-"""The frozen model as the scoring path sees it: scaler + autoencoder, inference only, numpy in and out."""
+"""The frozen model as the scoring path sees it: scaler + autoencoder (+ its training variant's parts), inference
+only, numpy in and out."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from pipelines.model.autoencoder import Autoencoder
 from pipelines.model.scaler import Scaler
+from pipelines.model.variants import Variant
 
 
 @dataclass
 class FrozenModel:
     scaler: Scaler
     ae: Autoencoder
+    variant: Variant = field(default_factory=Variant)  # the training variant (pipelines/model/variants.py)
+    parts: nn.Module | None = None  # its trained extra parts (the LFR layer), None for the plain autoencoder
 
     def __post_init__(self) -> None:
-        self.ae.eval()
-        for p in self.ae.parameters():
-            p.requires_grad_(False)
+        for m in (self.ae, self.parts):
+            if m is not None:
+                m.eval()
+                for p in m.parameters():
+                    p.requires_grad_(False)
+
+    def with_scaler(self, scaler: Scaler) -> FrozenModel:
+        """The same network (and variant parts) behind another scaler (an asset's own)."""
+        return FrozenModel(scaler=scaler, ae=self.ae, variant=self.variant, parts=self.parts)
+
+    def extra(self, Xs: np.ndarray, z: np.ndarray) -> dict[str, Any]:
+        """What the training variant adds per window for its scorers (``Encoded.extra``); {} for the plain AE."""
+        if self.parts is None:
+            return {}
+        with torch.inference_mode():
+            xt = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float32))
+            zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
+            return self.variant.outputs(self.ae, self.parts, xt, zt)
 
     @property
     def dim(self) -> int:

@@ -93,7 +93,7 @@ def build_asset_normal(
     ``scaler`` (e.g. ``Scaler.fit`` on the asset's own normal windows) the frozen autoencoder reads the asset's
     windows through it instead of the model's scaler, and the artifact stores it with the asset."""
     if scaler is not None:
-        model = FrozenModel(scaler=scaler, ae=model.ae)
+        model = model.with_scaler(scaler)
     X = model.check(np.asarray(X_normal, dtype=np.float64))
     n = len(X)
     blocks = held_blocks(n, calibration, folds, holdout)

@@ -8,6 +8,7 @@ from pipelines.scorers.ares import ARES
 from pipelines.scorers.ares_rank import ARESRank
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
 from pipelines.scorers.knn_latent import KNNLatent
+from pipelines.scorers.lfr import LFRScore
 from pipelines.scorers.lof_latent import LOFLatent
 from pipelines.scorers.nln import NLN
 from pipelines.scorers.recon import Recon
@@ -22,6 +23,7 @@ REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
     "nln": (NLN, {}),
     "knn-latent": (KNNLatent, {}),
     "lof-latent": (LOFLatent, {}),
+    "lfr": (LFRScore, {}),  # AE-LFR's S_B; needs a model of an LFR training variant
 }
 
 

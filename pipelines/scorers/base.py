@@ -22,7 +22,8 @@ class Encoded:
 
     x: scaled input [B, d]; z: latent [B, l]; xhat: reconstruction [B, d]; err: squared reconstruction error [B];
     nbr_idx: reference item ids of the k nearest latent neighbours [B, k], nearest first; nbr_dist: their euclidean
-    latent distances [B, k].
+    latent distances [B, k]; extra: what the model's training variant adds per window for its scorers
+    (``FrozenModel.extra``; the LFR variant: err_b, lfr_residual), empty for the plain autoencoder.
     """
 
     x: np.ndarray
@@ -31,6 +32,7 @@ class Encoded:
     err: np.ndarray
     nbr_idx: np.ndarray
     nbr_dist: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.err.shape[0])
@@ -51,6 +53,8 @@ class Scorer(ABC):
 
     name: str  # the registry name; ``make_scorer`` sets it on the instance (one class serves several names)
     k_needed: int = 0  # neighbours a score reads; scorers with a k set it per instance
+    # the training variants (pipelines/model/variants.py) whose models this scorer can score; None: every one
+    variants: tuple[str, ...] | None = None
 
     def fit(self, enc: Encoded, reference: Any, decode: Any) -> Scorer:
         return self

@@ -4,6 +4,7 @@ set that ships with the tests (tests/pipelines/synthetic.py), each trained once.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +49,18 @@ def synthetic_split():
     return make_synthetic_split()
 
 
+SYNTHETIC_SPEC = TrainSpec(hidden=(16,), latent=3, epochs=30, patience=10, batch_size=64, lr=3e-3, n_trees=5, k=10)
+
+
 @pytest.fixture(scope="session")
 def synthetic_bundle(synthetic_split):
     X_train, X_val, _, _ = synthetic_split
-    spec = TrainSpec(hidden=(16,), latent=3, epochs=30, patience=10, batch_size=64, lr=3e-3, n_trees=5, k=10)
+    return fit_bundle(X_train, X_val, SYNTHETIC_SPEC, seed=0, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_lfr_bundle(synthetic_split):
+    """The same model trained as AE-LFR (training variant "lfr", pipelines/model/variants.py)."""
+    X_train, X_val, _, _ = synthetic_split
+    spec = replace(SYNTHETIC_SPEC, variant="lfr")
     return fit_bundle(X_train, X_val, spec, seed=0, progress=False)
