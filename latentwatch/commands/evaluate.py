@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from latentwatch.commands import evaluate_variants
 from latentwatch.commands.evaluate_record import REPO, environment, write_json
 
 DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
@@ -64,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=_csv,
         default=None,
         metavar="A,B",
-        help="autoencoder scorers (default: every registered scorer)",
+        help="autoencoder scorers (default: every registered scorer the --variants can run)",
     )
     p.add_argument(
         "--baselines",
@@ -152,6 +153,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="skab: the subsets streamed (default: all three)",
     )
     p.add_argument("--skab-seed", type=int, default=0, help="skab: the seed of every model (default: %(default)s)")
+    evaluate_variants.add_arguments(p)
     p.add_argument(
         "--skab-whole-files",
         action="store_true",
@@ -179,6 +181,7 @@ def canonical_line(args: argparse.Namespace) -> str:
     for opt, val in (("--scaler", args.scaler), ("--reference", args.reference)):
         if val is not None:
             parts += [opt, val]
+    parts += evaluate_variants.canonical(args)
     if args.no_overrides:
         parts.append("--no-overrides")
     for opt, val in (
@@ -272,6 +275,8 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
             "overrides": {d: o for d, o in OVERRIDES.items() if d in cfg.datasets} if cfg.overrides else {},
             "scorers": {s: {**make_scorer(s).params()} for s in cfg.scorers},
             "baselines": list(cfg.baselines),
+            "variants": list(cfg.variants),
+            "contamination": args.contamination,
             "ocsvm_max_train": cfg.ocsvm_max_train,
             "aggregation": "mean and population std (ddof=0) over all runs of a (data set, setting, method) cell: "
             "seeds x classes; std_seed: std over seeds of the per-seed mean over classes",
@@ -305,10 +310,11 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN
     from pipelines.evaluate.report import render_markdown, render_text
     from pipelines.evaluate.runner import EvalConfig, aggregate, plan, run_one
-    from pipelines.evaluate.settings import DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SCORERS, DEFAULT_SPEC
+    from pipelines.evaluate.settings import DEFAULT_REFERENCE, DEFAULT_SCALER, DEFAULT_SPEC, scorers_for
     from pipelines.scorers import REGISTRY
 
-    scorers = list(DEFAULT_SCORERS) if args.scorers is None else args.scorers
+    variants = evaluate_variants.variants(args)
+    scorers = list(scorers_for(variants)) if args.scorers is None else args.scorers
     baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
     errors = _unknown(args, scorers, baselines)
     if errors:
@@ -335,14 +341,18 @@ def run(args: argparse.Namespace) -> int:
         settings=args.settings,
         ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN,
         data_dir=args.data_dir,
+        variants=variants,
     )
     try:
-        jobs = plan(cfg, lambda name: load_dataset(name, args.data_dir))
+        jobs = [
+            (c, *job)
+            for c in evaluate_variants.per_contamination(cfg, args)
+            for job in plan(c, lambda name: load_dataset(name, args.data_dir))
+        ]
     except (DataError, KeyError, ValueError) as e:
         print(f"latentwatch evaluate: {e}", file=sys.stderr)
         return 1
 
-    methods = [*baselines, *scorers]
     doc = _record(args, cfg)
     if not args.quiet:
         print(
@@ -352,8 +362,8 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
     t0 = time.perf_counter()
-    for i, (ds, arr, seed) in enumerate(jobs):
-        rec = run_one(ds.X, ds.y, arr, seed, cfg)
+    for i, (job_cfg, ds, arr, seed) in enumerate(jobs):
+        rec = run_one(ds.X, ds.y, arr, seed, job_cfg)
         doc["runs"].append(rec)
         doc["aggregates"] = aggregate(doc["runs"])
         doc["seconds"] = round(time.perf_counter() - t0, 1)
@@ -361,6 +371,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(_progress(i, len(jobs), doc["seconds"], arr, seed, rec), file=sys.stderr, flush=True)
 
+    methods = [*baselines, *dict.fromkeys(m for r in doc["runs"] for m in r["methods"] if m not in baselines)]
     doc["status"] = "complete"
     doc["finished_utc"] = datetime.now(UTC).isoformat(timespec="seconds")
     text = render_text(doc["aggregates"], methods)

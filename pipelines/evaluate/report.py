@@ -22,6 +22,14 @@ TITLES = {
     "nln": "NLN",
     "knn-latent": "kNN-lat",
     "lof-latent": "LOF-lat",
+    # AE-LFR (training variants lfr = L_A, lfr-b = L_B; scores S_A = recon, S_B = lfr), LFR paper Table 1's names
+    "lfr:recon": "L_A S_A",
+    "lfr:lfr": "AE-LFR (L_A S_B)",
+    "lfr-b:recon": "L_B S_A",
+    "lfr-b:lfr": "L_B S_B",
+    "lfr:ares": "LFR+ARES",
+    "lfr:nln": "LFR+NLN",
+    "lfr-b:ares": "L_B+ARES",
 }
 SETTING_TITLES = {"labels": "", "unimodal": "unimodal", "multimodal": "multimodal"}
 

@@ -5,6 +5,11 @@ with the evaluation's TrainSpec (its scaler and reference_dedup set from ``EvalC
 the test rows are encoded and their latent neighbours found once, then every scorer reads that same ``Encoded``
 batch. Scorers that learn a normalisation (ares-cal, ares-rank, nln) are fitted on the validation normals only.
 Baselines get the same scaled rows (the model's own scaler) and the same split.
+
+Training variants (``EvalConfig.variants``, pipelines/model/variants.py): one model per variant on the same split;
+the scorers that can score it (``Scorer.variants``) run on it, named "<variant>:<scorer>" beside the plain
+autoencoder's "<scorer>" (so "lfr:recon" is AE-LFR's L_A S_A, "lfr:lfr" its L_A S_B). ``EvalConfig.contamination``
+mixes anomalies into training and validation (pipelines/evaluate/contamination.py); the setting's name says c.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.evaluate.baselines import BASELINES, OCSVM_MAX_TRAIN, run_baseline
+from pipelines.evaluate.contamination import contaminate
 from pipelines.evaluate.protocol import VAL_FRACTION, Arrangement, arrangements, make_split
 from pipelines.evaluate.settings import (
     DEFAULT_REFERENCE,
@@ -29,7 +35,8 @@ from pipelines.evaluate.settings import (
     spec_for,
 )
 from pipelines.fit import TrainSpec, fit_bundle
-from pipelines.scorers import make_scorer
+from pipelines.model.variants import REGISTRY as VARIANTS
+from pipelines.scorers import REGISTRY, Scorer, make_scorer
 
 REFERENCES = ("windows", "distinct")  # EvalConfig.reference -> TrainSpec.reference_dedup False / True
 
@@ -50,6 +57,18 @@ class EvalConfig:
     settings: Sequence[str] | None = None
     ocsvm_max_train: int = OCSVM_MAX_TRAIN
     data_dir: str | None = None
+    variants: Sequence[str] = ("ae",)  # training variants, one model each (the first one's metrics are "model")
+    contamination: float = 0.0  # anomalies mixed into training and validation, per normal
+
+    def check(self) -> None:
+        """A clear error for an unknown variant, or a scorer that no model of the chosen variants can run."""
+        bad = [v for v in self.variants if v not in VARIANTS]
+        if bad or not self.variants:
+            raise ValueError(f"unknown training variant(s) {bad}; choose from {sorted(VARIANTS)}")
+        for name in self.scorers:
+            allowed = REGISTRY[name][0].variants if name in REGISTRY else None
+            if allowed is not None and not set(allowed) & set(self.variants):
+                raise ValueError(f"scorer {name!r} needs a training variant of {list(allowed)}: add it to variants")
 
     def spec_for(self, dataset: str) -> TrainSpec:
         if self.reference not in REFERENCES:
@@ -75,50 +94,80 @@ def metrics(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
     return {"auroc": float(roc_auc_score(y, s)), "aupr": float(average_precision_score(y, s))}
 
 
-def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: EvalConfig) -> dict[str, Any]:
-    """One arrangement and seed: split, train, score with every method. Returns the run record (JSON-ready)."""
-    split = make_split(y, arr, seed, VAL_FRACTION)
-    spec = cfg.spec_for(arr.dataset)
-    X_tr, X_va, X_te, y_te = X[split.train], X[split.val], X[split.test], split.y_test
+def _score_variant(
+    X_tr: np.ndarray,
+    X_va: np.ndarray,
+    X_te: np.ndarray,
+    y_te: np.ndarray,
+    spec: TrainSpec,
+    seed: int,
+    scorers: dict[str, Scorer],
+    prefix: str,
+    methods: dict[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """Train one model of spec's variant, run every scorer that can score it into ``methods`` (named with
+    ``prefix``); returns the bundle and its metrics."""
     t0 = time.perf_counter()
     bundle = fit_bundle(X_tr, X_va, spec, seed=seed, progress=False)
     model, ref = bundle.model, bundle.reference
-    scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
+    scorers = {n: sc for n, sc in scorers.items() if sc.variants is None or spec.variant in sc.variants}
     k = neighbours_needed(ref, *scorers.values())
     t1 = time.perf_counter()
     enc_val = encode_batch(model, ref, X_va, k)
     enc_te = encode_batch(model, ref, X_te, k)
     encode_s = time.perf_counter() - t1
-    methods: dict[str, Any] = {}
     for name, sc in scorers.items():
         t = time.perf_counter()
         sc.fit(enc_val, ref, model.decode)
         s = sc.score(enc_te, ref, model.decode).score
-        methods[name] = {
+        methods[prefix + name] = {
             **metrics(y_te, s),
             "seconds": round(time.perf_counter() - t, 3),
             "params": sc.params(),
             **({"state": sc.state()} if sc.state() else {}),
         }
+    extra = {"encode_seconds": round(encode_s, 3), "total_seconds": round(time.perf_counter() - t0, 3)}
+    return bundle, {**bundle.metrics, **extra}
+
+
+def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: EvalConfig) -> dict[str, Any]:
+    """One arrangement and seed: split, train, score with every method. Returns the run record (JSON-ready)."""
+    mixed = contaminate(make_split(y, arr, seed, VAL_FRACTION), y, arr, seed, cfg.contamination)
+    split = mixed.split
+    spec = cfg.spec_for(arr.dataset)
+    X_tr, X_va, X_te, y_te = X[split.train], X[split.val], X[split.test], split.y_test
+    methods: dict[str, Any] = {}
+    models: dict[str, Any] = {}
+    bundle = None
+    for v in cfg.variants:
+        scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
+        vspec = replace(spec, variant=v, variant_params=spec.variant_params if v == spec.variant else {})
+        b, models[v] = _score_variant(
+            X_tr, X_va, X_te, y_te, vspec, seed, scorers, "" if v == "ae" else f"{v}:", methods
+        )
+        bundle = bundle or b
+    assert bundle is not None
+    model = bundle.model
     Xs_tr = model.scaler.transform(X_tr)
     Xs_te = model.scaler.transform(X_te)
     for name in cfg.baselines:
         t = time.perf_counter()
         s, used = run_baseline(name, Xs_tr, Xs_te, seed, n_components=spec.latent, ocsvm_max_train=cfg.ocsvm_max_train)
         methods[name] = {**metrics(y_te, s), "seconds": round(time.perf_counter() - t, 3), "params": used}
+    sizes = split.sizes()
+    if cfg.contamination:
+        sizes.update(train_anomaly=mixed.train_anomalies, val_anomaly=mixed.val_anomalies)
     return {
         "dataset": arr.dataset,
-        "setting": arr.setting,
+        "setting": arr.setting + (f" c={cfg.contamination:g}" if cfg.contamination else ""),
         "class": arr.cls,
         "class_name": arr.cls_name,
         "seed": int(seed),
-        "sizes": split.sizes(),
+        "sizes": sizes,
+        **({"contamination": {"asked": cfg.contamination, "achieved": mixed.achieved}} if cfg.contamination else {}),
         "spec": spec.to_dict(),
-        "model": {
-            **bundle.metrics,
-            "encode_seconds": round(encode_s, 3),
-            "total_seconds": round(time.perf_counter() - t0, 3),
-        },
+        "model": models[cfg.variants[0]],
+        **({"models": models} if len(models) > 1 else {}),
         "methods": methods,
     }
 
@@ -160,6 +209,7 @@ def aggregate(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def plan(cfg: EvalConfig, load: Callable[[str], Any]) -> list[tuple[Any, Arrangement, int]]:
+    cfg.check()
     jobs = []
     for name in cfg.datasets:
         ds = load(name)

@@ -37,6 +37,8 @@ PROTOCOL_KEYS = {
     "overrides",
     "scorers",
     "baselines",
+    "variants",
+    "contamination",
     "ocsvm_max_train",
     "aggregation",
     "notes",
