@@ -15,7 +15,14 @@ from latentwatch.report.run import Run, Series
 from latentwatch.report.svg import TimePlot, bar_rows, fmt
 
 WIDTH = 1040
-COLORS = {"score": "#1f5fa8", "threshold": "#d62728", "label": "#f6c9a8", "true": "#2ca02c", "false": "#e8801a"}
+COLORS = {
+    "score": "#1f5fa8",
+    "threshold": "#d62728",
+    "label": "#f6c9a8",
+    "true": "#2ca02c",
+    "false": "#e8801a",
+    "unlabelled": "#888",
+}
 PALETTE = ("#1f5fa8", "#9467bd", "#17becf", "#8c564b", "#bcbd22", "#7f7f7f")
 CSS = """
 body{font:13px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;margin:0;background:#fff}
@@ -84,7 +91,8 @@ def fleet(run: Run, m: Measured) -> str:
         out.append("<h3>Windows, all assets (flagged = ...)</h3>")
         out.append(_table(["flagged", "precision", "recall", "F1", "FAR %", "MAR %"], rows))
     true_n = [sum(bool(e.get("true")) for e in m.episodes.get(a, [])) for a in assets]
-    false_n = [sum(not e.get("true") for e in m.episodes.get(a, [])) for a in assets]
+    false_n = [sum(e.get("true") is False for e in m.episodes.get(a, [])) for a in assets]
+    unlabelled_n = [sum(e.get("true") is None for e in m.episodes.get(a, [])) for a in assets]
     delay = [np.nan if m.runs.get(a, {}).get("delay_s") is None else m.runs[a]["delay_s"] for a in assets]
     out.append(_key(("true episodes", COLORS["true"]), ("false episodes", COLORS["false"])))
     out.append('<div class="row">')
@@ -92,7 +100,11 @@ def fleet(run: Run, m: Measured) -> str:
         bar_rows(
             "fleet-episodes",
             assets,
-            [("true episodes", true_n, COLORS["true"]), ("false episodes", false_n, COLORS["false"])],
+            [
+                ("true episodes", true_n, COLORS["true"]),
+                ("false episodes", false_n, COLORS["false"]),
+                ("episodes on unlabelled assets", unlabelled_n, COLORS["unlabelled"]),
+            ],
             width=600,
             title="episodes per asset",
         )
@@ -129,6 +141,11 @@ def _alert_points(alerts: list[dict[str, Any]], field: str) -> tuple[np.ndarray,
     return ts, np.array([a["score"] for a in scored], dtype=np.float64)
 
 
+def _verdict(e: dict[str, Any]) -> str:
+    """true/false against the labels; "unlabelled" when the asset's windows carry none."""
+    return "unlabelled" if e.get("true") is None else "true" if e["true"] else "false"
+
+
 def _x_range(s: Series | None, alerts: list[dict[str, Any]]) -> tuple[float, float]:
     ts = np.concatenate([s.ts_ms if s is not None else [], [a["ts_ms"] for a in alerts]]).astype(np.float64)
     return (float(ts.min()), float(ts.max())) if len(ts) else (0.0, 1.0)
@@ -144,8 +161,8 @@ def score_plot(pid: str, s: Series | None, alerts: list[dict[str, Any]], episode
         for a, b in _spans(s.y == 1):
             p.band(float(s.ts_ms[a]), float(s.ts_ms[b]), COLORS["label"], top=0.1, tip="labelled anomaly")
     for e in episodes:
-        c = COLORS["true"] if e.get("true") else COLORS["false"]
-        tip = f"episode {e['episode_id'][:8]}: {e.get('n_alarms')} alarms, {'true' if e.get('true') else 'false'}"
+        c = COLORS[_verdict(e)]
+        tip = f"episode {e['episode_id'][:8]}: {e.get('n_alarms')} alarms, {_verdict(e)}"
         p.band(e["opened_ts"] * 1000, e["last_ts"] * 1000, c, top=0.0, bottom=0.08, tip=tip)
     if s is not None and s.score is not None:
         p.line(s.ts_ms, s.score, COLORS["score"])
@@ -225,7 +242,7 @@ def asset_section(i: int, asset: str, run: Run, m: Measured, sensors: dict[str, 
             opened = datetime.fromtimestamp(e["opened_ts"], tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
             dur = f"{e['last_ts'] - e['opened_ts']:.0f}"
             mx = "" if e.get("max_score") is None else fmt(e["max_score"])
-            erows.append([opened, dur, e["n_alarms"], mx, "true" if e.get("true") else "false", top])
+            erows.append([opened, dur, e["n_alarms"], mx, _verdict(e), top])
         head = ["episode opened (UTC)", "duration s", "alarms", "max score", "", "sensors named"]
         out.append(_table(head, erows, 1, 4))
     return "".join(out)

@@ -9,6 +9,7 @@ the alerts say, so it needs no trace); with a trace, also when it alarmed itself
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,9 @@ class Measured:
 def measure(run: Run) -> Measured:
     eps = episodes_from(run.alerts, {})
     labelled = [s for s in run.series.values() if s.labelled]
-    per_run, totals = score_runs(labelled, eps)
+    # score_runs reads labels as 1/0: an unlabelled window (-1) inside a labelled asset counts as normal there
+    known = [SimpleNamespace(asset=s.asset, ts_ms=s.ts_ms, y=np.maximum(s.y, 0)) for s in labelled]
+    per_run, totals = score_runs(known, eps)
     episodes: dict[str, list[dict[str, Any]]] = {}
     for ep in sorted(eps.values(), key=lambda e: e["opened_ts"] or 0):
         episodes.setdefault(ep["asset"], []).append(ep)

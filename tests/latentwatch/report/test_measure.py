@@ -33,3 +33,16 @@ def test_episodes_are_true_or_false_by_the_labels():
 def test_sensors_are_averaged_over_an_episodes_alerts():
     sensors = episode_sensors(make_run().alerts)
     assert sensors["pump/1-ep0"] == [("Pressure", pytest.approx(0.6)), ("Temperature", pytest.approx(0.3))]
+
+
+def test_episodes_of_an_unlabelled_asset_are_neither_true_nor_false():
+    from latentwatch.report.html import render
+
+    run = make_run()
+    for s in run.series.values():
+        s.y[:] = -1
+    m = measure(run)
+    assert [e.get("true") for e in m.episodes["pump/1"]] == [None, None]
+    assert m.by_episode == {} and m.totals["false_episodes"] == 0
+    page = render(run)
+    assert page.count("<td>unlabelled</td>") == 3 and "<td>false</td>" not in page
