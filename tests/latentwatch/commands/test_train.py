@@ -40,6 +40,23 @@ def test_unknown_spec_key_names_key_and_file(tmp_path):
         load_spec(str(f))
 
 
+def test_the_spec_trains_a_variant_and_the_artifact_serves_it(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: lfr\nvariant: lfr\nvariant_params: {k: 2}\n")
+    argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
+    assert main([*argv, "--epochs", "3"]) == 0
+    m = OnlineModel.load_current(tmp_path / "a")
+    assert m.scorer_name == "lfr" and m.model.variant.name == "lfr" and m.model.parts.A.shape == (2, 4)
+    assert m.manifest["spec"]["variant"] == "lfr" and m.manifest["spec"]["variant_params"] == {"k": 2}
+
+
+def test_a_bad_variant_setting_names_the_file(tmp_path):
+    f = tmp_path / "v.yaml"
+    f.write_text("latent: 4\nvariant: lfr\nvariant_params: {k: 5}\n")
+    with pytest.raises(ValueError, match=r"v\.yaml: TrainSpec.variant: lfr: k=5 rows of A exceed the latent size 4"):
+        load_spec(str(f))
+
+
 def test_a_time_series_source_trains_with_the_time_ordered_split_a_tabular_one_with_the_seeded(tmp_path, capsys):
     from pipelines.fit import split_time_ordered
     from pipelines.sources import WindowSpec, normal_window_parts
