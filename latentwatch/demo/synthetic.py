@@ -62,7 +62,11 @@ def ensure_artifact(cfg: Any, args: argparse.Namespace, runs: list[Any]) -> dict
         except Exception:
             reason = f"no current artifact under {root}"
         else:
-            if manifest.get("plant") != spec.to_dict() or manifest.get("skab_settings") != s.to_dict():
+            from pipelines.fit import fingerprint
+
+            X = np.vstack([x for _, x in normal_periods(runs, s).values()])
+            same = manifest.get("plant") == spec.to_dict() and manifest.get("data_fingerprint") == fingerprint(X)
+            if not same or manifest.get("skab_settings") != s.to_dict():
                 reason = f"the current artifact under {root} was trained on another plant or with other settings"
             else:
                 from pipelines.artifact.store import resolve_current
@@ -87,6 +91,17 @@ def _info(manifest: dict[str, Any], path: Path, root: Path, trained_now: bool, *
     }
 
 
+def normal_periods(runs: list[Any], s: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per asset: its normal period's rows and windows (what the model and the asset's own normal learn from)."""
+    from pipelines.data.windowing import window_vectors
+
+    out = {}
+    for r in runs:
+        rows = np.asarray(r.values[: r.normal_rows])
+        out[r.name] = (rows, window_vectors(rows, s.length, 1, s.mode))
+    return out
+
+
 def train(root: Path, args: argparse.Namespace, runs: list[Any], reason: str) -> dict[str, Any]:
     """The base model on every asset's normal period (in asset order, time-ordered within each), then each asset's
     own normal from its normal period, published as one artifact."""
@@ -97,17 +112,14 @@ def train(root: Path, args: argparse.Namespace, runs: list[Any], reason: str) ->
     from latentwatch.demo.model import publish_base
     from pipelines.artifact.assets import publish_assets
     from pipelines.data.synthetic import SENSORS
-    from pipelines.data.windowing import window_feature_names, window_vectors
+    from pipelines.data.windowing import window_feature_names
     from pipelines.evaluate.skab.models import deployment_base, deployment_normal
     from pipelines.online import OnlineModel
 
     torch.set_num_threads(1)
     t0, c0 = now(), time.process_time()
     s, spec = settings(args), plant_spec(args)
-    normal = {}
-    for r in runs:
-        rows = np.asarray(r.values[: r.normal_rows])
-        normal[r.name] = (rows, window_vectors(rows, s.length, 1, s.mode))
+    normal = normal_periods(runs, s)
     X = np.vstack([x for _, x in normal.values()])
     say(
         f"model: {reason}; training a synthetic-plant artifact into {root}: {len(X)} windows of the {len(runs)} "

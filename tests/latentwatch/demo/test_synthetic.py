@@ -4,6 +4,7 @@ summary's faults are the plant's own labelled ones, caught by the episodes that 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -70,3 +71,32 @@ def test_scores_count_the_faults_an_episode_overlaps_and_the_sensor_the_alerts_n
     streamed = sum(len(r) - r.normal_rows for r in plant)
     assert b["tp"] + b["fp"] + b["fn"] + b["tn"] == streamed
     assert b["tp"] == hit.end - hit.start - 3 and b["fp"] == 11
+
+
+def test_the_artifact_is_reused_only_for_the_same_plant_data_and_settings(plant, monkeypatch, tmp_path):
+    import latentwatch.replay
+    import pipelines.artifact.store
+    from pipelines.fit import fingerprint
+
+    args = argparse.Namespace(seed=0, epochs=None, plant_days=1.0, retrain=False)
+    s = synthetic.settings(args)
+    X = np.vstack([x for _, x in synthetic.normal_periods(plant, s).values()])
+    manifest = {
+        "version": "v1",
+        "plant": synthetic.plant_spec(args).to_dict(),
+        "data_fingerprint": fingerprint(X),
+        "skab_settings": s.to_dict(),
+        "assets": {"keys": 4},
+    }
+    monkeypatch.setattr(latentwatch.replay, "read_manifest", lambda root: manifest)
+    monkeypatch.setattr(pipelines.artifact.store, "resolve_current", lambda root: Path(root) / "versions" / "v1")
+    trained: list[str] = []
+    monkeypatch.setattr(synthetic, "train", lambda root, a, runs, reason: trained.append(reason) or {"reason": reason})
+    cfg = argparse.Namespace(artifact=argparse.Namespace(root=tmp_path / "artifacts", path=None))
+    got = synthetic.ensure_artifact(cfg, args, plant)
+    assert not trained and not got["trained_now"] and got["root"] == str(tmp_path / "artifacts-synthetic")
+    manifest["data_fingerprint"] = "another generator"  # same spec, other signals: the plant code changed
+    synthetic.ensure_artifact(cfg, args, plant)
+    assert trained and "another plant" in trained[-1]
+    synthetic.ensure_artifact(cfg, argparse.Namespace(**{**vars(args), "retrain": True}), plant)
+    assert trained[-1] == "--retrain"
