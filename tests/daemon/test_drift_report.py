@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import structlog
 
 from daemon.batch import Batch
 from daemon.config.drift import DriftConfig
@@ -60,7 +61,11 @@ def counter(m: Metrics, name: str) -> float:
 def test_a_drift_is_counted_and_requests_a_refresh_since_it_began(tmp_path):
     m, path = Metrics(), tmp_path / REQUEST_FILE
     rep = DriftReporter(DriftConfig(), m, path, None)
-    run(rep, shifted())
+    with structlog.testing.capture_logs() as logs:
+        run(rep, shifted())
+    (line,) = [e for e in logs if e["event"] == "drift_detected"]
+    assert line["asset"] == "pump-1" and line["detector"] == "adwin"
+    assert line["error_before"] < 1.2 < 1.7 < line["error_after"] and line["since"] < line["at"]
     assert counter(m, "latentwatch_drift_detected_total") == 1
     assert counter(m, "latentwatch_drift_assets") == 1
     (entry,) = json.loads(path.read_text())["requests"]
@@ -102,9 +107,10 @@ def test_refresh_now_starts_the_command_once_per_interval(tmp_path):
     cfg = DriftConfig(on_drift="refresh_now", refresh_command=(sys.executable, "-c", code, str(marker)), cooldown_s=0)
     m = Metrics()
     rep = DriftReporter(cfg, m, tmp_path / REQUEST_FILE, None)
-    run(rep, shifted(), asset="a")
-    rep.process.wait(30)
-    run(rep, shifted(seed=1), asset="b")  # a second drift within refresh_min_interval_s
+    with structlog.testing.capture_logs():
+        run(rep, shifted(), asset="a")
+        rep.process.wait(30)
+        run(rep, shifted(seed=1), asset="b")  # a second drift within refresh_min_interval_s
     assert counter(m, "latentwatch_drift_detected_total") == 2
     assert counter(m, "latentwatch_drift_refreshes_started_total") == 1
     assert marker.read_text() == "x"
