@@ -12,6 +12,7 @@ is the swap itself: the threshold rebase and closing the old model (``latentwatc
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from typing import Any
 import structlog
 
 log = structlog.get_logger("daemon.model")
+
+LOAD_NICE = 10  # added to the background load thread's nice value
 
 
 def _default_loader(path: Path) -> Any:
@@ -50,6 +53,10 @@ class _Load:
         threading.Thread(target=self._run, args=(loader,), name=f"model-load-{path.name}", daemon=True).start()
 
     def _run(self, loader: Callable[[Path], Any]) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOAD_NICE)  # Linux: this thread only (and
+        except (AttributeError, OSError):  # the torch workers it starts): the loop's scoring and the producer's
+            pass  # sender thread keep the cores while the new version loads and warms up
         try:
             self.model = loader(self.path)
         except Exception as e:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +25,7 @@ from pipelines.reference.fleet import AssetReferences, Gathered, gather
 from pipelines.scorers import Encoded, Scorer
 
 GLOBAL = "global"
+_UNSET: Any = object()
 MAX_NEIGHBOURS = 10  # neighbour window ids carried per window (alerts show them)
 
 
@@ -44,9 +44,15 @@ class ScoredBatch:
     explainer: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False, compare=False)
     recon_error: np.ndarray | None = None  # float64 [B]: the plain reconstruction error, whatever the scorer
 
-    @cached_property
+    @property
     def _top(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return None if self.explainer is None else self.explainer()
+        # memoised per instance by hand: functools.cached_property (Python < 3.12) holds one lock for every
+        # instance, so a version warming up on the daemon's load thread (seconds of gains) made the loop's alerts wait
+        memo: tuple[np.ndarray, np.ndarray] | None = self.__dict__.get("_top_memo", _UNSET)
+        if memo is _UNSET:
+            memo = None if self.explainer is None else self.explainer()
+            self.__dict__["_top_memo"] = memo  # a frozen dataclass: past __setattr__, as cached_property writes
+        return memo
 
     @property
     def sensors(self) -> np.ndarray | None:
