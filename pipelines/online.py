@@ -101,6 +101,7 @@ class OnlineModel:
         if len(names) != model.dim:
             raise ArtifactError(f"{path}: manifest names {len(names)} features, the model takes {model.dim}")
         self.sensor_names, self.groups = explain.feature_groups(names)
+        self.spread = explain.spread_plan(names, self.groups)
 
     @property
     def asset_calibration(self) -> Mapping[str, np.ndarray] | None:
@@ -227,11 +228,14 @@ class OnlineModel:
         neighbours[:, :m] = ids[idx[:, :m]]
 
         def explained() -> tuple[np.ndarray, np.ndarray]:
-            base = np.empty((B, len(self.sensor_names)))
+            base, spread = np.empty((B, len(self.sensor_names))), np.empty((B, len(self.sensor_names)))
             for part, part_idx, r in searched:
-                base[r] = explain.neighbour_gains(part, self.model, self.groups, part_idx, part.k)
+                base[r], spread[r] = explain.neighbour_stats(
+                    part, self.model, self.groups, self.spread, part_idx, part.k
+                )
             gain = explain.repair_gains(self.model, Xs, self.groups, err)
-            return explain.top(explain.shares(gain, base, explain.channel_errors(Xs, xhat, self.groups)))
+            deficit = np.maximum(0.0, spread - explain.spreads(Xs, self.groups, self.spread))
+            return explain.top(explain.shares(gain, base, explain.channel_errors(Xs, xhat, self.groups), deficit))
 
         return ScoredBatch(
             score=score,

@@ -42,7 +42,7 @@ class Reference:
     weighted: bool = False  # neighbourhoods count windows (each item `counts` times); False only in old artifacts
     group_err: np.ndarray | None = None  # float32 [n, G] squared error per explanation group (None: old artifacts)
     err_groups: np.ndarray | None = None  # int64 [d] the group (column of group_err) of each input feature
-    # (groups, float32 [n, G]): each item's repair gains, made by pipelines.explain on first use; never stored
+    # (groups, float32 [n, 2G]): each item's repair gains, then spreads, made by pipelines.explain on first use
     explain_gain: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:

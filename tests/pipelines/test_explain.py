@@ -35,6 +35,7 @@ class FollowsB:
 
 
 GROUPS = np.array([0, 1])
+NO_SPREAD = explain.spread_plan(["A", "B"], GROUPS)
 
 
 def test_a_fault_the_model_follows_is_named_not_the_partner_it_distorts():
@@ -47,21 +48,44 @@ def test_a_fault_the_model_follows_is_named_not_the_partner_it_distorts():
     np.testing.assert_allclose(gain, [[-7.0, 8.0]])
     # neighbours decoded at z = 1 and 3: (z, z) repaired on either channel keeps error z^2, gain -z^2
     ref = SimpleNamespace(latents=np.array([[1.0], [3.0], [9.0]], dtype=np.float32))
-    base = explain.neighbour_gains(ref, model, GROUPS, np.array([[0, 1, 2]]), k=2)
+    base, spread = explain.neighbour_stats(ref, model, GROUPS, NO_SPREAD, np.array([[0, 1, 2]]), k=2)
     np.testing.assert_allclose(base, [[-5.0, -5.0]])  # medians of (-1, -9)
+    np.testing.assert_array_equal(spread, 0.0)  # features without a window have no spread
     np.testing.assert_allclose(explain.shares(gain, base, E), [[0.0, 1.0]])  # excess (0, 13)
 
 
-def test_item_gains_are_computed_once_per_reference_and_groups():
+def test_item_stats_are_computed_once_per_reference_and_groups():
     model = FollowsB()
     ref = SimpleNamespace(latents=np.array([[1.0], [2.0]], dtype=np.float32))
-    first = explain.item_gains(ref, model, GROUPS)
-    np.testing.assert_allclose(first, [[-1.0, -1.0], [-4.0, -4.0]])
+    first = explain.item_stats(ref, model, GROUPS, NO_SPREAD)
+    np.testing.assert_allclose(first, [[-1.0, -1.0, 0, 0], [-4.0, -4.0, 0, 0]])  # gains, then spreads
     used = model.decoded
-    assert explain.item_gains(ref, model, GROUPS) is first and model.decoded == used
-    one = np.array([0, 0])  # other groups: computed again ((z, z) -> (0, 0) is still reconstructed exactly)
-    np.testing.assert_allclose(explain.item_gains(ref, model, one), [[0.0], [0.0]])
+    assert explain.item_stats(ref, model, GROUPS, NO_SPREAD) is first and model.decoded == used
+    one = np.array([0, 0])  # other groups: computed again; (z, z) -> (0, 0) is still reconstructed exactly, and
+    # as one channel's two positions its spread is sqrt(2 (z - z)^2) = 0
+    again = explain.item_stats(ref, model, one, explain.spread_plan(["c[0]", "c[1]"], one))
+    np.testing.assert_allclose(again, [[0.0, 0.0], [0.0, 0.0]])
     assert model.decoded > used
+
+
+def test_spreads_come_from_the_std_feature_or_from_a_channels_positions():
+    _, of = explain.feature_groups(["a:mean", "a:std", "b:mean", "b:std", "rpm"])
+    plan = explain.spread_plan(["a:mean", "a:std", "b:mean", "b:std", "rpm"], of)
+    np.testing.assert_array_equal(plan.std_col, [1, 3, -1])
+    X = np.array([[9.0, 0.5, 9.0, -2.0, 7.0]])
+    np.testing.assert_allclose(explain.spreads(X, of, plan), [[0.5, -2.0, 0.0]])  # 'rpm' has none
+    flat = ["a[0]", "b[0]", "a[1]", "b[1]", "a[2]", "b[2]"]
+    _, of = explain.feature_groups(flat)
+    X = np.array([[1.0, 5.0, 2.0, 5.0, 3.0, 5.0]])  # a varies (1, 2, 3), b is stuck at 5
+    np.testing.assert_allclose(explain.spreads(X, of, explain.spread_plan(flat, of)), [[np.sqrt(2.0), 0.0]])
+    with pytest.raises(ValueError, match="3 feature names for 6"):
+        explain.spread_plan(flat[:3], of)
+
+
+def test_a_spread_deficit_adds_its_square_to_the_excess():
+    gain, base, err = np.array([[4.0, 3.0]]), np.zeros((1, 2)), np.ones((1, 2))
+    np.testing.assert_allclose(explain.shares(gain, base, err, np.array([[0.0, 0.0]])), [[4 / 7, 3 / 7]])
+    np.testing.assert_allclose(explain.shares(gain, base, err, np.array([[0.0, 3.0]])), [[4 / 16, 12 / 16]])
 
 
 def test_shares_fall_back_to_positive_gains_then_to_errors():
@@ -89,15 +113,9 @@ def rates():
     return hit_rates(ExplainBench(epochs=40))
 
 
-@pytest.mark.parametrize("kind", ["step", "drift"])
-def test_the_faulty_sensor_ranks_first_in_90_percent_of_the_windows_its_fault_alarms(rates, kind):
+@pytest.mark.parametrize("kind, level", [("step", 0.99), ("drift", 0.95), ("stuck", 0.93)])
+def test_the_faulty_sensor_ranks_first_in_90_percent_of_the_windows_its_fault_alarms(rates, kind, level):
+    # the goal is 0.9 for each; the levels guard what the test's 40 epochs reach (README: 99.9, 96.6, 96.0 %)
     r = rates["kinds"][kind]
     assert r["alarmed"] > 1000, r
-    assert r["hit_rate"] >= 0.9, r
-
-
-def test_stuck_sensors_are_named_first_in_most_windows(rates):
-    # measured 0.882 at 60 epochs (README: stuck Temperature, Thermocouple and Volume Flow are the misses); the
-    # goal of 0.9 is not met: this guards the level reached
-    r = rates["kinds"]["stuck"]
-    assert r["alarmed"] > 1000 and r["hit_rate"] >= 0.85, r
+    assert r["hit_rate"] >= level, r
