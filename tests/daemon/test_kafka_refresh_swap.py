@@ -168,7 +168,7 @@ def test_a_tampered_version_and_one_that_cannot_load_leave_the_daemon_on_the_old
 def test_a_rollback_is_followed_and_the_thresholds_restart_from_the_old_calibration(
     make_config, kafka_bootstrap, versions
 ):
-    from pipelines.artifact.store import set_current
+    from pipelines.artifact.store import rollback, set_current
     from pipelines.online import OnlineModel
     from pipelines.threshold import ThresholdBank
 
@@ -192,7 +192,7 @@ def test_a_rollback_is_followed_and_the_thresholds_restart_from_the_old_calibrat
     produce(kafka_bootstrap, cfg.kafka.input_topic, parts[1])
     rec.run.wait_for(lambda: rec.counted() >= 1000, what="traffic under v2")
     traffic = paced(kafka_bootstrap, cfg.kafka.input_topic, parts[2], per_s=600)
-    set_current(root, v1)  # the rollback: current names the previous version again
+    assert rollback(root) == (v2, v1)  # `latentwatch artifacts rollback`: current names the previous version again
     rec.run.wait_for(lambda: d.model.model.version == v1, what="the rollback followed")
     traffic.join(30)
     rec.run.wait_for(lambda: rec.counted() >= 1500, timeout=120, what="every window")

@@ -1,5 +1,5 @@
 """New artifact versions for the swap tests: a refresh (the current frozen model and scorer, a reference rebuilt
-from other normal windows, the calibration scored against it, as ``latentwatch refresh`` makes one), one tampered
+from other normal windows, the calibration scored against it, written by the refresh job's own code), one tampered
 after publishing, one that verifies but cannot load."""
 
 from __future__ import annotations
@@ -10,41 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_FILES = ("model.safetensors", "model.json", "scaler.safetensors")
-
 
 def refreshed_version(root: Path, X: np.ndarray, seed: int = 1) -> str:
-    """Publish a refresh of the current version beside it (``current`` unchanged); its version name. The first
-    80 % of ``X`` (raw windows) become the reference, the rest the calibration."""
-    from pipelines.artifact import codec
-    from pipelines.artifact.store import publish, remove_staging, staging_dir
+    """Publish a refresh of the current version beside it (``current`` unchanged) as ``latentwatch refresh`` writes
+    one (``pipelines.refresh.rebuild``: the same frozen model and scorer, a reference and calibration rebuilt from
+    the raw windows ``X``); its version name."""
     from pipelines.online import OnlineModel
-    from pipelines.reference.assets import score_against
-    from pipelines.reference.build import build_reference
+    from pipelines.refresh.rebuild import rebuild, write_version
 
     model = OnlineModel.load_current(root)
     try:
-        spec, cut = model.manifest["spec"], int(len(X) * 0.8)
-        reference = build_reference(
-            model.model,
-            model.model.scaler.transform(X[:cut]),
-            k=model.reference.k,
-            n_trees=spec["n_trees"],
-            seed=seed,
-            dedup=spec["reference_dedup"],
-        )
-        calibration = score_against(model.model, reference, model.scorer, X[cut:])
-        fields = {k: v for k, v in model.manifest.items() if k not in ("format", "version", "created_at", "files")}
-        staged = staging_dir(root)
-        try:
-            for name in MODEL_FILES:
-                shutil.copy2(Path(model.path) / name, staged / name)  # type: ignore[arg-type]
-            codec.save_reference(staged, reference)
-            codec.save_scorer(staged, model.scorer, calibration)
-            return publish(root, staged, {**fields, "refreshed_from": model.version}, make_current=False).name
-        except BaseException:
-            remove_staging(staged)
-            raise
+        rebuilt, _ = rebuild(model, X, np.array(["asset-0"] * len(X)), holdout_fraction=0.1, seed=seed)
+        return write_version(root, model, rebuilt, {"refreshed_from": model.version}).name
     finally:
         model.close()
 
