@@ -81,8 +81,10 @@ def refresh(
     def lap(name: str) -> None:
         clock[name] = time.perf_counter()
 
-    order = np.argsort(np.asarray(ts_ms, dtype=np.int64), kind="stable")
-    X, assets, ts_ms = np.asarray(X, dtype=np.float64)[order], np.asarray(assets).astype(str)[order], ts_ms[order]
+    X, assets, ts_ms = np.asarray(X, dtype=np.float64), np.asarray(assets).astype(str), np.asarray(ts_ms, np.int64)
+    if len(ts_ms) > 1 and bool((np.diff(ts_ms) < 0).any()):  # a topic's windows come sorted: no copy then
+        order = np.argsort(ts_ms, kind="stable")
+        X, assets, ts_ms = X[order], assets[order], ts_ms[order]
     model = OnlineModel.load_current(root)
     try:
         scores = score_current(model, X, assets)
@@ -92,7 +94,8 @@ def refresh(
             above = scores > quantile_limits(model, reference_keys(model, assets), settings.exclude_quantile)
         lap("score_current")
         sel = select(assets, ts_ms, above, ranges, since, settings.max_windows, settings.seed)
-        Xk, ak = X[sel.keep], assets[sel.keep]
+        everything = len(sel.keep) == len(X)  # then the kept windows are X itself, not a copy
+        Xk, ak = (X, assets) if everything else (X[sel.keep], assets[sel.keep])
         rebuilt, hold = rebuild(model, Xk, ak, settings.holdout_fraction, settings.seed)
         lap("rebuild")
         verdict = validate(model, rebuilt, Xk[hold], ak[hold], rule, labels)

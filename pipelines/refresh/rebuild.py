@@ -34,15 +34,16 @@ from pipelines.refresh.scoring import Rebuilt, reference_keys
 MODEL_FILES = ("model.safetensors", "model.json", "scaler.safetensors")
 
 
-def split_rows(n: int, holdout_fraction: float, val_fraction: float, gap: int = 0) -> tuple[np.ndarray, ...]:
-    """(reference, calibration, holdout) row indices of n time-ordered windows (see the module docstring)."""
+def split_rows(n: int, holdout_fraction: float, val_fraction: float, gap: int = 0) -> tuple[slice, slice, slice]:
+    """(reference, calibration, holdout) rows of n time-ordered windows (see the module docstring), as slices so
+    that the parts are views, not copies, of a million windows."""
     n_hold = max(1, int(round(n * holdout_fraction)))
     rest = n - n_hold - gap
     n_cal = max(1, int(round(rest * val_fraction)))
     n_ref = rest - n_cal - gap
     if n_ref < 2:
         raise ValueError(f"{n} selected windows are too few to split into reference, calibration and holdout")
-    return np.arange(n_ref), np.arange(n_ref + gap, n_ref + gap + n_cal), np.arange(n - n_hold, n)
+    return slice(0, n_ref), slice(n_ref + gap, n_ref + gap + n_cal), slice(n - n_hold, n)
 
 
 def spec_of(model: OnlineModel) -> TrainSpec:
@@ -51,8 +52,8 @@ def spec_of(model: OnlineModel) -> TrainSpec:
 
 def rebuild(
     model: OnlineModel, X: np.ndarray, assets: np.ndarray, holdout_fraction: float, seed: int
-) -> tuple[Rebuilt, np.ndarray]:
-    """The rebuilt references and the holdout's row indices; X [n, d] raw, time order, assets [n]."""
+) -> tuple[Rebuilt, slice]:
+    """The rebuilt references and the holdout's rows; X [n, d] raw, time order, assets [n]."""
     if X.ndim != 2 or X.shape[1] != model.dim:
         raise ValueError(f"windows of width {X.shape[1] if X.ndim == 2 else X.shape} for a model of width {model.dim}")
     spec = spec_of(model)
@@ -70,7 +71,12 @@ def rebuild(
         groups=old.err_groups,
     )
     calibration = score_against(model.model, reference, model.scorer, X[cal_rows])
-    rebuilt = Rebuilt(reference, calibration, reference_rows=len(ref_rows), calibration_rows=len(cal_rows))
+    rebuilt = Rebuilt(
+        reference,
+        calibration,
+        reference_rows=ref_rows.stop - ref_rows.start,
+        calibration_rows=cal_rows.stop - cal_rows.start,
+    )
     if model.assets is not None:
         fit_rows = np.r_[ref_rows, cal_rows]
         rebuilt.normals = asset_normals(model, X[fit_rows], assets[fit_rows], seed)
