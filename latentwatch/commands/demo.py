@@ -80,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     if args.plant_days is not None and not args.synthetic:
         print("latentwatch demo: --plant-days is for --synthetic", file=sys.stderr)
         return 2
+    if args.runs is not None and args.synthetic:
+        print("latentwatch demo: --runs picks SKAB runs; with --synthetic, --plant-days sets the size", file=sys.stderr)
+        return 2
     if not args.synthetic:
         missing = missing_data(args.data_dir)
         if missing:

@@ -39,9 +39,11 @@ def test_without_the_data_it_says_where_to_get_it_and_offers_synthetic():
     assert "broker" not in proc.stdout  # it stops before touching Kafka
 
 
-def test_plant_days_without_synthetic_is_refused():
+def test_options_of_the_other_source_are_refused():
     proc = _demo(["--plant-days", "1"], NO_DATA, 120)
     assert proc.returncode == 2 and "--plant-days is for --synthetic" in proc.stderr
+    proc = _demo(["--synthetic", "--runs", "3"], NO_DATA, 120)
+    assert proc.returncode == 2 and "--runs picks SKAB runs" in proc.stderr
 
 
 def _config(tmp_path: Path, bootstrap: str) -> Path:
