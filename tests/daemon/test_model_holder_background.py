@@ -16,12 +16,13 @@ class SlowStore(Store):
 
     def __init__(self) -> None:
         super().__init__()
-        self.release = threading.Event()
+        self.release, self.entered = threading.Event(), threading.Event()
         self.threads: list[str] = []
 
     def load(self, path):
         self.threads.append(threading.current_thread().name)
         if path.name != "v1":
+            self.entered.set()
             assert self.release.wait(10), "the test never released the load"
         return super().load(path)
 
@@ -51,6 +52,7 @@ def test_the_loop_keeps_the_old_model_while_the_new_one_loads_then_swaps_between
     h, swaps = background_holder(store)
     store.current = Path("/a/versions/v2")
     assert not h.maybe_swap(force=True)  # started the load, did not wait for it
+    assert store.entered.wait(10)
     for _ in range(3):
         assert not h.maybe_swap(force=True) and h().version == "v1"
     assert store.loads.count(store.current) == 0 and store.threads[-1] == "model-load-v2"
