@@ -46,6 +46,15 @@ def split_rows(n: int, holdout_fraction: float, val_fraction: float, gap: int = 
     return slice(0, n_ref), slice(n_ref + gap, n_ref + gap + n_cal), slice(n - n_hold, n)
 
 
+def scaled(model: OnlineModel, X: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+    """The model's scaler applied chunk by chunk into float32 (what the reference is built from): no float64
+    copy of all the windows."""
+    out = np.empty(X.shape, dtype=np.float32)
+    for s in range(0, len(X), chunk):
+        out[s : s + chunk] = model.model.scaler.transform(X[s : s + chunk])
+    return out
+
+
 def spec_of(model: OnlineModel) -> TrainSpec:
     return TrainSpec.from_dict(dict(model.manifest.get("spec") or {}))
 
@@ -61,7 +70,7 @@ def rebuild(
     old = model.reference
     reference = build_reference(
         model.model,
-        model.model.scaler.transform(X[ref_rows]),
+        scaled(model, X[ref_rows]),
         k=old.k,
         n_trees=spec.n_trees,
         seed=seed,

@@ -19,6 +19,7 @@ COLUMNS = (
     "validate_s",
     "publish_s",
     "total_s",
+    "cpu_s",
     "peak_rss_mb",
 )
 
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
             rows.append(row)
             if args.json:
                 print(json.dumps(row), flush=True)
-    print(f"refresh rebuild (goal: 1M windows <= 300 s on 2 cores, peak RSS <= 2048 MB), cores: {os.cpu_count()}")
+    print(
+        f"refresh rebuild (goal: 1M windows <= 300 s on 2 cores, peak RSS <= 2048 MB), cores: {os.cpu_count()}; "
+        "cpu_s: the refresh's CPU seconds (user + system), the wall time on a machine it has to itself"
+    )
     print(table(rows))
     if not args.skip_swap:
         try:

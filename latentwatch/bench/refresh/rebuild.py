@@ -84,6 +84,7 @@ def _child(bootstrap: str, topic: str, start: int, end: int, root: str, width: i
     from pipelines.refresh.validate import Rule
 
     cfg = Config(kafka=KafkaConfig(bootstrap_servers=(bootstrap,)))
+    cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # user + system, after the imports
     t0 = time.perf_counter()
     got = read_topic(cfg, topic, start, end, width=width, progress=False).windows
     read_s = time.perf_counter() - t0
@@ -102,6 +103,7 @@ def _child(bootstrap: str, topic: str, start: int, end: int, root: str, width: i
             "validation": done.verdict.metrics,
             "rss_after_read_mb": round(rss_read),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "cpu_s": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0, 1),
         }
     )
 
