@@ -1,17 +1,20 @@
 """The daemon serves an AE-LFR artifact from its config (issue 13): training variant lfr, scorer lfr (S_B), loaded
-by OnlineModel from safetensors and JSON, scored through the daemon's own chain (daemon/offline.py)."""
+by OnlineModel from safetensors and JSON, scored through the daemon's own chain over in-memory Kafka stand-ins
+(daemon/offline.py) and against the real broker (scripts/kafka.sh)."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import numpy as np
+import orjson
 import pytest
 
 from latentwatch.replay import Plan, serialize_window
 from pipelines.sources import WindowStream
 from tests.daemon.conftest import DIM
 from tests.daemon.helpers import Rec
+from tests.daemon.kafka_io import good_windows, produce, read_all
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +70,33 @@ def test_the_daemon_scores_an_lfr_artifact_with_the_decoder_fed_a_t_a_z(lfr_root
         assert a["components"]["lfr_error"] != pytest.approx(a["components"]["recon_error"])
     direct = online.score(X[200:215]).score
     assert min(direct) > np.quantile(online.score(X_train[400:]).score, 0.99)
+
+
+@pytest.mark.kafka
+def test_the_daemon_on_the_broker_serves_an_lfr_artifact(tmp_path_factory, make_config, start_daemon, kafka_bootstrap):
+    from daemon.config import load_config
+    from pipelines.fit import TrainSpec, fit_artifact
+
+    root = tmp_path_factory.mktemp("lfr-kafka")
+    X = np.random.default_rng(0).normal(size=(1000, DIM))
+    spec = TrainSpec(hidden=(16,), latent=4, epochs=15, patience=5, device="cpu", k=5, variant="lfr", scorer="lfr")
+    fit_artifact(X, root, spec, seed=0)
+    path = make_config("lfr", artifact={"root": str(root), "check_interval_s": 1})
+    cfg = load_config(path)
+    n = 600
+    produce(kafka_bootstrap, cfg.kafka.input_topic, good_windows(n, DIM, anomaly_every=40))
+    run = start_daemon(path)
+    d = run.daemon
+    run.wait_for(lambda: d.metrics.scored._value.get() >= n, what="every window scored")
+    run.wait_for(lambda: d.commit_step.in_flight() == 0 and len(d.batcher) == 0, what="commit")
+    assert d.model.model.model.variant.name == "lfr"
+    assert run.stop() == 0
+    opens = [
+        a
+        for a in (orjson.loads(m.value) for m in read_all(kafka_bootstrap, cfg.kafka.alert_topic))
+        if a["episode"]["event"] == "open"
+    ]
+    assert opens, "the injected anomalies raised no alert"
+    for a in opens:
+        assert a["score"] == pytest.approx(a["components"]["lfr_error"], rel=1e-9)
+        assert a["score"] > a["threshold"]["value"]
