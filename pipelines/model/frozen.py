@@ -35,7 +35,7 @@ class FrozenModel:
 
     def extra(self, Xs: np.ndarray, z: np.ndarray) -> dict[str, Any]:
         """What the training variant adds per window for its scorers (``Encoded.extra``); {} for the plain AE."""
-        if self.parts is None:
+        if not self.variant.has_outputs:
             return {}
         with torch.inference_mode():
             xt = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float32))

@@ -31,6 +31,7 @@ class Variant:
     """The plain autoencoder ("ae"): MSE reconstruction, no extra parts, no extra outputs."""
 
     name = "ae"
+    has_outputs = False  # whether ``outputs`` gives anything (the frozen model skips the call when not)
 
     def params(self) -> dict[str, Any]:
         return {}
@@ -80,6 +81,7 @@ class LFR(Variant):
     """
 
     name = "lfr"
+    has_outputs = True
 
     def __init__(self, k: int | None = None, lambda1: float = 0.1, lambda2: float = 0.1, loss: str = "A") -> None:
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
