@@ -170,22 +170,40 @@ def _restarted(
     why: str,
 ) -> Thresholds:
     """``bank`` less the detectors ``rebase`` restarts, with the new shared fit when the shared calibration
-    changed; the others keep their state exactly. Unchanged: the same bank object."""
-    state = bank.state()
-    sources = state.get("sources", {})
-    stale = [a for a in state["assets"] if own_changed(a) or (shared_changed and sources.get(a, SHARED) != OWN)]
-    if not stale and not shared_changed:
+    changed; the others keep their state exactly. Unchanged: the same bank object. Works on the compact state, so
+    the spilled detectors that restart are dropped without being unpacked (100k of them: 4.9 s through ``state``)
+    and the kept ones stay packed (they hold their own calibration peaks, not the shared fit's)."""
+    state = bank.compact_state()
+    sources = state.get("sources", {})  # only the assets not on the shared fit
+
+    def stale(a: str) -> bool:
+        return own_changed(a) or (shared_changed and sources.get(a, SHARED) != OWN)
+
+    live = [a for a in state["assets"] if stale(a)]
+    packed = state.get("packed") or {"names": [], "offsets": [0], "data": np.empty(0)}
+    keep = [i for i, a in enumerate(packed["names"]) if not stale(a)]
+    restarted = len(live) + len(packed["names"]) - len(keep)
+    if not restarted and not shared_changed:
         return bank
-    for a in stale:
+    for a in live:
         del state["assets"][a]
-        sources.pop(a, None)
+    bounds, data = np.asarray(packed["offsets"], np.int64).tolist(), np.asarray(packed["data"], np.float64)
+    kept = [data[bounds[i] : bounds[i + 1]] for i in keep]
+    offsets = np.zeros(len(kept) + 1, dtype=np.int64)
+    np.cumsum([x.size for x in kept], out=offsets[1:])
+    state["packed"] = {
+        "names": [packed["names"][i] for i in keep],
+        "offsets": offsets,
+        "data": np.concatenate(kept) if kept else np.empty(0),
+    }
+    state["sources"] = {a: src for a, src in sources.items() if not stale(a)}
     if shared_changed:
         state["calibration"] = make.bank(settings, model.calibration, None).state()["calibration"]
     log.info(
         "thresholds_restarted_for_new_calibration",
         why=why,
-        assets=len(stale),
-        kept=len(state["assets"]),
+        assets=restarted,
+        kept=len(state["assets"]) + len(keep),
         shared_calibration_changed=shared_changed,
         version=model.version,
     )
