@@ -27,6 +27,7 @@ from pipelines.model.frozen import FrozenModel
 from pipelines.reference.search import DEFAULT_EXACT_MAX, NeighbourIndex, exact_knn
 
 EXACT_BUILD_MAX = 60_000
+SELF_KNN_CHUNK = 65_536  # reference items queried at once when the Annoy index finds their own neighbours
 
 
 @dataclass
@@ -120,7 +121,13 @@ def self_knn(latents: np.ndarray, k: int, index: NeighbourIndex) -> tuple[np.nda
     """k nearest other items of every reference item."""
     if len(latents) <= EXACT_BUILD_MAX or index.annoy is None:
         return exact_knn(latents, latents, k, exclude_self=True)
-    idx, dist = index.query(latents, k + 1, method="annoy")
+    # in chunks: a query's results pass through Python lists (~1 kB a row), which for all of a 1M-window
+    # reference at once held about 1 GB; the rows are independent, so the result is the same
+    parts = [
+        index.query(latents[s : s + SELF_KNN_CHUNK], k + 1, method="annoy")
+        for s in range(0, len(latents), SELF_KNN_CHUNK)
+    ]
+    idx, dist = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     own = idx == np.arange(len(latents))[:, None]
     keep = ~own
     keep[~own.any(axis=1), k] = False
