@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "demo": "end to end on the embedded default: local broker, bundled config, a real data set replayed",
     "report": "one self-contained HTML report of a run: scores, thresholds, episodes, labels, sensors, F1/FAR",
     "install-systemd": "install the daemon and its refresh timer under systemd: user, directories, virtualenv, units",
+    "config": "print the config reference (every key, default, live on SIGHUP) or check a config file",
 }
 
 

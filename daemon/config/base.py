@@ -16,6 +16,12 @@ def is_live(metadata: Mapping[str, Any]) -> bool:
     return metadata.get("reload") == "live"
 
 
+def doc(text: str, *, live: bool = False) -> Mapping[str, Any]:
+    """``field(metadata=doc(...))``: what the key does, for ``latentwatch config reference`` (the README's config
+    reference is its output); ``live=True`` also marks the key ``LIVE``."""
+    return MappingProxyType({**(LIVE if live else {}), "doc": text})
+
+
 class ConfigError(ValueError):
     """A configuration problem, always naming the file and, where there is one, the dotted key."""
 

@@ -8,20 +8,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from daemon.config.base import Secret, require
+from daemon.config.base import Secret, doc, require
 
 
 @dataclass(frozen=True)
 class SecurityConfig:
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
-    sasl_plain_username: str | None = None
-    sasl_plain_password: Secret | None = None
-    sasl_plain_password_file: Path | None = None
-    ssl_cafile: Path | None = None
-    ssl_certfile: Path | None = None
-    ssl_keyfile: Path | None = None
-    ssl_check_hostname: bool = True
+    """How the daemon authenticates to the brokers (``conf/example-secure.yaml`` is a SASL_SSL example)."""
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = field(
+        default="PLAINTEXT", metadata=doc("transport and authentication to the brokers")
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = field(
+        default=None, metadata=doc("required with a SASL_* protocol")
+    )
+    sasl_plain_username: str | None = field(default=None, metadata=doc("required with a SASL_* protocol"))
+    sasl_plain_password: Secret | None = field(
+        default=None, metadata=doc("the SASL password (a secret: use `${ENV}` or the `_file` key, not the YAML)")
+    )
+    sasl_plain_password_file: Path | None = field(
+        default=None, metadata=doc("a file holding the password (one trailing newline is stripped); not with the key")
+    )
+    ssl_cafile: Path | None = field(default=None, metadata=doc("CA bundle that signs the brokers' certificates"))
+    ssl_certfile: Path | None = field(default=None, metadata=doc("client certificate (mutual TLS)"))
+    ssl_keyfile: Path | None = field(default=None, metadata=doc("client certificate's private key"))
+    ssl_check_hostname: bool = field(default=True, metadata=doc("check the broker certificate's host name"))
 
     def check(self) -> None:
         sasl = self.security_protocol.startswith("SASL_")
@@ -113,17 +123,37 @@ _MANAGED_PRODUCER = _SECURITY | frozenset(
 
 @dataclass(frozen=True)
 class KafkaConfig:
-    bootstrap_servers: tuple[str, ...] = ("127.0.0.1:19092",)
-    input_topic: str = "latentwatch.windows"
-    alert_topic: str = "latentwatch.alerts"
-    dead_letter_topic: str = "latentwatch.deadletter"
-    group_id: str = "latentwatch"
-    client_id: str = "latentwatch"
-    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    """Where the broker is, the three topics and the consumer group. The daemon creates no topics: the alert and
+    dead-letter topics must exist at start."""
+
+    bootstrap_servers: tuple[str, ...] = field(
+        default=("127.0.0.1:19092",), metadata=doc("host:port entries (a list or a comma-separated string)")
+    )
+    input_topic: str = field(default="latentwatch.windows", metadata=doc("windows are consumed from it"))
+    alert_topic: str = field(default="latentwatch.alerts", metadata=doc("alerts are published to it, keyed by asset"))
+    dead_letter_topic: str = field(
+        default="latentwatch.deadletter", metadata=doc("messages that cannot become a window, with their reason")
+    )
+    group_id: str = field(default="latentwatch", metadata=doc("daemons in one group split the input partitions"))
+    client_id: str = field(default="latentwatch", metadata=doc("the name the brokers log"))
+    auto_offset_reset: Literal["earliest", "latest"] = field(
+        default="earliest", metadata=doc("where a group with no committed offset starts")
+    )
     security: SecurityConfig = field(default_factory=SecurityConfig)
-    consumer: dict[str, Any] = field(default_factory=dict)
-    producer: dict[str, Any] = field(default_factory=dict)
-    connect_timeout_s: float = 120.0  # broker down at start: retry this long (under systemd's TimeoutStartSec 180)
+    consumer: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=doc("kafka-python consumer settings passed through (not those the daemon sets; fetch_max_wait_ms 50)"),
+    )
+    producer: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=doc(
+            "kafka-python producer settings passed through (acks=all and idempotence fixed; batch_size 256 KiB)"
+        ),
+    )
+    connect_timeout_s: float = field(
+        default=120.0,
+        metadata=doc("a broker down at start is retried this long, then exit 1 (under systemd's TimeoutStartSec 180)"),
+    )
 
     def check(self) -> None:
         require(len(self.bootstrap_servers) > 0, "bootstrap_servers", "at least one host:port")

@@ -3,10 +3,10 @@ and what a detected drift does (``daemon/drift_report.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
-from daemon.config.base import require
+from daemon.config.base import doc, require
 
 
 @dataclass(frozen=True)
@@ -20,19 +20,26 @@ class DriftConfig:
     most once per ``refresh_min_interval_s``. ``max_assets``: detectors kept (least recently seen dropped first).
     ``every``: feed every n-th window of an asset (1: all)."""
 
-    enabled: bool = True
-    detector: Literal["adwin", "page_hinkley"] = "adwin"
-    adwin_delta: float = 0.002
-    ph_delta: float = 0.005
-    ph_threshold: float = 50.0
-    ph_alpha: float = 0.9999
-    min_windows: int = 300
-    cooldown_s: float = 3600.0
-    every: int = 1
-    max_assets: int = 10_000
-    on_drift: Literal["request", "refresh_now"] = "request"
-    refresh_command: tuple[str, ...] | None = None
-    refresh_min_interval_s: float = 3600.0
+    enabled: bool = field(default=True, metadata=doc("watch each asset's reconstruction error for drift"))
+    detector: Literal["adwin", "page_hinkley"] = field(default="adwin", metadata=doc("river's detector"))
+    adwin_delta: float = field(default=0.002, metadata=doc("ADWIN's confidence (smaller: fewer false drifts)"))
+    ph_delta: float = field(default=0.005, metadata=doc("Page-Hinkley: the change tolerated"))
+    ph_threshold: float = field(default=50.0, metadata=doc("Page-Hinkley: the detection threshold"))
+    ph_alpha: float = field(default=0.9999, metadata=doc("Page-Hinkley: the forgetting factor"))
+    min_windows: int = field(default=300, metadata=doc("windows seen since start or the last drift before one counts"))
+    cooldown_s: float = field(default=3600.0, metadata=doc("event-time seconds after an asset's drift before another"))
+    every: int = field(
+        default=1, metadata=doc("feed every n-th window of an asset (window / stride when they overlap)")
+    )
+    max_assets: int = field(default=10_000, metadata=doc("detectors kept, the least recently seen dropped first"))
+    on_drift: Literal["request", "refresh_now"] = field(
+        default="request", metadata=doc("request: write the refresh request; refresh_now: also start the refresh")
+    )
+    refresh_command: tuple[str, ...] | None = field(
+        default=None,
+        metadata=doc("argv refresh_now starts; null: `latentwatch refresh --config <this> --if-requested`"),
+    )
+    refresh_min_interval_s: float = field(default=3600.0, metadata=doc("refresh_now starts at most one per this long"))
 
     def check(self) -> None:
         require(0 < self.adwin_delta < 1, "adwin_delta", "a confidence in (0, 1) (smaller: fewer false drifts)")

@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from daemon.config.base import require
+from daemon.config.base import doc, require
 
 
 @dataclass(frozen=True)
 class BatchingConfig:
-    max_records: int = 1000
-    max_wait_ms: int = 25
-    max_in_flight: int = 5000
+    """Micro-batches: records are collected until ``max_records`` or ``max_wait_ms``, then decoded and scored
+    together."""
+
+    max_records: int = field(default=1000, metadata=doc("windows in one batch at most"))
+    max_wait_ms: int = field(default=25, metadata=doc("a batch is sent on this long after its first record"))
+    max_in_flight: int = field(default=5000, metadata=doc("uncommitted windows beyond which partitions pause"))
 
     def check(self) -> None:
         require(self.max_records > 0, "max_records", "a positive integer")
@@ -25,10 +28,10 @@ class DeadLetterConfig:
     """The guard against a bad deploy: stop when too many of the last ``window`` messages, or ``max_consecutive`` in a
     row, were dead-lettered."""
 
-    max_bytes: int = 1_048_576
-    window: int = 1000
-    max_ratio: float = 0.5
-    max_consecutive: int = 500
+    max_bytes: int = field(default=1_048_576, metadata=doc("a larger message is dead-lettered as oversized"))
+    window: int = field(default=1000, metadata=doc("the last this many messages are counted"))
+    max_ratio: float = field(default=0.5, metadata=doc("more than this share of them dead-lettered: exit 3"))
+    max_consecutive: int = field(default=500, metadata=doc("this many dead-lettered in a row: exit 3"))
 
     def check(self) -> None:
         require(self.max_bytes > 0, "max_bytes", "a positive integer")
@@ -44,11 +47,15 @@ class InputConfig:
     on that side; the default, since replays and backfills send old windows). ``meta`` is copied whole into the
     window's alerts, so its nesting depth and its size as JSON are bounded; ``asset`` is a key and a state entry."""
 
-    ts_max_ahead_s: float | None = 86400.0
-    ts_max_behind_s: float | None = None
-    meta_max_depth: int = 16
-    meta_max_bytes: int = 16384
-    asset_max_chars: int = 256
+    ts_max_ahead_s: float | None = field(
+        default=86400.0, metadata=doc("`ts` at most this far ahead of the broker timestamp; null: no bound")
+    )
+    ts_max_behind_s: float | None = field(
+        default=None, metadata=doc("`ts` at most this far behind it; null: no bound (replays, backfills)")
+    )
+    meta_max_depth: int = field(default=16, metadata=doc("nesting depth of `meta` at most"))
+    meta_max_bytes: int = field(default=16384, metadata=doc("size of `meta` as JSON at most"))
+    asset_max_chars: int = field(default=256, metadata=doc("length of `asset` at most"))
 
     def check(self) -> None:
         for name in ("ts_max_ahead_s", "ts_max_behind_s"):

@@ -18,7 +18,7 @@ from daemon.config.base import ConfigError, Invalid, Secret
 from daemon.config.root import Config
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NOT_FROM_YAML = {"source"}
+NOT_FROM_YAML = {"source"}  # set by load_config (the file it read), never by the YAML
 
 
 class _Loader:
@@ -43,7 +43,7 @@ class _Loader:
         if not isinstance(raw, dict):
             self.fail(key or None, f"expected a mapping (section {cls.__name__}), got {type(raw).__name__}")
         hints = typing.get_type_hints(cls)
-        names = {f.name for f in dataclasses.fields(cls)} - _NOT_FROM_YAML
+        names = {f.name for f in dataclasses.fields(cls)} - NOT_FROM_YAML
         unknown = sorted(str(k) for k in raw if k not in names)
         if unknown:
             self.fail(_join(key, unknown[0]), f"unknown key (known here: {', '.join(sorted(names))})")

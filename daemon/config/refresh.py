@@ -3,10 +3,10 @@ publish the result (``pipelines/refresh``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config.base import require
+from daemon.config.base import doc, require
 
 
 @dataclass(frozen=True)
@@ -19,15 +19,19 @@ class RefreshConfig:
     optionally asset), the AUROC drops by more than ``max_auroc_drop``. ``keep_versions``: versions kept after a
     publish (the current and the previous current are never pruned)."""
 
-    lookback_s: float = 86_400.0
-    max_windows: int = 1_000_000
-    exclude_quantile: float = 0.99
-    max_alarm_rate_increase: float = 0.01
-    max_auroc_drop: float = 0.02
-    labels: Path | None = None
-    keep_versions: int = 5
-    holdout_fraction: float = 0.1
-    seed: int = 0
+    lookback_s: float = field(default=86_400.0, metadata=doc("the input topic's last this many seconds are read"))
+    max_windows: int = field(default=1_000_000, metadata=doc("windows kept at most, sampled with a quota per asset"))
+    exclude_quantile: float = field(
+        default=0.99, metadata=doc("windows above this quantile of their reference's calibration are left out")
+    )
+    max_alarm_rate_increase: float = field(
+        default=0.01, metadata=doc("validation fails when the held-out alarm rate rises by more (absolute)")
+    )
+    max_auroc_drop: float = field(default=0.02, metadata=doc("with `labels`: validation fails when AUROC drops more"))
+    labels: Path | None = field(default=None, metadata=doc("an .npz of X, y (and asset) for the AUROC check"))
+    keep_versions: int = field(default=5, metadata=doc("versions kept after a publish (current and previous always)"))
+    holdout_fraction: float = field(default=0.1, metadata=doc("the newest kept windows that validate, in no reference"))
+    seed: int = field(default=0, metadata=doc("the sample's seed"))
 
     def check(self) -> None:
         require(self.lookback_s > 0, "lookback_s", "a positive number of seconds")

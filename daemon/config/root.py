@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from daemon.config.base import LIVE, require
+from daemon.config.base import LIVE, doc, require
 from daemon.config.broker import KafkaConfig
 from daemon.config.detection import EpisodesConfig, ThresholdConfig
 from daemon.config.drift import DriftConfig
@@ -29,7 +29,9 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig, metadata=LIVE)
     refresh: RefreshConfig = field(default_factory=RefreshConfig)
-    shutdown_timeout_s: float = field(default=30.0, metadata=LIVE)
+    shutdown_timeout_s: float = field(
+        default=30.0, metadata=doc("on SIGTERM, the time to finish, flush and commit what is in flight", live=True)
+    )
     source: Path | None = None
 
     def check(self) -> None:
