@@ -122,7 +122,8 @@ def render() -> str:
     out = [
         "Every key, its type, its default and whether a running daemon takes a new value on SIGHUP (`yes`) or only "
         "at a restart (`restart`). Any string may hold `${NAME}` references to environment variables (an unset one "
-        "is an error); relative paths resolve against the working directory at start.",
+        "is an error); relative paths resolve against the working directory at start. A dotted key is nested YAML: "
+        "`kafka.security.ssl_cafile` is `ssl_cafile:` under `security:` under `kafka:`.",
         "",
     ]
     for key, alt in secrets():
