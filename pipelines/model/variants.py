@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from pipelines.model.autoencoder import AESpec, Autoencoder
+from pipelines.model.vae import LogVarHead, negative_elbo_rows
 
 
 class Variant:
@@ -145,11 +146,55 @@ class LFR(Variant):
         yield {"k": 2, "lambda1": 0.5, "lambda2": 0.05, "loss": "B"}
 
 
+class VAE(Variant):
+    """The VAE backbone (pipelines/model/vae.py): mean and log-variance heads, trained on the beta-VAE's negated ELBO
+    with one reparameterised sample per window, divided by the input width so that the loss is on the plain
+    autoencoder's scale (its MSE) and the same learning rate serves. The validation loss decodes the mean (no draw),
+    so early stopping reads a deterministic number. ``outputs``: log sigma^2 per window for the vae scorers."""
+
+    name = "vae"
+    has_outputs = True
+
+    def __init__(self, beta: float = 1.0) -> None:
+        if isinstance(beta, bool) or not isinstance(beta, int | float) or not np.isfinite(beta) or beta < 0:
+            raise ValueError(f"vae: beta (the KL term's weight) must be a finite number >= 0, got {beta!r}")
+        self.beta = float(beta)
+
+    def params(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+    def parts(self, spec: AESpec) -> nn.Module:
+        return LogVarHead(spec)
+
+    def _rows(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor, sample: bool) -> torch.Tensor:
+        if not isinstance(parts, LogVarHead):
+            raise ValueError("vae: the model has no log-variance head (its parts were not built by this variant)")
+        return negative_elbo_rows(ae, parts, xb, self.beta, sample) / xb.shape[1]
+
+    def loss(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor) -> torch.Tensor:
+        return self._rows(ae, parts, xb, sample=True).mean()
+
+    def val_sum(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor) -> float:
+        return float(self._rows(ae, parts, xb, sample=False).sum().detach())
+
+    def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:
+        """vae_logvar: log sigma^2 of q(z|x) [B, latent] (z, the latent the frozen model read, is its mean)."""
+        if not isinstance(parts, LogVarHead):
+            raise ValueError("vae: the model has no log-variance head")
+        return {"vae_logvar": parts(ae, xs)[1].numpy()}
+
+    @classmethod
+    def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
+        yield {}
+        yield {"beta": 0.25}
+
+
 # name -> (class, fixed hyperparameters); user params override the fixed ones (as the scorer registry).
 REGISTRY: dict[str, tuple[type[Variant], dict[str, Any]]] = {
     "ae": (Variant, {}),
     "lfr": (LFR, {}),
     "lfr-b": (LFR, {"loss": "B"}),
+    "vae": (VAE, {}),
 }
 
 

@@ -12,6 +12,7 @@ from pipelines.scorers.lfr import LFRScore
 from pipelines.scorers.lof_latent import LOFLatent
 from pipelines.scorers.nln import NLN
 from pipelines.scorers.recon import Recon
+from pipelines.scorers.vae import VAEScore
 
 # name -> (class, fixed hyperparameters); user params override the fixed ones.
 REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
@@ -24,6 +25,8 @@ REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
     "knn-latent": (KNNLatent, {}),
     "lof-latent": (LOFLatent, {}),
     "lfr": (LFRScore, {}),  # AE-LFR's S_B; needs a model of an LFR training variant
+    "vae-elbo": (VAEScore, {}),  # the negated ELBO; needs a model of the vae training variant
+    "vae-recon-prob": (VAEScore, {"score": "recon-prob"}),
 }
 
 

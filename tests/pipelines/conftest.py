@@ -64,3 +64,11 @@ def synthetic_lfr_bundle(synthetic_split):
     X_train, X_val, _, _ = synthetic_split
     spec = replace(SYNTHETIC_SPEC, variant="lfr")
     return fit_bundle(X_train, X_val, spec, seed=0, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_vae_bundle(synthetic_split):
+    """The same model trained as a VAE (training variant "vae", pipelines/model/variants.py)."""
+    X_train, X_val, _, _ = synthetic_split
+    spec = replace(SYNTHETIC_SPEC, variant="vae")
+    return fit_bundle(X_train, X_val, spec, seed=0, progress=False)

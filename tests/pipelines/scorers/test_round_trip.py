@@ -34,8 +34,9 @@ def test_every_scorer_class_gives_test_params():
 @pytest.mark.parametrize(("name", "params"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
 def test_params_and_state_round_trip(name, params, synthetic_split, request):
     X_train, X_val, X_test, _ = synthetic_split
-    # a scorer that reads a training variant's outputs runs on the model trained as that variant (AE-LFR)
-    bundle = request.getfixturevalue("synthetic_lfr_bundle" if REGISTRY[name][0].variants else "synthetic_bundle")
+    # a scorer that reads a training variant's outputs runs on the model trained as that variant (AE-LFR, VAE)
+    variants = REGISTRY[name][0].variants
+    bundle = request.getfixturevalue(f"synthetic_{variants[0]}_bundle" if variants else "synthetic_bundle")
     scorer = make_scorer(name, **params)
     enc = encode_batch(bundle.model, bundle.reference, X_val, neighbours_needed(bundle.reference, scorer))
     scorer.fit(enc, bundle.reference, bundle.model.decode)
