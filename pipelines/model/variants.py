@@ -212,3 +212,7 @@ def make_variant(name: str, **params: Any) -> Variant:
 
 
 PREFIX = "variant."  # the parts' tensors in model.safetensors
+
+# Variants in modules of their own subclass Variant and add themselves to REGISTRY when imported, so they are
+# imported here, after both exist (whichever module is imported first, the registry is whole once it returns).
+import pipelines.model.deae  # noqa: E402,F401  "deae"

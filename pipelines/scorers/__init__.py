@@ -7,6 +7,7 @@ from typing import Any
 from pipelines.scorers.ares import ARES
 from pipelines.scorers.ares_rank import ARESRank
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
+from pipelines.scorers.deae_mlp import DeAEMLP
 from pipelines.scorers.knn_latent import KNNLatent
 from pipelines.scorers.lfr import LFRScore
 from pipelines.scorers.lof_latent import LOFLatent
@@ -24,6 +25,7 @@ REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
     "nln": (NLN, {}),
     "knn-latent": (KNNLatent, {}),
     "lof-latent": (LOFLatent, {}),
+    "deae-mlp": (DeAEMLP, {}),  # the DeAE + MLP poster's |e - e'|; needs a model of the deae training variant
     "lfr": (LFRScore, {}),  # AE-LFR's S_B; needs a model of an LFR training variant
     "vae-elbo": (VAEScore, {}),  # the negated ELBO; needs a model of the vae training variant
     "vae-recon-prob": (VAEScore, {"score": "recon-prob"}),

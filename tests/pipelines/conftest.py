@@ -72,3 +72,12 @@ def synthetic_vae_bundle(synthetic_split):
     X_train, X_val, _, _ = synthetic_split
     spec = replace(SYNTHETIC_SPEC, variant="vae")
     return fit_bundle(X_train, X_val, spec, seed=0, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_deae_bundle(synthetic_split):
+    """The same model trained as the denoising AE with the error MLP (training variant "deae",
+    pipelines/model/deae.py)."""
+    X_train, X_val, _, _ = synthetic_split
+    spec = replace(SYNTHETIC_SPEC, variant="deae")
+    return fit_bundle(X_train, X_val, spec, seed=0, progress=False)

@@ -1,9 +1,9 @@
 """The contract every scorer passes (river-style shared checks), on two data sets: the synthetic set that ships with
 the tests (tests/pipelines/synthetic.py: always run) and SNSR from the shared data (skipped where it is absent);
-on the synthetic set's model trained as AE-LFR ("synthetic-lfr", training variant lfr) and as a VAE
-("synthetic-vae", variant vae: its latents are the posterior means), where every scorer that reads a plain
-autoencoder runs too. A scorer runs on the cases whose training variant it can score
-(``Scorer.variants``)."""
+on the synthetic set's model trained as AE-LFR ("synthetic-lfr", training variant lfr), as a VAE ("synthetic-vae",
+variant vae: its latents are the posterior means) and as the denoising AE with the error MLP ("synthetic-deae",
+variant deae), where every scorer that reads a plain autoencoder runs too. A scorer runs on the cases whose
+training variant it can score (``Scorer.variants``)."""
 
 from __future__ import annotations
 
@@ -67,10 +67,34 @@ FLOORS = {
         "vae-elbo": 0.9,
         "vae-recon-prob": 0.9,
     },
+    # the synthetic spec trained as variant deae (denoising AE + error MLP): recon and deae-mlp 1.0
+    "synthetic-deae": {
+        "recon": 0.9,
+        "ares": 0.9,
+        "ares-cal": 0.9,
+        "ares-rank": 0.9,
+        "ares-knn": 0.9,
+        "nln": 0.9,
+        "knn-latent": 0.6,
+        "lof-latent": 0.6,
+        "deae-mlp": 0.9,
+    },
 }
-VARIANT = {"synthetic": "ae", "snsr": "ae", "synthetic-lfr": "lfr", "synthetic-vae": "vae"}
-BUNDLE = {"synthetic": "synthetic", "snsr": "snsr", "synthetic-lfr": "synthetic_lfr", "synthetic-vae": "synthetic_vae"}
-SPLIT = {"synthetic": "synthetic", "snsr": "snsr", "synthetic-lfr": "synthetic", "synthetic-vae": "synthetic"}
+VARIANT = {"synthetic": "ae", "snsr": "ae", "synthetic-lfr": "lfr", "synthetic-vae": "vae", "synthetic-deae": "deae"}
+BUNDLE = {
+    "synthetic": "synthetic",
+    "snsr": "snsr",
+    "synthetic-lfr": "synthetic_lfr",
+    "synthetic-vae": "synthetic_vae",
+    "synthetic-deae": "synthetic_deae",
+}
+SPLIT = {
+    "synthetic": "synthetic",
+    "snsr": "snsr",
+    "synthetic-lfr": "synthetic",
+    "synthetic-vae": "synthetic",
+    "synthetic-deae": "synthetic",
+}
 
 
 def _scores(name: str, data: str) -> bool:
