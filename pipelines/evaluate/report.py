@@ -30,6 +30,11 @@ TITLES = {
     "lfr:ares": "LFR+ARES",
     "lfr:nln": "LFR+NLN",
     "lfr-b:ares": "L_B+ARES",
+    # the denoising AE with the compactness loss and the error MLP (training variant deae; DeAE + MLP poster)
+    "deae:recon": "DeAE",
+    "deae:deae-mlp": "DeAE+MLP",
+    "deae:ares": "DeAE+ARES",
+    "deae:nln": "DeAE+NLN",
 }
 SETTING_TITLES = {"labels": "", "unimodal": "unimodal", "multimodal": "multimodal"}
 
