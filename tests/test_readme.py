@@ -39,6 +39,8 @@ def _string_constants() -> tuple[str, ...]:
 
 def quoted_messages(section: str) -> list[str]:
     quotes = [line.split(">", 1)[1] for line in section.splitlines() if line.lstrip().startswith(">")]
+    split = [line for line in quotes if line.count("`") % 2]
+    assert not split, f"a quoted message's code span runs across lines (keep each on one line): {split}"
     return [span.strip() for line in quotes for span in re.findall(r"`([^`]+)`", line) if span.strip()]
 
 
