@@ -44,15 +44,15 @@ def read_alerts(cfg: Any, start_ms: int, end_ms: int) -> Iterator[dict[str, Any]
     from kafka import KafkaConsumer
 
     from daemon.kafka_clients import consumer_settings
-    from latentwatch.training.topic import _chunks, _ranges
+    from latentwatch.training.topic import chunks, ranges
 
     settings = {**consumer_settings(cfg.kafka), "group_id": None, "client_id": f"{cfg.kafka.client_id}-refresh"}
     consumer = KafkaConsumer(**settings)
     try:
         if not consumer.partitions_for_topic(cfg.kafka.alert_topic):
             return
-        todo = _ranges(consumer, cfg.kafka.alert_topic, start_ms - ALERT_MARGIN_MS, end_ms + ALERT_MARGIN_MS)
-        for chunk in _chunks(consumer, todo, False, 60):
+        todo = ranges(consumer, cfg.kafka.alert_topic, start_ms - ALERT_MARGIN_MS, end_ms + ALERT_MARGIN_MS)
+        for chunk in chunks(consumer, todo, False, 60):
             for r in chunk:
                 try:
                     doc = json.loads(r.value)
@@ -82,7 +82,7 @@ def _windows(args: argparse.Namespace, cfg: Any, width: int) -> tuple[Any, dict[
         return (got.X, asset, ts), {"files": [str(Path(f)) for f in args.files], "alerts": None}, AlarmRanges()
     end = parse_time(args.end) if args.end else int(time.time() * 1000)
     start = parse_time(args.start) if args.start else end - int(cfg.refresh.lookback_s * 1000)
-    got = read_topic(cfg, cfg.kafka.input_topic, start, end, width=width)
+    got = read_topic(cfg, cfg.kafka.input_topic, start, end, width=width, dtype=np.float32)
     w = got.windows
     ranges = alarm_ranges(read_alerts(cfg, start, end), end)
     info = {

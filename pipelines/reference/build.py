@@ -27,6 +27,7 @@ from pipelines.model.frozen import FrozenModel
 from pipelines.reference.search import DEFAULT_EXACT_MAX, NeighbourIndex, exact_knn
 
 EXACT_BUILD_MAX = 60_000
+DEDUP_CHUNK = 65_536  # sorted rows compared at once by dedup_rows
 SELF_KNN_CHUNK = 65_536  # reference items queried at once when the Annoy index finds their own neighbours
 
 
@@ -111,10 +112,28 @@ def expand_by_counts(idx: np.ndarray, dist: np.ndarray, counts: np.ndarray, k: i
 
 
 def dedup_rows(Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(unique rows in first-seen order, index of first occurrence, counts)."""
-    _, first, inverse, counts = np.unique(Xs, axis=0, return_index=True, return_inverse=True, return_counts=True)
+    """(unique rows in first-seen order, index of first occurrence, counts); Xs itself when no row repeats.
+
+    Rows are equal when their values are (``np.unique(axis=0)``'s grouping, so -0.0 equals 0.0): each row is
+    compared as one opaque block of bytes, sorted by a stable argsort (the first of equal rows comes first), with
+    no copy of all the rows besides the sorted blocks' chunks."""
+    Xs = np.ascontiguousarray(Xs)
+    n = len(Xs)
+    if n == 0 or Xs.shape[1] == 0:
+        return Xs[:1], np.arange(min(n, 1)), np.full(min(n, 1), n, dtype=np.int64)
+    keyed = Xs + 0.0 if bool(((Xs == 0) & np.signbit(Xs)).any()) else Xs  # -0.0 + 0.0 is 0.0
+    rows = keyed.view(np.dtype((np.void, keyed.dtype.itemsize * keyed.shape[1]))).ravel()
+    perm = np.argsort(rows, kind="stable")
+    new = np.ones(n, dtype=bool)  # sorted row i differs from sorted row i - 1
+    for s in range(1, n, DEDUP_CHUNK):
+        block = rows[perm[s - 1 : s + DEDUP_CHUNK]]
+        new[s : s + len(block) - 1] = block[1:] != block[:-1]
+    starts = np.flatnonzero(new)
+    first = perm[starts]
+    counts = np.diff(np.append(starts, n)).astype(np.int64)
     order = np.argsort(first, kind="stable")
-    return Xs[first[order]], first[order], counts[order]
+    first, counts = first[order], counts[order]
+    return (Xs if len(first) == n else Xs[first]), first, counts
 
 
 def self_knn(latents: np.ndarray, k: int, index: NeighbourIndex) -> tuple[np.ndarray, np.ndarray]:

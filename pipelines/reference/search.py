@@ -30,6 +30,7 @@ DEFAULT_FAR_EPS = 0.25
 FAR_FACTOR = 2.0  # far radius = FAR_FACTOR x the 99th percentile of the reference's own k-distance
 FAR_SAMPLE = 2000  # reference items sampled (seeded) to estimate that percentile
 KD_LEAFSIZE = 16
+ANNOY_ADD_CHUNK = 65_536  # latents turned into Python lists at once while Annoy's items are added
 _MIN_PARALLEL_ROWS = 64  # below this a batch is not worth a second thread
 
 
@@ -202,8 +203,9 @@ class NeighbourIndex:
         latents = np.asarray(latents, dtype=np.float32)
         index = AnnoyIndex(latents.shape[1], "euclidean")
         index.set_seed(seed)
-        for i, v in enumerate(latents.tolist()):
-            index.add_item(i, v)
+        for s in range(0, len(latents), ANNOY_ADD_CHUNK):  # Python floats a chunk at a time, not all the rows'
+            for i, v in enumerate(latents[s : s + ANNOY_ADD_CHUNK].tolist(), start=s):
+                index.add_item(i, v)
         index.build(n_trees, n_jobs=1)
         return index
 

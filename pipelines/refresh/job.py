@@ -81,7 +81,7 @@ def refresh(
     def lap(name: str) -> None:
         clock[name] = time.perf_counter()
 
-    X, assets, ts_ms = np.asarray(X, dtype=np.float64), np.asarray(assets).astype(str), np.asarray(ts_ms, np.int64)
+    X, assets, ts_ms = windows_array(X), np.asarray(assets).astype(str), np.asarray(ts_ms, np.int64)
     if len(ts_ms) > 1 and bool((np.diff(ts_ms) < 0).any()):  # a topic's windows come sorted: no copy then
         order = np.argsort(ts_ms, kind="stable")
         X, assets, ts_ms = X[order], assets[order], ts_ms[order]
@@ -106,7 +106,7 @@ def refresh(
                 "refreshed_from": model.version,
                 "source": "refresh",
                 "windows": int(len(sel.keep)),
-                "data_fingerprint": hashlib.sha256(np.ascontiguousarray(Xk).tobytes()).hexdigest(),
+                "data_fingerprint": fingerprint(Xk),
                 "refresh": {
                     **dict(fields or {}),
                     **sel.counts(),
@@ -131,3 +131,19 @@ def refresh(
     names = list(clock)
     out.seconds = {b: round(clock[b] - clock[a], 3) for a, b in zip(names, names[1:], strict=False)}
     return out
+
+
+def windows_array(X: Any) -> np.ndarray:
+    """X as float32 if it is float32 (the decoder's values, as the topic reader gives them: every step after this
+    widens them to float64 where it computes, so the results are those of the float64 array), else float64."""
+    arr: np.ndarray = np.asarray(X)
+    return arr if arr.dtype == np.float32 else arr.astype(np.float64, copy=False)
+
+
+def fingerprint(X: np.ndarray, chunk: int = 65_536) -> str:
+    """sha256 of X's rows as float64 bytes (the same for a float32 array and its float64 copy), chunk by chunk:
+    no copy of all the windows' bytes."""
+    h = hashlib.sha256()
+    for s in range(0, len(X), chunk):
+        h.update(np.ascontiguousarray(X[s : s + chunk], dtype=np.float64).tobytes())
+    return h.hexdigest()

@@ -86,7 +86,7 @@ def _child(bootstrap: str, topic: str, start: int, end: int, root: str, width: i
     cfg = Config(kafka=KafkaConfig(bootstrap_servers=(bootstrap,)))
     cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])  # user + system, after the imports
     t0 = time.perf_counter()
-    got = read_topic(cfg, topic, start, end, width=width, progress=False).windows
+    got = read_topic(cfg, topic, start, end, width=width, progress=False, dtype=np.float32).windows
     read_s = time.perf_counter() - t0
     rss_read = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rule = Rule(max_alarm_rate_increase=0.01, max_auroc_drop=0.02, q=1e-4, level=0.98)

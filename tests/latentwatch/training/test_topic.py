@@ -12,13 +12,14 @@ import json
 import time
 from collections import Counter
 
+import numpy as np
 import pytest
 import yaml
 
 from daemon.wire.binary_codec import serialize_binary
 from daemon.wire.json_codec import serialize_json
 from daemon.wire.schema import Reason
-from latentwatch.training.topic import infer_width, message_width, parse_time
+from latentwatch.training.topic import in_order, infer_width, message_width, parse_time
 from latentwatch.training.user_data import reason_table
 from tests.daemon.helpers import recs
 
@@ -148,3 +149,14 @@ def test_train_from_a_time_range_of_a_topic(kafka_bootstrap, kafka_topics, tmp_p
         == 2
     )
     assert f"no valid window in {topic} between {later} and {later + 1000} ms (0 records" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_in_order_is_the_stacked_parts_sorted(dtype):
+    rng = np.random.default_rng(0)
+    parts = [rng.normal(size=(m, 3)).astype(np.float32) for m in (5, 1, 9, 4)]
+    want = np.vstack(parts).astype(np.float64)
+    order = np.argsort(rng.integers(0, 6, size=len(want)), kind="stable")
+    got = in_order(list(parts), order, 3, dtype)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want[order])

@@ -115,3 +115,30 @@ def test_collapsed_reference_with_counts_scores_like_every_window(snsr_bundle, s
         np.testing.assert_allclose(scores[0], scores[1], rtol=1e-5, atol=1e-6, err_msg=name)
     ids = col.window_ids[encode_batch(model, col, queries[-30:], 5).nbr_idx]
     assert (ids[:, 0] == ids[:, 1]).mean() > 0.5  # a copied window fills several of its own query's places
+
+
+def _dedup_by_unique(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The former dedup_rows: np.unique(axis=0), then first-seen order."""
+    _, first, counts = np.unique(X, axis=0, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")
+    return X[first[order]], first[order], counts[order]
+
+
+@pytest.mark.parametrize("n", [1, 7, 70_000, 150_001])  # across DEDUP_CHUNK boundaries
+def test_dedup_groups_rows_exactly_as_np_unique_axis0(n):
+    rng = np.random.default_rng(n)
+    X = rng.integers(-3, 4, size=(n, 4)).astype(np.float32)  # many repeats among 7**4 distinct rows
+    X.ravel()[np.flatnonzero(X.ravel() == 0)[::2]] = -0.0  # equal to 0.0, as np.unique has it
+    X[0, 0], X[-1] = 0.0, X[0]
+    X[-1, 0] = -0.0  # the last row repeats the first only by value
+    for got, want in zip(dedup_rows(X), _dedup_by_unique(X), strict=True):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype or got.dtype.kind == want.dtype.kind == "i"
+
+
+def test_dedup_without_repeats_returns_the_rows_themselves():
+    X = np.random.default_rng(0).normal(size=(1000, 5)).astype(np.float32)
+    u, first, counts = dedup_rows(X)
+    assert u is X
+    np.testing.assert_array_equal(first, np.arange(1000))
+    assert (counts == 1).all()

@@ -229,3 +229,13 @@ def test_build_annoy_is_seeded(data):
     a = NeighbourIndex(R, NeighbourIndex.build_annoy(R, 5, seed=3), search_k=50, exact_max=0).query(Q, 5)
     b = NeighbourIndex(R, NeighbourIndex.build_annoy(R, 5, seed=3), search_k=50, exact_max=0).query(Q, 5)
     np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_annoy_index_holds_every_latent_exactly_across_add_chunks(monkeypatch):
+    import pipelines.reference.search as search
+
+    monkeypatch.setattr(search, "ANNOY_ADD_CHUNK", 7)
+    Z = np.random.default_rng(3).normal(size=(50, 4)).astype(np.float32)
+    index = NeighbourIndex.build_annoy(Z, 2, seed=0)
+    assert index.get_n_items() == 50
+    np.testing.assert_array_equal(np.array([index.get_item_vector(i) for i in range(50)], dtype=np.float32), Z)

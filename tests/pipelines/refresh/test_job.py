@@ -67,3 +67,21 @@ def test_a_drift_since_drops_the_assets_older_windows(root, traffic):
     assert out.selection.excluded["before_since"] == int(((asset == "b") & (ts < since)).sum())
     assert (ts[kept][asset[kept] == "b"] >= since).all() and (ts[kept][asset[kept] == "a"] < since).any()
     assert json.loads((root / "current.json").read_text())["version"] == out.previous
+
+
+def test_float32_windows_publish_exactly_what_their_float64_copy_does(root, trained_root, tmp_path, traffic):
+    """The topic reader hands the refresh float32 windows (the decoder's values); widened to float64 they must give
+    the same selection, reference, calibration, per-asset normals and data fingerprint, byte for byte."""
+    import shutil
+
+    X, asset, ts, _ = traffic
+    X32 = X.astype(np.float32)
+    other = tmp_path / "other"
+    shutil.copytree(trained_root, other, symlinks=True)
+    a = refresh(root, X32, asset, ts, AlarmRanges(), {}, Settings(), RULE)
+    b = refresh(other, X32.astype(np.float64), asset, ts, AlarmRanges(), {}, Settings(), RULE)
+    assert a.status == b.status == "published"
+    np.testing.assert_array_equal(a.selection.keep, b.selection.keep)
+    ma, mb = read_manifest(root, a.version), read_manifest(other, b.version)
+    assert ma["files"] == mb["files"]
+    assert ma["data_fingerprint"] == mb["data_fingerprint"]
