@@ -50,6 +50,16 @@ def test_the_spec_trains_a_variant_and_the_artifact_serves_it(tmp_path, capsys):
     assert m.manifest["spec"]["variant"] == "lfr" and m.manifest["spec"]["variant_params"] == {"k": 2}
 
 
+def test_the_spec_trains_a_vae_and_the_artifact_serves_its_elbo(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: vae-elbo\nvariant: vae\nvariant_params: {beta: 0.5}")
+    argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
+    assert main([*argv, "--epochs", "3"]) == 0
+    m = OnlineModel.load_current(tmp_path / "a")
+    assert m.scorer_name == "vae-elbo" and m.model.variant.name == "vae" and m.model.variant.params() == {"beta": 0.5}
+    assert m.model.parts.linear.weight.shape == (4, 16)
+
+
 def test_a_bad_variant_setting_names_the_file(tmp_path):
     f = tmp_path / "v.yaml"
     f.write_text("latent: 4\nvariant: lfr\nvariant_params: {k: 5}\n")
