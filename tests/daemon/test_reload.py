@@ -47,7 +47,7 @@ def other_value(tp: Any, now: Any) -> Any:
     if tp in table:
         return table[tp]()
     if typing.get_origin(tp) is tuple:
-        return (*now, "other:1")
+        return (*(now or ()), "other:1")
     if typing.get_origin(tp) is dict:
         return {"other": 1}
     raise AssertionError(f"no other value for {tp}")
