@@ -140,17 +140,19 @@ def self_knn(latents: np.ndarray, k: int, index: NeighbourIndex) -> tuple[np.nda
     """k nearest other items of every reference item."""
     if len(latents) <= EXACT_BUILD_MAX or index.annoy is None:
         return exact_knn(latents, latents, k, exclude_self=True)
-    # in chunks: a query's results pass through Python lists (~1 kB a row), which for all of a 1M-window
-    # reference at once held about 1 GB; the rows are independent, so the result is the same
-    parts = [
-        index.query(latents[s : s + SELF_KNN_CHUNK], k + 1, method="annoy")
-        for s in range(0, len(latents), SELF_KNN_CHUNK)
-    ]
-    idx, dist = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    own = idx == np.arange(len(latents))[:, None]
-    keep = ~own
-    keep[~own.any(axis=1), k] = False
-    return idx[keep].reshape(len(latents), k), dist[keep].reshape(len(latents), k)
+    # in chunks, into arrays made once: a query's results pass through Python lists (~1 kB a row), which for all
+    # of a 1M-window reference at once held about 1 GB, and chunks' results concatenated would be a second and
+    # third copy of all of them; the rows are independent, so the result is the same
+    n = len(latents)
+    out_idx, out_dist = np.empty((n, k), dtype=np.int64), np.empty((n, k), dtype=np.float64)
+    for s in range(0, n, SELF_KNN_CHUNK):
+        idx, dist = index.query(latents[s : s + SELF_KNN_CHUNK], k + 1, method="annoy")
+        own = idx == np.arange(s, s + len(idx))[:, None]
+        keep = ~own
+        keep[~own.any(axis=1), k] = False
+        out_idx[s : s + len(idx)] = idx[keep].reshape(len(idx), k)
+        out_dist[s : s + len(idx)] = dist[keep].reshape(len(idx), k)
+    return out_idx, out_dist
 
 
 def build_reference(

@@ -142,3 +142,22 @@ def test_dedup_without_repeats_returns_the_rows_themselves():
     assert u is X
     np.testing.assert_array_equal(first, np.arange(1000))
     assert (counts == 1).all()
+
+
+def test_self_knn_in_chunks_equals_one_query_of_every_item(monkeypatch):
+    import pipelines.reference.build as build
+    from pipelines.reference.search import NeighbourIndex
+
+    Z = np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)
+    Z[10] = Z[11]  # a tie at distance 0: self may be listed second, or past k
+    index = NeighbourIndex(Z, NeighbourIndex.build_annoy(Z, 5, seed=0), exact_max=10)
+    monkeypatch.setattr(build, "EXACT_BUILD_MAX", 10)
+    idx, dist = index.query(Z, 6, method="annoy")
+    own = idx == np.arange(300)[:, None]
+    keep = ~own
+    keep[~own.any(axis=1), 5] = False
+    monkeypatch.setattr(build, "SELF_KNN_CHUNK", 7)
+    got_idx, got_dist = build.self_knn(Z, 5, index)
+    np.testing.assert_array_equal(got_idx, idx[keep].reshape(300, 5))
+    np.testing.assert_array_equal(got_dist, dist[keep].reshape(300, 5))
+    assert (got_idx != np.arange(300)[:, None]).all()
