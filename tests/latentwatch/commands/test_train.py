@@ -60,6 +60,21 @@ def test_the_spec_trains_a_vae_and_the_artifact_serves_its_elbo(tmp_path, capsys
     assert m.model.parts.linear.weight.shape == (4, 16)
 
 
+def test_the_spec_trains_a_deae_and_the_artifact_serves_its_error_mlp(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: deae-mlp\nvariant: deae\n"
+        "variant_params: {noise: 0.2, lambda2: 0.5, mlp_hidden: [8]}\n"
+    )
+    argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
+    assert main([*argv, "--epochs", "3"]) == 0
+    m = OnlineModel.load_current(tmp_path / "a")
+    assert m.scorer_name == "deae-mlp" and m.model.variant.name == "deae"
+    params = m.model.variant.params()
+    assert params == {"noise": 0.2, "lambda1": 1e-4, "lambda2": 0.5, "lambda3": 1.0, "mlp_hidden": [8]}
+    assert m.model.parts.net[0].weight.shape == (8, 4)
+
+
 def test_a_bad_variant_setting_names_the_file(tmp_path):
     f = tmp_path / "v.yaml"
     f.write_text("latent: 4\nvariant: lfr\nvariant_params: {k: 5}\n")
