@@ -41,6 +41,10 @@ BENCHES: dict[str, tuple[str, str]] = {
         "the drift detectors' cost per window (ADWIN, Page-Hinkley; by assets per batch and drift.every)",
     ),
     "e2e": ("latentwatch.bench.e2e", "the daemon end to end through the real broker, next to a bare Kafka consumer"),
+    "peers": (
+        "latentwatch.bench.peers",
+        "latentwatch vs River, PySAD, PyOD and streamad: AUROC (ARES protocol), SKAB F1/FAR/MAR, windows/s",
+    ),
 }
 
 
