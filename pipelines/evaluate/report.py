@@ -35,6 +35,12 @@ TITLES = {
     "deae:deae-mlp": "DeAE+MLP",
     "deae:ares": "DeAE+ARES",
     "deae:nln": "DeAE+NLN",
+    # the VAE backbone (training variant vae): the decoder fed the mean, its own scores, ARES/NLN on its means
+    "vae:recon": "VAE mean",
+    "vae:vae-elbo": "VAE ELBO",
+    "vae:vae-recon-prob": "VAE recon prob",
+    "vae:ares": "VAE+ARES",
+    "vae:nln": "VAE+NLN",
 }
 SETTING_TITLES = {"labels": "", "unimodal": "unimodal", "multimodal": "multimodal"}
 
