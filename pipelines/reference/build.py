@@ -28,7 +28,7 @@ from pipelines.reference.search import DEFAULT_EXACT_MAX, NeighbourIndex, exact_
 
 EXACT_BUILD_MAX = 60_000
 DEDUP_CHUNK = 65_536  # sorted rows compared at once by dedup_rows
-SELF_KNN_CHUNK = 65_536  # reference items queried at once when the Annoy index finds their own neighbours
+SELF_KNN_CHUNK = 16_384  # reference items queried at once when the Annoy index finds their own neighbours
 
 
 @dataclass
@@ -193,6 +193,7 @@ def build_reference(
         errs.append(e)
         gerrs.append(group_sums((xhat - Xu[s : s + 65536]) ** 2, groups))
     latents = np.concatenate(zs)
+    del Xs, Xu, zs  # the scaled windows (the caller's temporary, a million of them in a refresh): no longer needed
     annoy = NeighbourIndex.build_annoy(latents, n_trees, seed) if n_trees > 0 else None  # 0: exact search only
     index = NeighbourIndex(latents, annoy, search_k=search_k, exact_max=exact_max)
     nbr, dist = self_knn(latents, k, index)
@@ -206,8 +207,11 @@ def build_reference(
     positive = positive[positive > 0]
     floor = float(floor_frac * np.median(positive)) if len(positive) else 1e-12
     floor = max(floor, 1e-12)
-    reach = np.maximum(np.maximum(kdist[nbr], dist), floor)
+    reach = kdist[nbr]  # max(kdist[nbr], dist, floor), in place: three fewer n x k arrays at once
+    np.maximum(reach, dist, out=reach)
+    np.maximum(reach, floor, out=reach)
     lrd = 1.0 / reach.mean(axis=1)
+    del reach
     return Reference(
         index=index,
         err=np.concatenate(errs),

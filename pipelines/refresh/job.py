@@ -81,7 +81,7 @@ def refresh(
     def lap(name: str) -> None:
         clock[name] = time.perf_counter()
 
-    X, assets, ts_ms = windows_array(X), np.asarray(assets).astype(str), np.asarray(ts_ms, np.int64)
+    X, assets, ts_ms = windows_array(X), np.asarray(assets).astype(str, copy=False), np.asarray(ts_ms, np.int64)
     if len(ts_ms) > 1 and bool((np.diff(ts_ms) < 0).any()):  # a topic's windows come sorted: no copy then
         order = np.argsort(ts_ms, kind="stable")
         X, assets, ts_ms = X[order], assets[order], ts_ms[order]
