@@ -4,7 +4,8 @@ variant (pipelines/model/variants.py) whose extra part is the MLP z -> predicted
 J = J_DeAE + lambda3 * J_MLP, with, per batch of n windows x (scaled) and latent codes z = encoder(x + noise):
 
 - J_DeAE = MSE(x, decoder(z)) + lambda1 * sum_W ||W||^2 + lambda2 * L_C. The poster's reconstruction term is the
-  L2 norm; the plain autoencoder's MSE keeps ``noise=0, lambda1=lambda2=lambda3=0`` equal to "ae". The input noise
+  L2 norm; the plain autoencoder's MSE keeps the gradients on the autoencoder with ``noise=0, lambda1=lambda2=0``
+  equal to "ae"'s (J_MLP moves the MLP only, below). The input noise
   (Gaussian, std ``noise`` in scaled units) is added in training only; validation and scoring see clean windows.
   The weight decay is an explicit term over the autoencoder's weight matrices (the poster's theta_i, its fully
   connected layers), not Adam's, so it spares the MLP and the biases.
