@@ -9,7 +9,7 @@ import numpy as np
 
 from latentwatch.report.svg import nice_ticks
 
-COLOURS = ("#1b6ac9", "#d1495b", "#2a9d8f", "#e9a23b", "#6a4c93", "#8c564b", "#ff7f0e", "#7f7f7f", "#17becf")
+COLOURS = ("#1b6ac9", "#d1495b", "#2a9d8f", "#e9a23b", "#6a4c93", "#8c564b", "#3a9d23", "#7f7f7f", "#17becf")
 LATENTWATCH = "#111"
 
 
@@ -33,6 +33,8 @@ def auroc_svg(
     h = top + row * len(cells) + 26 + legend_h
     vals = np.array([np.asarray(v, dtype=np.float64) for _, v, _ in methods]).reshape(len(methods), len(cells))
     finite = vals[np.isfinite(vals)]
+    peer_no = np.cumsum([not ours for _, _, ours in methods]) - 1
+    colours = [LATENTWATCH if ours else COLOURS[peer_no[j] % len(COLOURS)] for j, (_, _, ours) in enumerate(methods)]
     lo = float(np.floor(finite.min(initial=50) / 5) * 5)
     hi = float(min(100.0, np.ceil(finite.max(initial=100) / 5) * 5))
     hi = hi if hi > lo else lo + 5
@@ -54,13 +56,11 @@ def auroc_svg(
         for j, (label, _, ours) in enumerate(methods):
             v = vals[j, i]
             if np.isfinite(v):
-                colour = LATENTWATCH if ours else COLOURS[j % len(COLOURS)]
-                out.append(_marker(j, x(v), y, colour, ours, f"{escape(label)} {escape(cell)}: {v:.2f}"))
+                out.append(_marker(j, x(v), y, colours[j], ours, f"{escape(label)} {escape(cell)}: {v:.2f}"))
     ly = top + row * len(cells) + 30
     for j, (label, _, ours) in enumerate(methods):
         lx, yy = left + (j % 3) * 200, ly + (j // 3) * legend_row
-        colour = LATENTWATCH if ours else COLOURS[j % len(COLOURS)]
-        out.append(_marker(j, lx, yy, colour, ours, escape(label)))
+        out.append(_marker(j, lx, yy, colours[j], ours, escape(label)))
         out.append(f'<text x="{lx + 10}" y="{yy + 4}">{escape(label)}</text>')
-    out.append(f'<text x="{width - right}" y="{ly - 14}" text-anchor="end">AUROC x100</text>')
+    out.append(f'<text x="{left - 8}" y="{top + row * len(cells) + 14}" text-anchor="end">AUROC x100</text>')
     return "\n".join(out) + "\n</svg>\n"
