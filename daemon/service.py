@@ -1,11 +1,10 @@
 """The daemon: wires the chain to Kafka and runs the loop, its lifecycle, reload, hot swap and checkpoints.
 
-The loop, one turn: watchdog, reload if asked, swap the model if a new version is current (between batches: a
-batch keeps the model it was decoded with), one turn of the consumer loop (``daemon.loop``: pause or resume for
-backpressure, poll at most what the batcher has room for, hand the records to the chain built by
-``daemon.chain_factory``), checkpoint if due (``daemon.state``). On SIGTERM/SIGINT it stops polling, pushes what
-it holds through the chain (flush alerts, flush the producer, commit), checkpoints, closes the clients and returns 0,
-all within ``shutdown_timeout_s``.
+The loop, one turn: watchdog, reload if asked, swap the model if a new version has loaded (between batches: a batch
+keeps the model it was decoded with), one turn of the consumer loop (``daemon.loop``: pause or resume for backpressure,
+poll what the batcher has room for, hand the records to ``daemon.chain_factory``'s chain), checkpoint if due.
+On SIGTERM/SIGINT it stops polling, pushes what it holds through the chain (flush alerts, flush the producer,
+commit), checkpoints, closes the clients and returns 0, all within ``shutdown_timeout_s``.
 
 Exit codes: 0 clean stop; 1 unexpected error, unfinished drain or no broker within kafka.connect_timeout_s; 2 no model
 could be loaded or an output topic is missing; 3 the dead-letter guard tripped (what was processed is committed);
@@ -87,13 +86,9 @@ class Daemon:
         self.factories = factories or StateFactories()
         self._clients = clients
         holder_kw: dict[str, Any] = {k: v for k, v in (("loader", model_loader), ("resolver", resolver)) if v}
-        self.model = ModelHolder(  # a new version loads beside the loop; the swap is between batches
-            cfg.artifact.root,
-            cfg.artifact.path,
-            cfg.artifact.check_interval_s,
-            on_swap=self._on_swap,
-            background=True,
-            **holder_kw,
+        art = cfg.artifact  # a new version loads beside the loop (background); the swap is between batches
+        self.model = ModelHolder(
+            art.root, art.path, art.check_interval_s, on_swap=self._on_swap, background=True, **holder_kw
         )
         self.state: DecisionState | None = None
         self.loop: ConsumerLoop | None = None
