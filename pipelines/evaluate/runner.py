@@ -94,7 +94,7 @@ def metrics(y: np.ndarray, s: np.ndarray) -> dict[str, float]:
     return {"auroc": float(roc_auc_score(y, s)), "aupr": float(average_precision_score(y, s))}
 
 
-def _score_variant(
+def score_variant(
     X_tr: np.ndarray,
     X_va: np.ndarray,
     X_te: np.ndarray,
@@ -142,7 +142,7 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
     for v in cfg.variants:
         scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
         vspec = replace(spec, variant=v, variant_params=spec.variant_params if v == spec.variant else {})
-        b, models[v] = _score_variant(
+        b, models[v] = score_variant(
             X_tr, X_va, X_te, y_te, vspec, seed, scorers, "" if v == "ae" else f"{v}:", methods
         )
         bundle = bundle or b

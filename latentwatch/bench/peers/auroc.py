@@ -1,7 +1,7 @@
 """AUROC of latentwatch's scorers and the peers on the ARES-protocol data sets, one split per (arrangement, seed).
 
 The jobs, splits and the autoencoder are `latentwatch evaluate`'s own (``pipelines.evaluate.runner.plan``,
-``make_split``, ``_score_variant``: the same arrangements, seeds, TrainSpec and per-data-set overrides), so the
+``make_split``, ``score_variant``: the same arrangements, seeds, TrainSpec and per-data-set overrides), so the
 latentwatch rows equal that command's. Peers see what its baselines see: the model's scaler (min-max on the training
 split) applied to the same training and test rows. Streaming peers and PyOD's AutoEncoder learn from at most
 ``max_train`` training rows (a seeded subsample, kept in time order), like the evaluation's OC-SVM cap.
@@ -20,7 +20,7 @@ from latentwatch.bench.peers.config import PeersConfig
 from latentwatch.bench.peers.registry import PEERS
 from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.evaluate.protocol import VAL_FRACTION, make_split
-from pipelines.evaluate.runner import EvalConfig, _score_variant, aggregate, metrics, plan
+from pipelines.evaluate.runner import EvalConfig, aggregate, metrics, plan, score_variant
 from pipelines.scorers import make_scorer
 
 
@@ -93,7 +93,7 @@ def run_auroc(
         X_tr, X_va, X_te, y_te = ds.X[split.train], ds.X[split.val], ds.X[split.test], split.y_test
         scorers = {n: make_scorer(n, **ecfg.params_for(arr.dataset, n)) for n in cfg.scorers}
         methods: dict[str, Any] = {}
-        bundle, _ = _score_variant(X_tr, X_va, X_te, y_te, ecfg.spec_for(arr.dataset), seed, scorers, "", methods)
+        bundle, _ = score_variant(X_tr, X_va, X_te, y_te, ecfg.spec_for(arr.dataset), seed, scorers, "", methods)
         model, ref = bundle.model, bundle.reference
         Xs_tr, Xs_te = model.scaler.transform(X_tr), model.scaler.transform(X_te)
         fitted = {}
