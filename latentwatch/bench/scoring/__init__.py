@@ -15,6 +15,13 @@ encode, neighbour search, score parts, packaging). Its peers score the same quer
   ``far_eps=0``, exact for every query; ``annoy``: the threaded Annoy query; ``brute``: a blocked matrix product +
   ``torch.topk`` (only up to ``--brute-max``). These set ``DEFAULT_EXACT_MAX`` in ``pipelines/reference/search.py``.
 
+Every scorer of ``pipelines.scorers.REGISTRY`` is timed by default, each on a model it can score
+(latentwatch/bench/scoring/models.py): one model per training variant the scorers need (lfr, vae, deae, ...; or
+``--variants``), all trained on the same windows, each with its own reference of the same reference windows,
+scored through the same ``OnlineModel.score``. The plain autoencoder's scorers and the peers share rounds; each
+other model's scorers get rounds of their own, interleaved with ARES on the plain autoencoder, so every vs_ares is
+a ratio to that ARES under the same load.
+
 The machine is shared, so absolute numbers move between runs: methods are interleaved batch by batch (every
 batch goes through every method in turn, the order rotated each round), each rate is the median over rounds and
 each ratio the median of the per-round ratios. Compare ratios, not absolute rates across runs.
@@ -24,7 +31,8 @@ gaussian noise of ``--noise`` x each feature's std, so a reference of any size h
 ``--data synthetic`` is a stated generator (``latentwatch.bench.scoring.windows.synthetic_windows``). Queries are
 drawn the same way from all rows, anomalies included (what the daemon sees).
 
-Modules: config (BenchConfig), windows (the data), peers, measure (one reference size), report.
+Modules: config (BenchConfig), models (which models, which scorer on which), windows (the data), peers, measure
+(one reference size), report.
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ from dataclasses import asdict
 from typing import Any
 
 from latentwatch.bench.scoring.config import ALL_SCORERS, PEERS, BenchConfig
-from latentwatch.bench.scoring.measure import bench_size, train_model
+from latentwatch.bench.scoring.measure import ANCHOR, bench_size
+from latentwatch.bench.scoring.models import PRIMARY, plan, train_models
 from latentwatch.bench.scoring.report import format_report, goals
 from latentwatch.bench.scoring.windows import WindowSource
 
@@ -71,11 +80,37 @@ def _names(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
     return parse
 
 
+def _scorer_names(text: str) -> tuple[str, ...]:
+    """Names are checked against the registries once --variants is known (models.plan)."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _variant_names(text: str) -> tuple[str, ...]:
+    from pipelines.model.variants import REGISTRY
+
+    return _names(tuple(REGISTRY))(text)
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     d = BenchConfig()
     p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     p.add_argument("--sizes", type=_ints, default=d.sizes, help="reference sizes, e.g. 20k,100k,1m")
-    p.add_argument("--scorers", type=_names(ALL_SCORERS), default=d.scorers, help="comma list, or none")
+    p.add_argument(
+        "--scorers",
+        type=_scorer_names,
+        default=d.scorers,
+        help="comma list, or none; a name or <variant>:<name> (default: every registered scorer: "
+        f"{','.join(ALL_SCORERS)}; each on a model of the training variant it needs, the rest on ae)",
+    )
+    p.add_argument(
+        "--variants",
+        type=_variant_names,
+        default=d.variants,
+        help="training variants, one model each (default: those the --scorers need); ARES on ae is every ratio's "
+        "denominator",
+    )
     p.add_argument("--peers", type=_names(PEERS), default=d.peers, help="comma list, or none")
     p.add_argument("--batch", type=int, default=d.batch, help="windows per micro-batch")
     p.add_argument("--queries", type=int, default=d.queries, help="query windows per round (batch-sized pieces)")
@@ -142,7 +177,8 @@ def run_bench(cfg: BenchConfig, out=sys.stdout) -> tuple[str, dict[str, Any]]:
 
     if cfg.batch < 1 or cfg.queries < cfg.batch or cfg.rounds < 1:
         raise ValueError("need batch >= 1, queries >= batch and rounds >= 1")
-    if "ares" not in cfg.scorers:
+    variants, timed = plan(cfg.scorers, cfg.variants)
+    if not any(t.label == ANCHOR and t.variant == PRIMARY for t in timed):
         print("note: ARES is not among --scorers, so no vs_ares ratios or goals", file=out)
     torch_threads = torch.get_num_threads()
     if cfg.torch_threads > 0:
@@ -150,18 +186,26 @@ def run_bench(cfg: BenchConfig, out=sys.stdout) -> tuple[str, dict[str, Any]]:
     try:
         t0 = time.perf_counter()
         source = WindowSource(cfg.data, cfg.data_dir, cfg.noise)
-        model, metrics = train_model(cfg, source)
+        trained = train_models(cfg, source, variants)
         print(
-            f"model trained in {time.perf_counter() - t0:.1f}s ({metrics['epochs_run']} epochs)", file=out, flush=True
+            f"{len(trained)} model(s) trained in {time.perf_counter() - t0:.1f}s ("
+            + ", ".join(f"{v} {m['epochs_run']} epochs" for v, (_, m) in trained.items())
+            + ")",
+            file=out,
+            flush=True,
         )
-        results = [bench_size(size, cfg, source, model, out) for size in cfg.sizes]
+        models = {v: model for v, (model, _) in trained.items()}
+        results = [bench_size(size, cfg, source, models, timed, out) for size in cfg.sizes]
     finally:
         torch.set_num_threads(torch_threads)
+    metrics = {v: m for v, (_, m) in trained.items()}
     report = format_report(cfg, source.describe, metrics, results)
     doc = {
         "config": asdict(cfg),
         "data": source.describe,
-        "model": metrics,
+        "model": metrics[variants[0]],
+        "models": metrics,
+        "timed": [asdict(t) for t in timed],
         "results": [asdict(r) for r in results],
         "goals": goals(results),
         "seconds": round(time.perf_counter() - t0, 1),
@@ -171,6 +215,11 @@ def run_bench(cfg: BenchConfig, out=sys.stdout) -> tuple[str, dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
+    try:
+        plan(cfg.scorers, cfg.variants)
+    except ValueError as e:
+        print(f"latentwatch bench scoring: {e}", file=sys.stderr)
+        return 2
     report, doc = run_bench(cfg, out=sys.stderr)
     print(report, flush=True)
     if getattr(args, "json_path", None):

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from latentwatch.bench.scoring.models import registered_scorers
 from pipelines.reference.search import DEFAULT_FAR_EPS
 
-ALL_SCORERS = ("recon", "ares", "ares-cal", "ares-rank", "ares-knn", "nln", "knn-latent", "lof-latent")
+ALL_SCORERS = registered_scorers()  # every scorer of pipelines.scorers.REGISTRY, each on a model it can score
 PEERS = ("annoy-loop", "pyod-knn", "pyod-iforest", "search:exact", "search:exact-all", "search:annoy", "search:brute")
 
 
 @dataclass(frozen=True)
 class BenchConfig:
     sizes: tuple[int, ...] = (20_000, 100_000, 1_000_000)
-    scorers: tuple[str, ...] = ALL_SCORERS
+    scorers: tuple[str, ...] | None = None  # None: every registered scorer the variants' models can run
+    variants: tuple[str, ...] | None = None  # training variants, one model each; None: those the scorers need
     peers: tuple[str, ...] = PEERS
     batch: int = 1000
     queries: int = 5000

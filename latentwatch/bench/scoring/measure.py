@@ -19,8 +19,11 @@ from typing import Any
 import numpy as np
 
 from latentwatch.bench.scoring.config import BenchConfig
+from latentwatch.bench.scoring.models import Timed
 from latentwatch.bench.scoring.peers import peer_runners, recall_at_k
 from latentwatch.bench.scoring.windows import WindowSource
+
+ANCHOR = "ares"  # the row every ratio divides by: ARES on the primary (plain autoencoder) model
 
 
 def rss_bytes() -> int:
@@ -49,6 +52,7 @@ class SizeResult:
     rates: dict[str, float] = field(default_factory=dict)  # method -> median windows/s
     vs_ares: dict[str, float] = field(default_factory=dict)  # method -> median of per-round rate / ares rate
     kinds: dict[str, str] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)  # scorer row -> the training variant of its model
     notes: list[str] = field(default_factory=list)
     tune: list[dict[str, Any]] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
@@ -157,29 +161,47 @@ def _tune(ref, Zq: np.ndarray, exact_idx: np.ndarray, cfg: BenchConfig, rng_seed
     return rows
 
 
-def bench_size(size: int, cfg: BenchConfig, source: WindowSource, model, out=sys.stdout) -> SizeResult:
-    """Build a reference of `size` windows with the repo's build_reference, then time everything on it."""
+def _build(model, X_ref: np.ndarray, cfg: BenchConfig):
     from pipelines.reference.build import build_reference
 
-    rng = np.random.default_rng([cfg.seed, size])
-    Xs_ref = model.scaler.transform(source.normal(size, rng))
-    gc.collect()
-    rss0 = rss_bytes()
-    t0 = time.perf_counter()
     ref = build_reference(
         model,
-        Xs_ref,
+        model.scaler.transform(X_ref),
         k=cfg.k,
         n_trees=cfg.n_trees,
         seed=cfg.seed,
         search_k=cfg.search_k,
         dedup=cfg.reference == "counted",
     )
+    ref.index.threads = cfg.threads
+    ref.index.far_eps = cfg.far_eps
+    return ref
+
+
+def _close(ref) -> None:
+    ref.index.close()
+    if ref.index.annoy is not None:
+        ref.index.annoy.unload()
+
+
+def bench_size(
+    size: int, cfg: BenchConfig, source: WindowSource, models: dict[str, Any], timed: list[Timed], out=sys.stdout
+) -> SizeResult:
+    """Build a reference of `size` windows with the repo's build_reference for the first (primary) model, time its
+    scorers and every peer on it; then, one at a time, each other model's reference of the same windows and its
+    scorers, interleaved with the primary model's ARES (their vs_ares)."""
+    rng = np.random.default_rng([cfg.seed, size])
+    primary, *others = models
+    model = models[primary]
+    X_ref = source.normal(size, rng)
+    Xs_ref = model.scaler.transform(X_ref)
+    gc.collect()
+    rss0 = rss_bytes()
+    t0 = time.perf_counter()
+    ref = _build(model, X_ref, cfg)
     build_s = time.perf_counter() - t0
     gc.collect()
     rss_growth = (rss_bytes() - rss0) / 2**20
-    ref.index.threads = cfg.threads
-    ref.index.far_eps = cfg.far_eps
     res = SizeResult(
         size=size,
         items=ref.size,
@@ -200,21 +222,60 @@ def bench_size(size: int, cfg: BenchConfig, source: WindowSource, model, out=sys
             flush=True,
         )
         try:
-            _measure(res, ref, Xs_ref, cfg, source, model, rng)
+            shared = _measure(res, ref, Xs_ref, cfg, source, model, rng, [t for t in timed if t.variant == primary])
+            for v in others:
+                _measure_variant(res, v, models[v], X_ref, cfg, shared, [t for t in timed if t.variant == v], out)
         finally:
-            ref.index.close()
-            if ref.index.annoy is not None:
-                ref.index.annoy.unload()
+            _close(ref)
     return res
 
 
-def _measure(
-    res: SizeResult, ref, Xs_ref: np.ndarray, cfg: BenchConfig, source: WindowSource, model, rng: np.random.Generator
-) -> None:
+def _online(model, ref, name: str, X_val: np.ndarray):
+    """The daemon's OnlineModel for one scorer, calibrated on validation normals as training calibrates it."""
     from pipelines.fit import Bundle, calibrate
     from pipelines.online import OnlineModel
-    from pipelines.reference.search import NeighbourIndex, exact_knn
     from pipelines.scorers import make_scorer
+
+    scorer = make_scorer(name)
+    calibration = calibrate(Bundle(model=model, reference=ref, metrics={}), scorer, X_val)
+    online = OnlineModel(
+        path=None, manifest={"version": "bench"}, model=model, reference=ref, scorer=scorer, calibration=calibration
+    )
+    return online, calibration
+
+
+def _rounds(runners: dict[str, Callable[[int], Any]], rows: list[int], cfg: BenchConfig) -> dict[str, list[float]]:
+    """Warm every method up, then cfg.rounds interleaved rounds, the order rotated each round: method -> rates."""
+    for fn in runners.values():  # warm-up: thread pools, lazy inits, caches
+        fn(0)
+    per_round: dict[str, list[float]] = {n: [] for n in runners}
+    names = list(runners)
+    for r in range(cfg.rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for n, rate in _time_round(runners, order, rows, cfg.max_seconds).items():
+            per_round[n].append(rate)
+    return per_round
+
+
+def _ratios(per_round: dict[str, list[float]], anchor: str) -> dict[str, float]:
+    a = np.array(per_round[anchor])
+    return {n: round(float(np.median(np.array(v) / a)), 3) for n, v in per_round.items()}
+
+
+def _measure(
+    res: SizeResult,
+    ref,
+    Xs_ref: np.ndarray,
+    cfg: BenchConfig,
+    source: WindowSource,
+    model,
+    rng: np.random.Generator,
+    timed: list[Timed],
+) -> dict[str, Any]:
+    """Time the primary model's scorers and the peers on its reference; returns what the other models' rounds
+    share with it (the query batches, the validation windows, the ARES runner)."""
+    from pipelines.online import OnlineModel
+    from pipelines.reference.search import NeighbourIndex, exact_knn
 
     # query batches, encoded once for the search-only peers
     Xq_all = source.queries(cfg.queries, rng)
@@ -236,25 +297,22 @@ def _measure(
         res.recall = round(recall_at_k(annoy_idx, exact_idx), 4)
 
     runners: dict[str, Callable[[int], Any]] = {}
-    bundle = Bundle(model=model, reference=ref, metrics={})
     X_val = source.normal(min(2000, cfg.queries), rng)
-    for name in cfg.scorers:
-        scorer = make_scorer(name)
-        calibration = calibrate(bundle, scorer, X_val)
-        online = OnlineModel(
-            path=None, manifest={"version": "bench"}, model=model, reference=ref, scorer=scorer, calibration=calibration
-        )
-        runners[name] = lambda b, o=online: o.score(Xq[b])
-        res.kinds[name] = "scorer"
-        if name == "ares" and cfg.profile:
+    for t in timed:
+        online, calibration = _online(model, ref, t.scorer, X_val)
+        runners[t.label] = lambda b, o=online: o.score(Xq[b])
+        res.kinds[t.label], res.models[t.label] = "scorer", t.variant
+        if t.label != ANCHOR:
+            continue
+        if cfg.profile:
             res.profile = _profile_ares(online, Xq)
-        if name == "ares" and ref.index.method == "exact":  # what the far path changes in the scores
+        if ref.index.method == "exact":  # what the far path changes in the scores
             exact_all = OnlineModel(
                 path=None,
                 manifest={"version": "bench"},
                 model=model,
                 reference=dataclasses.replace(ref, index=index_all),
-                scorer=scorer,
+                scorer=online.scorer,
                 calibration=calibration,
             )
             a = np.concatenate([online.score(X).score for X in Xq])
@@ -266,36 +324,48 @@ def _measure(
         runners[name] = runner
         res.kinds.setdefault(name, "peer")
 
-    for fn in runners.values():  # warm-up: thread pools, lazy inits, caches
-        fn(0)
-    per_round: dict[str, list[float]] = {n: [] for n in runners}
-    names = list(runners)
-    for r in range(cfg.rounds):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for n, rate in _time_round(runners, order, rows, cfg.max_seconds).items():
-            per_round[n].append(rate)
+    per_round = _rounds(runners, rows, cfg)
     res.rates = {n: round(float(np.median(v)), 1) for n, v in per_round.items()}
-    if "ares" in per_round:
-        a = np.array(per_round["ares"])
-        res.vs_ares = {n: round(float(np.median(np.array(v) / a)), 3) for n, v in per_round.items()}
+    if ANCHOR in per_round:
+        res.vs_ares = _ratios(per_round, ANCHOR)
     if cfg.tune and res.size <= cfg.tune_max:
         res.tune = _tune(ref, Z_all, exact_idx, cfg, cfg.seed)
+    return {"Xq": Xq, "rows": rows, "X_val": X_val, "ares": runners.get(ANCHOR)}
 
 
-def train_model(cfg: BenchConfig, source: WindowSource):
-    from pipelines.fit import TrainSpec, fit_bundle
-
-    rng = np.random.default_rng([cfg.seed, 0])
-    X_train = source.normal(cfg.train_rows, rng)
-    X_val = source.normal(max(200, cfg.train_rows // 4), rng)
-    spec = TrainSpec(
-        epochs=cfg.epochs,
-        patience=cfg.epochs,
-        latent=cfg.latent,
-        k=cfg.k,
-        n_trees=cfg.n_trees,
-        search_k=cfg.search_k,
-        device="cpu",
-    )
-    bundle = fit_bundle(X_train, X_val, spec, seed=cfg.seed, progress=False)
-    return bundle.model, bundle.metrics
+def _measure_variant(
+    res: SizeResult,
+    variant: str,
+    model,
+    X_ref: np.ndarray,
+    cfg: BenchConfig,
+    shared: dict[str, Any],
+    timed: list[Timed],
+    out=sys.stdout,
+) -> None:
+    """One more model's scorers on its own reference of the same windows, timed on the same query batches in rounds
+    interleaved with the primary model's ARES, so their vs_ares is measured under the same load."""
+    t0 = time.perf_counter()
+    ref = _build(model, X_ref, cfg)
+    build_s = time.perf_counter() - t0
+    print(f"  reference {res.size:,} of the {variant} model: {ref.size:,} items in {build_s:.1f}s", file=out)
+    try:
+        Xq = shared["Xq"]
+        runners: dict[str, Callable[[int], Any]] = {}
+        if shared["ares"] is not None:
+            runners[ANCHOR] = shared["ares"]
+        for t in timed:
+            online, _ = _online(model, ref, t.scorer, shared["X_val"])
+            runners[t.label] = lambda b, o=online: o.score(Xq[b])
+            res.kinds[t.label], res.models[t.label] = "scorer", variant
+        per_round = _rounds(runners, shared["rows"], cfg)
+        for t in timed:
+            res.rates[t.label] = round(float(np.median(per_round[t.label])), 1)
+        note = f"{variant} model: its reference ({ref.size:,} items) built in {build_s:.1f}s"
+        if ANCHOR in per_round:
+            ratios = _ratios(per_round, ANCHOR)
+            res.vs_ares.update({t.label: ratios[t.label] for t in timed})
+            note += f"; ARES {float(np.median(per_round[ANCHOR])):,.0f} w/s in the rounds of its scorers"
+        res.notes.append(note)
+    finally:
+        _close(ref)

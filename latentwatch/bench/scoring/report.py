@@ -56,13 +56,17 @@ def goals(results: list[SizeResult]) -> list[dict[str, Any]]:
     return out
 
 
-def format_report(cfg: BenchConfig, source_desc: str, model_metrics: dict, results: list[SizeResult]) -> str:
+def format_report(
+    cfg: BenchConfig, source_desc: str, model_metrics: dict[str, dict[str, Any]], results: list[SizeResult]
+) -> str:
+    """The printed report; model_metrics: training variant -> its model's training metrics."""
     from pipelines.reference.search import DEFAULT_EXACT_MAX
 
     lines = []
     lines.append(f"data: {source_desc}")
+    epochs = ", ".join(f"{v} {m.get('epochs_run')}" for v, m in model_metrics.items())
     lines.append(
-        f"model: latent {cfg.latent}, {model_metrics.get('epochs_run')} epochs on {cfg.train_rows:,} "
+        f"models (training variant, epochs): {epochs}; latent {cfg.latent}, on {cfg.train_rows:,} "
         f"windows | batch {cfg.batch} | {cfg.queries:,} query windows | {cfg.rounds} rounds, median"
     )
     lines.append(
@@ -93,7 +97,7 @@ def format_report(cfg: BenchConfig, source_desc: str, model_metrics: dict, resul
     names: list[str] = []
     for r in results:
         names += [n for n in r.rates if n not in names]
-    head = f"{'method':<17} {'kind':<7}" + "".join(
+    head = f"{'method':<17} {'kind':<7} {'model':<6}" + "".join(
         f" {_size_label(r.size) + ' w/s':>12} {'vs_ares':>8}" for r in results
     )
     lines.append(
@@ -106,11 +110,15 @@ def format_report(cfg: BenchConfig, source_desc: str, model_metrics: dict, resul
     )
     lines.append("the 99th percentile of the calibration scores")
     lines.append("")
-    lines.append("windows/s (vs_ares = rate / ARES rate in the same rounds)")
+    lines.append(
+        "windows/s (vs_ares = rate / the rate of ARES on the ae model in the same rounds; model: the training "
+        "variant a scorer runs on, each with its own reference of the same windows)"
+    )
     lines.append(head)
     for n in names:
         kind = next((r.kinds[n] for r in results if n in r.kinds), "")
-        row = f"{n:<17} {kind:<7}"
+        model = next((r.models[n] for r in results if n in r.models), "-")
+        row = f"{n:<17} {kind:<7} {model:<6}"
         for r in results:
             rate, ratio = r.rates.get(n), r.vs_ares.get(n)
             row += f" {_fmt_rate(rate):>12} {_fmt_ratio(ratio):>8}"

@@ -8,6 +8,7 @@ import pytest
 
 from latentwatch.bench.scoring import _ints
 from latentwatch.bench.scoring.config import ALL_SCORERS, PEERS
+from latentwatch.bench.scoring.models import plan
 from latentwatch.cli import main
 
 
@@ -102,3 +103,92 @@ def test_a_bench_that_cannot_import_refuses_alone(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["bench", "scoring", "--help"])
     assert "--sizes" in capsys.readouterr().out
+
+
+def test_a_variant_scorer_is_timed_on_its_own_model_beside_ares(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    rc = main(
+        [
+            "bench",
+            "scoring",
+            "--data",
+            "synthetic",
+            "--sizes",
+            "300",
+            "--queries",
+            "60",
+            "--batch",
+            "30",
+            "--rounds",
+            "1",
+            "--train-rows",
+            "300",
+            "--epochs",
+            "1",
+            "--scorers",
+            "ares,vae-elbo,vae:ares",
+            "--peers",
+            "none",
+            "--json",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()[:2][-1:] == ["scorer"]}
+    assert rows["vae-elbo"][2] == "vae" and rows["vae:ares"][2] == "vae" and rows["ares"][2] == "ae"
+    doc = json.loads(out.read_text())
+    assert set(doc["models"]) == {"ae", "vae"}
+    (r,) = doc["results"]
+    assert r["models"] == {"ares": "ae", "vae-elbo": "vae", "vae:ares": "vae"}
+    assert r["rates"]["vae-elbo"] > 0 and r["vs_ares"]["vae-elbo"] > 0
+    assert r["vs_ares"]["ares"] == 1.0 and "vae:ares" in r["vs_ares"]
+    assert any(n.startswith("vae model: its reference") for n in r["notes"])
+
+
+def test_every_registered_scorer_gets_a_model_it_can_score(monkeypatch):
+    from pipelines.scorers import REGISTRY
+    from pipelines.scorers.lfr import LFRScore
+
+    monkeypatch.setitem(REGISTRY, "lfr-again", (LFRScore, {}))  # a scorer registered later, as cance will be
+    variants, timed = plan(None, None)
+    assert variants[0] == "ae"
+    by_label = {t.label: t for t in timed}
+    assert set(by_label) == set(REGISTRY)
+    for t in timed:
+        allowed = REGISTRY[t.scorer][0].variants
+        assert t.variant == ("ae" if allowed is None else allowed[0])
+        assert t.variant in variants
+    assert by_label["lfr-again"].variant == "lfr"
+
+
+def test_variants_choose_the_default_scorers_and_bring_in_ae():
+    variants, timed = plan(None, ("vae",))
+    assert variants[0] == "ae" and set(variants) == {"ae", "vae"}
+    names = {t.scorer for t in timed}
+    assert {"ares", "vae-elbo", "vae-recon-prob"} <= names and "lfr" not in names
+    variants, timed = plan(("lfr",), ("lfr-b",))
+    assert variants == ["lfr-b"] and timed[0].variant == "lfr-b"
+
+
+@pytest.mark.parametrize(
+    ("scorers", "variants", "message"),
+    [
+        (("no-such",), None, "unknown scorer 'no-such'"),
+        (("lfr",), ("vae",), "needs a model of training variant lfr or lfr-b"),
+        (("vae:lfr",), None, "scores models of"),
+        (("nope:ares",), None, "unknown training variant 'nope'"),
+        (("vae:ares",), ("lfr",), "add it to --variants"),
+        (("ares",), ("ae", "vae"), "no timed scorer runs on ['vae']"),
+        (("ares",), ("nope",), "unknown training variant(s) ['nope']"),
+    ],
+)
+def test_scorers_and_variants_that_cannot_be_timed_are_refused(scorers, variants, message):
+    with pytest.raises(ValueError) as e:
+        plan(scorers, variants)
+    assert message in str(e.value)
+
+
+def test_the_command_refuses_an_unknown_scorer_before_training(capsys):
+    assert main(["bench", "scoring", "--scorers", "ares,no-such", "--data", "synthetic"]) == 2
+    assert "unknown scorer 'no-such'" in capsys.readouterr().err
