@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from latentwatch.commands import evaluate_variants
+from latentwatch.commands import evaluate_params, evaluate_variants
 from latentwatch.commands.evaluate_record import REPO, environment, write_json
 
 DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
@@ -154,6 +154,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--skab-seed", type=int, default=0, help="skab: the seed of every model (default: %(default)s)")
     evaluate_variants.add_arguments(p)
+    evaluate_params.add_arguments(p)
     p.add_argument(
         "--skab-whole-files",
         action="store_true",
@@ -181,7 +182,7 @@ def canonical_line(args: argparse.Namespace) -> str:
     for opt, val in (("--scaler", args.scaler), ("--reference", args.reference)):
         if val is not None:
             parts += [opt, val]
-    parts += evaluate_variants.canonical(args)
+    parts += evaluate_variants.canonical(args) + evaluate_params.canonical(args.variant_params)
     if args.no_overrides:
         parts.append("--no-overrides")
     for opt, val in (
@@ -276,6 +277,7 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
             "scorers": {s: {**make_scorer(s).params()} for s in cfg.scorers},
             "baselines": list(cfg.baselines),
             "variants": list(cfg.variants),
+            "variant_params": cfg.variant_params,
             "contamination": args.contamination,
             "ocsvm_max_train": cfg.ocsvm_max_train,
             "aggregation": "mean and population std (ddof=0) over all runs of a (data set, setting, method) cell: "
@@ -317,6 +319,11 @@ def run(args: argparse.Namespace) -> int:
     scorers = list(scorers_for(variants)) if args.scorers is None else args.scorers
     baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
     errors = _unknown(args, scorers, baselines)
+    variant_params: dict = {}
+    try:
+        variant_params = evaluate_params.resolve(args.variant_params, variants)
+    except ValueError as e:
+        errors.append(str(e))
     if errors:
         for e in errors:
             print(f"latentwatch evaluate: {e}", file=sys.stderr)
@@ -342,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
         ocsvm_max_train=args.ocsvm_max_train or OCSVM_MAX_TRAIN,
         data_dir=args.data_dir,
         variants=variants,
+        variant_params=variant_params,
     )
     try:
         jobs = [

@@ -8,8 +8,10 @@ Baselines get the same scaled rows (the model's own scaler) and the same split.
 
 Training variants (``EvalConfig.variants``, pipelines/model/variants.py): one model per variant on the same split;
 the scorers that can score it (``Scorer.variants``) run on it, named "<variant>:<scorer>" beside the plain
-autoencoder's "<scorer>" (so "lfr:recon" is AE-LFR's L_A S_A, "lfr:lfr" its L_A S_B). ``EvalConfig.contamination``
-mixes anomalies into training and validation (pipelines/evaluate/contamination.py); the setting's name says c.
+autoencoder's "<scorer>" (so "lfr:recon" is AE-LFR's L_A S_A, "lfr:lfr" its L_A S_B), each variant built with
+``EvalConfig.variant_params[variant]`` (the run record's "variant_params" has them with their defaults).
+``EvalConfig.contamination`` mixes anomalies into training and validation (pipelines/evaluate/contamination.py);
+the setting's name says c.
 """
 
 from __future__ import annotations
@@ -59,12 +61,19 @@ class EvalConfig:
     data_dir: str | None = None
     variants: Sequence[str] = ("ae",)  # training variants, one model each (the first one's metrics are "model")
     contamination: float = 0.0  # anomalies mixed into training and validation, per normal
+    # per training variant its hyperparameters (TrainSpec.variant_params of that variant's models), over the spec's
+    variant_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def check(self) -> None:
         """A clear error for an unknown variant, or a scorer that no model of the chosen variants can run."""
         bad = [v for v in self.variants if v not in VARIANTS]
         if bad or not self.variants:
             raise ValueError(f"unknown training variant(s) {bad}; choose from {sorted(VARIANTS)}")
+        stray = sorted(set(self.variant_params) - set(self.variants))
+        if stray:
+            raise ValueError(f"variant_params for {stray}, which are not among the variants {list(self.variants)}")
+        for v in self.variants:
+            self.variant_spec(self.spec, v).make_variant()  # a bad parameter fails here, before any training
         for name in self.scorers:
             allowed = REGISTRY[name][0].variants if name in REGISTRY else None
             if allowed is not None and not set(allowed) & set(self.variants):
@@ -76,6 +85,15 @@ class EvalConfig:
         spec = spec_for(dataset, self.spec) if self.overrides else self.spec
         spec = replace(spec, scaler=self.scaler, reference_dedup=self.reference == "distinct")
         return spec if self.epochs is None else replace(spec, epochs=int(self.epochs))
+
+    def variant_spec(self, spec: TrainSpec, variant: str) -> TrainSpec:
+        """The spec of this variant's models: the spec's own variant_params when it names the variant, with
+        ``variant_params[variant]`` over them."""
+        own = spec.variant_params if variant == spec.variant else {}
+        try:
+            return replace(spec, variant=variant, variant_params={**own, **self.variant_params.get(variant, {})})
+        except ValueError as e:
+            raise ValueError(f"variant_params of {variant!r}: {e}") from None
 
     def params_for(self, dataset: str, scorer: str) -> dict[str, Any]:
         base = scorer_params_for(dataset, scorer) if self.overrides else {}
@@ -139,9 +157,11 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
     methods: dict[str, Any] = {}
     models: dict[str, Any] = {}
     bundle = None
+    variant_params: dict[str, Any] = {}
     for v in cfg.variants:
         scorers = {name: make_scorer(name, **cfg.params_for(arr.dataset, name)) for name in cfg.scorers}
-        vspec = replace(spec, variant=v, variant_params=spec.variant_params if v == spec.variant else {})
+        vspec = cfg.variant_spec(spec, v)
+        variant_params[v] = vspec.make_variant().params()
         b, models[v] = score_variant(
             X_tr, X_va, X_te, y_te, vspec, seed, scorers, "" if v == "ae" else f"{v}:", methods
         )
@@ -166,6 +186,7 @@ def run_one(X: np.ndarray, y: np.ndarray, arr: Arrangement, seed: int, cfg: Eval
         "sizes": sizes,
         **({"contamination": {"asked": cfg.contamination, "achieved": mixed.achieved}} if cfg.contamination else {}),
         "spec": spec.to_dict(),
+        "variant_params": variant_params,  # each variant's hyperparameters as its models were built, defaults included
         "model": models[cfg.variants[0]],
         **({"models": models} if len(models) > 1 else {}),
         "methods": methods,

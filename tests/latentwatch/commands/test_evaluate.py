@@ -38,12 +38,13 @@ PROTOCOL_KEYS = {
     "scorers",
     "baselines",
     "variants",
+    "variant_params",
     "contamination",
     "ocsvm_max_train",
     "aggregation",
     "notes",
 }
-RUN_KEYS = {"dataset", "setting", "class", "class_name", "seed", "sizes", "spec", "model", "methods"}
+RUN_KEYS = {"dataset", "setting", "class", "class_name", "seed", "sizes", "spec", "variant_params", "model", "methods"}
 MODEL_KEYS = {
     "train_rows",
     "val_rows",
