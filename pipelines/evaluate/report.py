@@ -41,6 +41,13 @@ TITLES = {
     "vae:vae-recon-prob": "VAE recon prob",
     "vae:ares": "VAE+ARES",
     "vae:nln": "VAE+NLN",
+    # CANCE (training variant cance): its Table 1 ablation (Error, LatNCE, CNCE, CANCE), ARES/NLN on its latents
+    "cance:recon": "CANCE Error",
+    "cance:latnce": "LatNCE",
+    "cance:cnce": "CNCE",
+    "cance:cance": "CANCE",
+    "cance:ares": "CANCE+ARES",
+    "cance:nln": "CANCE+NLN",
 }
 SETTING_TITLES = {"labels": "", "unimodal": "unimodal", "multimodal": "multimodal"}
 

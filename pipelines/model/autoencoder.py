@@ -16,6 +16,9 @@ class AESpec:
     latent: int = 8
     activation: str = "leaky_relu"
     dropout: float = 0.0
+    # "batch": BatchNorm1d (no affine) after the encoder's last Linear, so z is zero-mean unit-variance over the
+    # training windows (CANCE's latent); eval mode reads its running statistics. Specs from before the field: "none"
+    latent_norm: str = "none"
 
     def __post_init__(self) -> None:
         if self.input_dim < 1 or self.latent < 1 or any(h < 1 for h in self.hidden):
@@ -24,6 +27,8 @@ class AESpec:
             raise ValueError(f"unknown activation {self.activation!r}; choose from {sorted(_ACTIVATIONS)}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.latent_norm not in LATENT_NORMS:
+            raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got {self.latent_norm!r}")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -35,6 +40,7 @@ class AESpec:
         return cls(**{**d, "hidden": tuple(d.get("hidden", ()))})
 
 
+LATENT_NORMS = ("none", "batch")
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "elu": nn.ELU}
 
 
@@ -55,6 +61,8 @@ class Autoencoder(nn.Module):
         self.spec = spec
         sizes = [spec.input_dim, *spec.hidden, spec.latent]
         self.encoder = _mlp(sizes, spec)
+        if spec.latent_norm == "batch":
+            self.encoder.append(nn.BatchNorm1d(spec.latent, affine=False))
         self.decoder = _mlp(sizes[::-1], spec)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

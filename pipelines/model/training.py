@@ -2,7 +2,9 @@
 validation loss, best weights kept. Seeded and reproducible on the CPU.
 
 The loss is the training variant's (pipelines/model/variants.py: the plain autoencoder's MSE unless a variant adds
-terms); a variant's extra parts (the LFR layer's A) are optimised with the autoencoder and kept at the best epoch."""
+terms); a variant's extra parts (the LFR layer's A) are optimised with the autoencoder and kept at the best epoch.
+A variant with stages after this one (CANCE) runs them in its ``after_fit`` hook, through the same loop
+(pipelines/model/stage.py)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 from pipelines.model.autoencoder import AESpec, Autoencoder
+from pipelines.model.stage import fit_stage
 from pipelines.model.variants import Variant
 
 
@@ -70,7 +72,8 @@ def train_autoencoder(
     variant: Variant | None = None,
 ) -> TrainResult:
     """Fit on scaled training windows; early-stop on the scaled validation windows. ``variant``: the training
-    variant whose loss is minimised (None: the plain autoencoder)."""
+    variant whose loss is minimised (None: the plain autoencoder); its ``ae_spec`` may change the network (CANCE's
+    batch-normalised latent) and its ``after_fit`` runs its further stages on the best stage-1 model."""
     if X_train.shape[1] != spec.input_dim or X_val.shape[1] != spec.input_dim:
         raise ValueError(f"training data width {X_train.shape[1]}/{X_val.shape[1]} != model input_dim {spec.input_dim}")
     if len(X_train) == 0 or len(X_val) == 0:
@@ -78,60 +81,49 @@ def train_autoencoder(
     gen = seed_everything(seed)
     device = pick_device(params.device)
     variant = Variant() if variant is None else variant
+    spec = variant.ae_spec(spec)
     model = Autoencoder(spec).to(device)
     parts = variant.parts(spec)
     trained = list(model.parameters())
+    modules: list[nn.Module] = [model]
     if parts is not None:
         parts = parts.to(device)
         trained += list(parts.parameters())
+        modules.append(parts)
     opt = torch.optim.Adam(trained, lr=params.lr, weight_decay=params.weight_decay)
     Xt = torch.as_tensor(X_train, dtype=torch.float32, device=device)
     Xv = torch.as_tensor(X_val, dtype=torch.float32, device=device)
-    best, best_state, best_epoch, since_best = float("inf"), None, -1, 0
-    best_parts: dict[str, torch.Tensor] | None = None
-    history: list[tuple[float, float]] = []
+
+    def step(idx: torch.Tensor) -> float:
+        loss = variant.loss(model, parts, Xt[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        opt.step()
+        return float(loss.detach())
+
     show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(range(params.epochs), desc="train", disable=not show, leave=False)
-    epoch = -1
-    for epoch in bar:
-        model.train()
-        if parts is not None:
-            parts.train()
-        perm = torch.randperm(len(Xt), generator=gen).to(device)
-        run = 0.0
-        for i in range(0, len(Xt), params.batch_size):
-            xb = Xt[perm[i : i + params.batch_size]]
-            loss = variant.loss(model, parts, xb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            opt.step()
-            run += float(loss.detach()) * len(xb)
-        model.eval()
-        val = _mean_loss(model, Xv, variant, parts)
-        history.append((run / len(Xt), val))
-        bar.set_postfix(train=f"{run / len(Xt):.4g}", val=f"{val:.4g}")
-        if val < best - 1e-12:
-            best, best_epoch, since_best = val, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            if parts is not None:
-                best_parts = {k: v.detach().clone() for k, v in parts.state_dict().items()}
-        else:
-            since_best += 1
-            if since_best >= params.patience:
-                break
-    bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    stage = fit_stage(
+        len(Xt),
+        step,
+        lambda: _mean_loss(model, Xv, variant, parts),
+        modules,
+        epochs=params.epochs,
+        patience=params.patience,
+        batch_size=params.batch_size,
+        gen=gen,
+        device=device,
+        min_batch=2 if spec.latent_norm == "batch" else 1,
+        progress=show,
+    )
+    variant.after_fit(model, parts, Xt, Xv, params, gen, show)
     if parts is not None:
-        if best_parts is not None:
-            parts.load_state_dict(best_parts)
         parts = parts.cpu().eval()
     model.eval()
     return TrainResult(
         model=model.cpu(),
-        best_epoch=best_epoch,
-        epochs_run=epoch + 1,
-        best_val_loss=best,
-        history=history,
+        best_epoch=stage.best_epoch,
+        epochs_run=stage.epochs_run,
+        best_val_loss=stage.best_val_loss,
+        history=stage.history,
         parts=parts,
     )

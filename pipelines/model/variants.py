@@ -10,15 +10,23 @@ is named by ``TrainSpec.variant`` with its hyperparameters in ``TrainSpec.varian
   reconstruction's plus the variant's own terms. Early stopping reads the same loss on the validation windows.
 - ``outputs(ae, parts, xs, z)``: the per-window values the variant's scorers read (``Encoded.extra``), computed
   once per batch by the frozen model; the plain autoencoder adds none, so it pays nothing.
+- ``ae_spec(spec)``: the autoencoder the variant trains, given the one the training spec asks for (CANCE: the same
+  with a batch-normalised latent). The artifact's model.json records the result, so loading needs no variant code.
+- ``after_fit(ae, parts, X_train, X_val, params, gen, progress)``: the stages after the first, run by
+  ``train_autoencoder`` on the best stage-1 model with the scaled training and validation windows (tensors on the
+  training device), the training parameters and the seeded generator; it changes ``ae`` and ``parts`` in place.
+  CANCE trains its decoder with the encoder frozen and then its estimation networks, each stage through
+  ``pipelines.model.stage.fit_stage`` (early stopping, best state kept). The others have no further stage.
 
-A new variant subclasses ``Variant`` and adds a line to ``REGISTRY``; artifacts without a variant load as "ae".
+A new variant subclasses ``Variant`` and adds a line to ``REGISTRY`` (a variant in its own module adds itself and is
+imported at the bottom of this one); artifacts without a variant load as "ae".
 A scorer that needs a variant's outputs names the variants it can score in ``Scorer.variants``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -26,6 +34,9 @@ from torch import nn
 
 from pipelines.model.autoencoder import AESpec, Autoencoder
 from pipelines.model.vae import LogVarHead, negative_elbo_rows
+
+if TYPE_CHECKING:
+    from pipelines.model.training import TrainParams
 
 
 class Variant:
@@ -40,12 +51,27 @@ class Variant:
     def check(self, latent: int) -> None:
         """A clear error when the variant cannot be built on a latent of this size."""
 
+    def ae_spec(self, spec: AESpec) -> AESpec:
+        return spec
+
     def parts(self, spec: AESpec) -> nn.Module | None:
         return None
 
     def loss(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = ((ae(xb) - xb) ** 2).mean()
         return out
+
+    def after_fit(
+        self,
+        ae: Autoencoder,
+        parts: nn.Module | None,
+        X_train: torch.Tensor,
+        X_val: torch.Tensor,
+        params: TrainParams,
+        gen: torch.Generator,
+        progress: bool,
+    ) -> None:
+        """The training stages after the first (none here); see the module docstring."""
 
     def val_sum(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor) -> float:
         """The loss summed over the rows of ``xb`` (their mean is the validation loss)."""
@@ -215,4 +241,5 @@ PREFIX = "variant."  # the parts' tensors in model.safetensors
 
 # Variants in modules of their own subclass Variant and add themselves to REGISTRY when imported, so they are
 # imported here, after both exist (whichever module is imported first, the registry is whole once it returns).
+import pipelines.model.cance  # noqa: E402,F401  "cance"
 import pipelines.model.deae  # noqa: E402,F401  "deae"

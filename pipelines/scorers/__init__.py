@@ -7,6 +7,7 @@ from typing import Any
 from pipelines.scorers.ares import ARES
 from pipelines.scorers.ares_rank import ARESRank
 from pipelines.scorers.base import Encoded, Scorer, ScoreResult
+from pipelines.scorers.cance import CANCEScore
 from pipelines.scorers.combined import RankMean
 from pipelines.scorers.deae_mlp import DeAEMLP
 from pipelines.scorers.knn_latent import KNNLatent
@@ -30,6 +31,9 @@ REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
     "lfr": (LFRScore, {}),  # AE-LFR's S_B; needs a model of an LFR training variant
     "vae-elbo": (VAEScore, {}),  # the negated ELBO; needs a model of the vae training variant
     "vae-recon-prob": (VAEScore, {"score": "recon-prob"}),
+    "cance": (CANCEScore, {}),  # CANCE's -(G(c) + log p_n(c)); needs a model of the cance training variant
+    "cnce": (CANCEScore, {"head": "cnce"}),  # the same network trained without eq. 8's augmentation
+    "latnce": (CANCEScore, {"head": "latnce"}),  # on the latent z alone (Table 1's LatNCE)
     "rank-mean": (RankMean, {}),  # the mean of member scorers' ranks on validation normals (default ares-cal, nln)
 }
 

@@ -81,3 +81,12 @@ def synthetic_deae_bundle(synthetic_split):
     X_train, X_val, _, _ = synthetic_split
     spec = replace(SYNTHETIC_SPEC, variant="deae")
     return fit_bundle(X_train, X_val, spec, seed=0, progress=False)
+
+
+@pytest.fixture(scope="session")
+def synthetic_cance_bundle(synthetic_split):
+    """The same model trained as CANCE (training variant "cance", pipelines/model/cance.py): batch-normalised latent,
+    covariance loss, the decoder trained alone, then the three estimation networks."""
+    X_train, X_val, _, _ = synthetic_split
+    spec = replace(SYNTHETIC_SPEC, variant="cance")
+    return fit_bundle(X_train, X_val, spec, seed=0, progress=False)
