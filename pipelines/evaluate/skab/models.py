@@ -1,5 +1,8 @@
 """The models of SKAB's two latentwatch rows, each ending as ``pipelines.online.OnlineModel`` per asset.
 
+The autoencoder is of the settings' training variant (``SkabSettings.variant``: the plain one by default; lfr, vae,
+deae, ... train their own losses and parts, which the variant's scorers read).
+
 (a) leaderboard: per file, scaler + autoencoder + reference + calibration from the windows of its first 400 rows.
 (b) deployment: one scaler + autoencoder trained on anomaly-free.csv only; each asset's own reference and
     calibration from the windows of its first 400 rows, with that frozen model.
@@ -20,6 +23,8 @@ from pipelines.model.autoencoder import AESpec
 from pipelines.model.frozen import FrozenModel
 from pipelines.model.scaler import Scaler
 from pipelines.model.training import TrainParams, train_autoencoder
+from pipelines.model.variants import Variant
+from pipelines.model.variants import make_variant as _make_variant
 from pipelines.online import OnlineModel
 from pipelines.reference.assets import AssetNormal, build_asset_normal
 from pipelines.reference.build import build_reference
@@ -49,15 +54,27 @@ def fit_scaler(X: np.ndarray, s: SkabSettings, ignored: np.ndarray | None = None
     return drift_guard(scaler, ignored) if ignored is not None and len(ignored) else scaler
 
 
+def make_variant(s: SkabSettings) -> Variant:
+    """The settings' training variant, checked against their latent size (a clear error before any training)."""
+    try:
+        variant = _make_variant(s.variant, **s.variant_params)
+        variant.check(s.latent)
+    except ValueError as e:
+        raise ValueError(f"SKAB settings: {e}") from None
+    return variant
+
+
 def train_model(X: np.ndarray, s: SkabSettings, ignored: np.ndarray | None = None) -> FrozenModel:
-    """Scaler and autoencoder on time-ordered windows X (early stopping on the last 20 %)."""
+    """Scaler and autoencoder (of the settings' training variant) on time-ordered windows X (early stopping on the
+    last 20 %)."""
     tr, va = time_split(len(X))
     scaler = fit_scaler(X, s, ignored)
     spec = AESpec(input_dim=X.shape[1], hidden=tuple(s.hidden), latent=s.latent)
     params = TrainParams(epochs=s.epochs, patience=s.patience, batch_size=s.batch_size, device="cpu")
     Xs = scaler.transform(X)
-    result = train_autoencoder(Xs[tr], Xs[va], spec, params, seed=s.seed, progress=False)
-    return FrozenModel(scaler=scaler, ae=result.model)
+    variant = make_variant(s)
+    result = train_autoencoder(Xs[tr], Xs[va], spec, params, seed=s.seed, progress=False, variant=variant)
+    return FrozenModel(scaler=scaler, ae=result.model, variant=variant, parts=result.parts)
 
 
 def fitted_scorer(model: FrozenModel, X: np.ndarray, s: SkabSettings) -> Scorer:
@@ -105,7 +122,7 @@ def deployment_asset(
     return OnlineModel(
         Path(f"skab/{name}"),
         {"version": "anomaly-free", "asset": name},
-        FrozenModel(scaler=normal.scaler, ae=base.ae),
+        base.with_scaler(normal.scaler),
         normal.reference,
         scorer,
         normal.calibration,

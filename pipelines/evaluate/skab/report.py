@@ -46,6 +46,27 @@ def run_rows(
     return out
 
 
+def run_methods(
+    rows: Sequence[str],
+    methods: Sequence[SkabSettings],
+    subsets: Sequence[str] = SUBSETS,
+    data_dir: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    whole: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """{method label: run_rows of its settings}, one method after the other on the same files."""
+    out: dict[str, dict[str, Any]] = {}
+    for m in methods:
+        label = m.label()
+        say = None if progress is None else _prefixed(progress, label)
+        out[label] = run_rows(rows, m, subsets, data_dir, say, whole)
+    return out
+
+
+def _prefixed(progress: Callable[[str], None], label: str) -> Callable[[str], None]:
+    return lambda msg: progress(f"{label} {msg}")
+
+
 def leaderboard_tables(data_dir: str | None = None) -> dict[str, list[list[str]]]:
     """SKAB's two leaderboard tables as rows of cells ('outlier', 'changepoint'), from the shared copy."""
     text = (resolve_data_dir(data_dir) / "skab" / "LEADERBOARD.md").read_text()
@@ -61,24 +82,35 @@ def leaderboard_tables(data_dir: str | None = None) -> dict[str, list[list[str]]
     return tables
 
 
-def _ours(rows: dict[str, Any], flagged: str) -> list[tuple[str, dict[str, Any]]]:
+PLAIN = SkabSettings().label()  # the settings' own method: its rows carry no method name in the titles
+
+
+def _title(row: str, label: str) -> str:
+    return ROW_TITLES[row] + ("" if label == PLAIN else f", {label}")
+
+
+def _ours(methods: dict[str, dict[str, Any]], flagged: str) -> list[tuple[str, dict[str, Any]]]:
     return [
-        (ROW_TITLES[r] + ("" if flagged == "alarmed" else ", episode rows"), rows[r][flagged]["pooled"]) for r in rows
+        (_title(r, label) + ("" if flagged == "alarmed" else ", episode rows"), rows[r][flagged]["pooled"])
+        for label, rows in methods.items()
+        for r in rows
+        if r in ROW_TITLES
     ]
 
 
-def outlier_table(rows: dict[str, Any], board: list[list[str]], flagged: str = "alarmed") -> str:
+def outlier_table(methods: dict[str, dict[str, Any]], board: list[list[str]], flagged: str = "alarmed") -> str:
+    """SKAB's outlier table with each method's rows inserted by F1; methods: {label: run_rows(...)}."""
     lines = [(float(c[1]), f"|{c[0]} | {c[1]} | {c[2]} | {c[3]}") for c in board]
-    for title, r in _ours(rows, flagged):
+    for title, r in _ours(methods, flagged):
         b = r["binary"]
         lines.append((b["f1"], f"|**{title}** | **{b['f1']:.2f}** | **{b['far']:.2f}** | **{b['mar']:.2f}**"))
     lines.sort(key=lambda t: -t[0])
     return "\n".join(["| Algorithm | F1 | FAR, % | MAR, %", "|---|---|---|---", *(t[1] for t in lines)])
 
 
-def nab_table(rows: dict[str, Any], board: list[list[str]], flagged: str = "alarmed") -> str:
+def nab_table(methods: dict[str, dict[str, Any]], board: list[list[str]], flagged: str = "alarmed") -> str:
     lines = [(float(c[1]), "|" + " | ".join(c)) for c in board]
-    for title, r in _ours(rows, flagged):
+    for title, r in _ours(methods, flagged):
         n, cp = r["nab"], r["changepoints"]
         lines.append(
             (
@@ -97,14 +129,17 @@ def nab_table(rows: dict[str, Any], board: list[list[str]], flagged: str = "alar
     )
 
 
-def detail_table(rows: dict[str, Any]) -> str:
-    """Per row, flag series and subset: F1/FAR/MAR, NAB standard, faults detected, median delay, false episodes."""
+def detail_table(methods: dict[str, dict[str, Any]]) -> str:
+    """Per method, row, flag series and subset: F1/FAR/MAR, NAB standard, faults detected, median delay, false
+    episodes."""
     head = [
         "| Row | Flagged | Files | F1 | FAR, % | MAR, % | NAB std | Faults detected | Median delay, s | "
         "False episodes / 1,000 normal",
         "|---|---|---|---|---|---|---|---|---|---",
     ]
-    for row, res in rows.items():
+    cells = [(r, v, label) for label, rows in methods.items() for r, v in rows.items() if r in ROW_LETTER]
+    for row, res, label in cells:
+        name = ROW_LETTER[row] + ("" if label == PLAIN else f" {label}")
         for fl in FLAGGED:
             for part in ("pooled", *SUBSETS):
                 if part not in res[fl]:
@@ -113,23 +148,24 @@ def detail_table(rows: dict[str, Any]) -> str:
                 b, f = r["binary"], r["faults"]
                 delay = "-" if f["median_delay_s"] is None else f"{f['median_delay_s']:.0f}"
                 head.append(
-                    f"| {ROW_LETTER[row]} | {fl} | {part} | {b['f1']:.3f} | {b['far']:.2f} | {b['mar']:.2f} | "
+                    f"| {name} | {fl} | {part} | {b['f1']:.3f} | {b['far']:.2f} | {b['mar']:.2f} | "
                     f"{r['nab']['standard']:.2f} | {f['detected']}/{f['of']} | {delay} | "
                     f"{f['false_episodes_per_1000_normal']:.2f}"
                 )
     return "\n".join(head)
 
 
-def render(rows: dict[str, Any], data_dir: str | None = None) -> str:
+def render(methods: dict[str, dict[str, Any]], data_dir: str | None = None) -> str:
+    """SKAB's two tables with every method's rows in them, and the per-subset table; methods: {label: rows}."""
     board = leaderboard_tables(data_dir)
     return "\n\n".join(
         [
             "Outlier detection (rows flagged = alarmed windows)",
-            outlier_table(rows, board.get("outlier", [])),
+            outlier_table(methods, board.get("outlier", [])),
             "Changepoint detection (NAB, 60 s to the right)",
-            nab_table(rows, board.get("changepoint", [])),
+            nab_table(methods, board.get("changepoint", [])),
             "Per subset",
-            detail_table(rows),
+            detail_table(methods),
         ]
     )
 

@@ -1,4 +1,7 @@
-"""Run SKAB's two latentwatch rows: build each asset's OnlineModel, stream its test windows, score the decisions."""
+"""Run SKAB's two latentwatch rows: build each asset's OnlineModel, stream its test windows, score the decisions.
+
+A method is one SkabSettings: a training variant and a scorer (``methods`` lists them for ``--variants`` and
+``--scorers``); every method goes through the same rows, streams and decision path."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pipelines.data import load_skab_anomaly_free, load_skab_runs
 from pipelines.data.skab import SkabRun
 from pipelines.data.windowing import window_vectors
 from pipelines.evaluate.skab.metrics import evaluate
-from pipelines.evaluate.skab.models import deployment_asset, deployment_base, leaderboard_model
+from pipelines.evaluate.skab.models import deployment_asset, deployment_base, leaderboard_model, make_variant
 from pipelines.evaluate.skab.protocol import FileStream, StreamResult, decisions, file_stream, score_stream, stream_file
 from pipelines.evaluate.skab.settings import SUBSETS, SkabSettings, subset_of
 
@@ -35,6 +38,68 @@ def select_runs(data_dir: str | None, subsets: Sequence[str]) -> list[SkabRun]:
     return [r for r in load_skab_runs(data_dir) if subset_of(r.name) in subsets]
 
 
+def check_method(s: SkabSettings) -> None:
+    """A clear error, before any training, for a variant or its parameters that cannot be built, or a scorer that
+    cannot score a model of the variant."""
+    from pipelines.scorers import REGISTRY
+
+    make_variant(s)
+    if s.scorer not in REGISTRY:
+        raise ValueError(f"unknown scorer {s.scorer!r}; choose from {sorted(REGISTRY)}")
+    allowed = REGISTRY[s.scorer][0].variants
+    if allowed is not None and s.variant not in allowed:
+        raise ValueError(f"scorer {s.scorer!r} scores models of {' or '.join(allowed)}, not of {s.variant!r}")
+
+
+def methods(
+    s: SkabSettings,
+    variants: Sequence[str] = ("ae",),
+    scorers: Sequence[str] | None = None,
+    variant_params: dict[str, dict[str, Any]] | None = None,
+) -> list[SkabSettings]:
+    """The settings of each method to run: per training variant, each of ``scorers`` that can score its models.
+    scorers None: the settings' scorer on "ae", and on any other variant the scorers made for it (those whose
+    ``Scorer.variants`` name it: lfr's S_B, the VAE's ELBO and reconstruction probability, ...), found in the
+    registry. A scorer that runs on none of the variants, or a variant left with no scorer, is an error."""
+    from pipelines.model.variants import REGISTRY as VARIANTS
+    from pipelines.scorers import REGISTRY
+
+    bad = [v for v in variants if v not in VARIANTS]
+    if bad or not variants:
+        raise ValueError(f"unknown training variant(s) {bad}; choose from {sorted(VARIANTS)}")
+    params = variant_params or {}
+    out: list[SkabSettings] = []
+    for v in variants:
+        if scorers is not None:
+            names = [n for n in scorers if n not in REGISTRY or _scores(n, v)]
+        elif v == "ae":
+            names = [s.scorer]
+        else:
+            names = [n for n, (cls, _) in REGISTRY.items() if cls.variants is not None and v in cls.variants]
+        if not names:
+            raise ValueError(f"no scorer of {list(scorers or [])} scores models of training variant {v!r}")
+        for n in names:
+            m = s.with_(
+                variant=v,
+                variant_params=dict(params.get(v, {})),
+                scorer=n,
+                scorer_params=s.scorer_params if n == s.scorer else {},
+            )
+            check_method(m)
+            out.append(m)
+    for n in scorers or ():
+        if not any(m.scorer == n for m in out):
+            raise ValueError(f"scorer {n!r} scores none of the training variants {list(variants)}")
+    return out
+
+
+def _scores(scorer: str, variant: str) -> bool:
+    from pipelines.scorers import REGISTRY
+
+    allowed = REGISTRY[scorer][0].variants
+    return allowed is None or variant in allowed
+
+
 def prepare(
     row: str,
     s: SkabSettings,
@@ -46,6 +111,7 @@ def prepare(
     """Each file's stream and OnlineModel for row "leaderboard" (a) or "deployment" (b)."""
     if row not in ROWS:
         raise ValueError(f"unknown row {row!r}; choose from {list(ROWS)}")
+    check_method(s)
     base = None
     if row == "deployment":
         free = load_skab_anomaly_free(data_dir)

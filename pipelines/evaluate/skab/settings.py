@@ -30,6 +30,9 @@ class SkabSettings:
     drift_tau: float | None = None  # channels trending more than this through the fit rows leave the score (drift.py)
     slow_below: float | None = 0.8  # channels smoother than this through the fit rows leave the score (drift.py)
     drop_channels: tuple[int, ...] = ()  # channels whose level features never enter the score
+    # the training variant (pipelines/model/variants.py) and its hyperparameters: "ae" is the plain autoencoder
+    variant: str = "ae"
+    variant_params: dict[str, Any] = field(default_factory=dict)
     # the reference and the scorer (pipelines/scorers)
     scorer: str = "recon"
     scorer_params: dict[str, Any] = field(default_factory=dict)
@@ -49,6 +52,11 @@ class SkabSettings:
     quiet_seconds: float | None = None  # no event-time rules: an episode closes on quiet windows only
     max_duration_s: float | None = None
     seed: int = 0
+
+    def label(self) -> str:
+        """The method's name in the tables: the scorer on the plain autoencoder, "<variant>:<scorer>" otherwise
+        (as `latentwatch evaluate` names them)."""
+        return self.scorer if self.variant == "ae" else f"{self.variant}:{self.scorer}"
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

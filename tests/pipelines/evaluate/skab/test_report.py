@@ -17,7 +17,7 @@ def test_the_shared_leaderboard_parses_and_our_rows_land_by_score():
     board = leaderboard_tables()
     assert ["Conv-AE", "0.78", "13.55", "28.02"] in board["outlier"]
     assert len(board["outlier"]) == 12 and len(board["changepoint"]) == 12
-    rows = {"leaderboard": {"alarmed": {"pooled": _row(0.79, 9.5, 20.0, 24.0)}}}
+    rows = {"recon": {"leaderboard": {"alarmed": {"pooled": _row(0.79, 9.5, 20.0, 24.0)}}}}
     lines = outlier_table(rows, board["outlier"]).splitlines()
     ours = next(i for i, line in enumerate(lines) if "latentwatch (a)" in line)
     assert "Perfect detector" in lines[ours - 1] and "Conv-AE" in lines[ours + 1]
