@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from latentwatch.commands import evaluate_params, evaluate_variants
+from latentwatch.commands import evaluate_default, evaluate_params, evaluate_variants
 from latentwatch.commands.evaluate_record import REPO, environment, write_json
 
 DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
@@ -131,6 +131,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="run nothing: print the table of an existing JSON record (and write --markdown)",
     )
     p.add_argument("--quiet", action="store_true", help="no per-run progress lines; the final table still prints")
+    evaluate_default.add_arguments(p)  # --choose-default, --summary-out
     p.add_argument(
         "--protocol",
         choices=("ares", "skab"),
@@ -306,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
         return run_skab(args)
     if args.table_from is not None:
         return _table_from(args)
+    if args.choose_default:
+        return evaluate_default.choose_default(args)
     import torch
 
     from pipelines.data import DATASETS, DataError, load_dataset

@@ -161,6 +161,7 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
         "nln",
         "knn-latent",
         "lof-latent",
+        "rank-mean",
         "lof",
         "iforest",
         "pca",
