@@ -2,7 +2,8 @@
 decoder fed A^T A z), the VAE (vae-elbo, the negated ELBO over seeded Monte-Carlo draws; vae-recon-prob on the
 broker) and the denoising AE with its error MLP (deae-mlp, |e - e'|). Each is loaded by OnlineModel from safetensors
 and JSON, scored through the daemon's own chain over in-memory Kafka stand-ins (daemon/offline.py) and against the
-real broker (scripts/kafka.sh); every alert's score must be the variant's own formula over its components."""
+real broker (scripts/kafka.sh); every alert's score must be the variant's own formula over its components. CANCE
+(cance offline, cnce on the broker): -(G(c) + log p_n(c)), its estimation network's log-odds and noise log density."""
 
 from __future__ import annotations
 
@@ -44,6 +45,12 @@ def _deae_mlp(alert: dict) -> None:
     assert alert["score"] == pytest.approx(abs(c["recon_error"] - c["predicted_error"]), rel=1e-9)
 
 
+def _nce(alert: dict) -> None:
+    c = alert["components"]
+    assert alert["score"] == pytest.approx(-(c["logodds"] + c["log_noise"]), rel=1e-9)
+    assert c["log_noise"] < 0
+
+
 @dataclass(frozen=True)
 class Case:
     variant: str
@@ -57,6 +64,7 @@ CASES = [
     Case("lfr", "lfr", "lfr", _lfr, _lfr),
     Case("vae", "vae-elbo", "vae-recon-prob", _vae_elbo, _vae_recon_prob),
     Case("deae", "deae-mlp", "deae-mlp", _deae_mlp, _deae_mlp),
+    Case("cance", "cance", "cnce", _nce, _nce),
 ]
 IDS = [c.variant for c in CASES]
 
