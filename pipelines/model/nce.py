@@ -62,7 +62,7 @@ class NCEHead(nn.Module):
         """Set the noise Gaussian from the features' mean and covariance (float64 in; a ridge is added only when the
         covariance is not positive definite, and grown until it is)."""
         m = len(mean)
-        eye = torch.eye(m, dtype=torch.float64)
+        eye = torch.eye(m, dtype=cov.dtype, device=cov.device)
         scale = float(torch.diagonal(cov).mean().clamp_min(1e-12))
         chol, info = torch.linalg.cholesky_ex(cov)
         ridge = 1e-9

@@ -190,3 +190,15 @@ def test_the_spec_trains_cance_and_the_artifact_serves_its_score(tmp_path, capsy
     assert m.model.variant.params() == {"lam": 0.5, "nu": 1.0, "head_hidden": [8], "nce_lr": 1e-3}
     assert m.model.ae.spec.latent_norm == "batch"
     assert m.model.parts.head("cance").net[0].weight.shape == (8, 6)
+
+
+def test_a_singular_feature_covariance_gets_the_smallest_ridge_that_factors_it():
+    v = torch.tensor([1.0, 2.0, -1.0], dtype=torch.float64)
+    cov = torch.outer(v, v)  # rank 1: a collapsed latent
+    head = NCEHead(3, (4,))
+    head.fit_noise(torch.zeros(3, dtype=torch.float64), cov)
+    rebuilt = (head.chol.double() @ head.chol.double().T) - cov
+    off = rebuilt - torch.diag(torch.diagonal(rebuilt))
+    assert off.abs().max() < 1e-5  # only the diagonal moved
+    assert 0 < float(torch.diagonal(rebuilt).max()) < 1e-3 * float(torch.diagonal(cov).mean())
+    assert torch.isfinite(head.log_noise(torch.randn(4, 3))).all()
