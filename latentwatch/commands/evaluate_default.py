@@ -68,7 +68,10 @@ def choose_default(args: argparse.Namespace) -> int:
         print(f"{scaler}: {src.get('command')} ({src.get('seconds')} s, commit {(src.get('git') or {}).get('commit')})")
     print(_table(summary["rows"], ranked, markdown=False))
     print(f"rule: {RULE}")
-    print(f"default scorer: {pick}")
+    if ranked[0].qualifies:
+        print(f"default scorer: {pick}")
+    else:
+        print(f"no scorer qualifies; the rule's fallback (the smallest largest swing): {pick}")
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(_table(summary["rows"], ranked, markdown=True) + "\n")

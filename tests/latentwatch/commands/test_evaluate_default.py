@@ -51,3 +51,13 @@ def test_records_in_the_wrong_order_or_a_missing_file_are_named(tmp_path, capsys
     assert "nope.json" in capsys.readouterr().err
     assert main(["evaluate", "--choose-default", str(mm), str(zs), str(mm)]) == 1
     assert "two evaluation records or one summary, got 3" in capsys.readouterr().err
+
+
+def test_says_so_when_no_scorer_qualifies(tmp_path, capsys):
+    mm, zs = tmp_path / "mm.json", tmp_path / "zs.json"
+    mm.write_text(json.dumps(_record("minmax", {"ares": 0.90, "nln": 0.85})))
+    zs.write_text(json.dumps(_record("zscore", {"ares": 0.70, "nln": 0.80})))
+    assert main(["evaluate", "--choose-default", str(mm), str(zs)]) == 0
+    out = capsys.readouterr().out
+    assert "no scorer qualifies; the rule's fallback (the smallest largest swing): nln" in out
+    assert "default scorer:" not in out
