@@ -322,11 +322,7 @@ def run(args: argparse.Namespace) -> int:
     scorers = list(scorers_for(variants)) if args.scorers is None else args.scorers
     baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
     errors = _unknown(args, scorers, baselines)
-    variant_params: dict = {}
-    try:
-        variant_params = evaluate_params.resolve(args.variant_params, variants)
-    except ValueError as e:
-        errors.append(str(e))
+    variant_params = evaluate_params.resolve_or_report(args.variant_params, variants, errors)
     if errors:
         for e in errors:
             print(f"latentwatch evaluate: {e}", file=sys.stderr)

@@ -94,6 +94,15 @@ def resolve(texts: Sequence[str] | None, variants: Sequence[str]) -> dict[str, d
     return out
 
 
+def resolve_or_report(texts: Sequence[str] | None, variants: Sequence[str], errors: list[str]) -> dict[str, Any]:
+    """``resolve``, its error appended to ``errors`` (and {} returned) instead of raised."""
+    try:
+        return resolve(texts, variants)
+    except ValueError as e:
+        errors.append(str(e))
+        return {}
+
+
 def canonical(texts: Sequence[str] | None) -> list[str]:
     parts: list[str] = []
     for text in texts or ():
