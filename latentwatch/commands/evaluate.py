@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from latentwatch.commands import evaluate_default, evaluate_params, evaluate_variants
+from latentwatch.commands import evaluate_default, evaluate_params, evaluate_scorer_params, evaluate_variants
 from latentwatch.commands.evaluate_record import REPO, environment, write_json
 
 DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
@@ -117,12 +117,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("out/evaluation.json"), help="JSON record (default: %(default)s)")
     p.add_argument("--markdown", type=Path, default=None, metavar="FILE", help="also write the table as markdown")
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch CPU threads (default: 1; the models are small and the machine is shared)",
-    )
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1; the models are small)")
     p.add_argument(
         "--table-from",
         type=Path,
@@ -156,6 +151,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skab-seed", type=int, default=0, help="skab: the seed of every model (default: %(default)s)")
     evaluate_variants.add_arguments(p)
     evaluate_params.add_arguments(p)
+    evaluate_scorer_params.add_arguments(p)
     p.add_argument(
         "--skab-whole-files",
         action="store_true",
@@ -184,6 +180,7 @@ def canonical_line(args: argparse.Namespace) -> str:
         if val is not None:
             parts += [opt, val]
     parts += evaluate_variants.canonical(args) + evaluate_params.canonical(args.variant_params)
+    parts += evaluate_scorer_params.canonical(args.scorer_params)
     if args.no_overrides:
         parts.append("--no-overrides")
     for opt, val in (
@@ -275,7 +272,7 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
             "scaler": cfg.scaler,
             "reference": cfg.reference,
             "overrides": {d: o for d, o in OVERRIDES.items() if d in cfg.datasets} if cfg.overrides else {},
-            "scorers": {s: {**make_scorer(s).params()} for s in cfg.scorers},
+            "scorers": {s: make_scorer(s, **cfg.scorer_params.get(s, {})).params() for s in cfg.scorers},
             "baselines": list(cfg.baselines),
             "variants": list(cfg.variants),
             "variant_params": cfg.variant_params,
@@ -323,6 +320,7 @@ def run(args: argparse.Namespace) -> int:
     baselines = list(BASELINES) if args.baselines is None else ([] if args.baselines == ["none"] else args.baselines)
     errors = _unknown(args, scorers, baselines)
     variant_params = evaluate_params.resolve_or_report(args.variant_params, variants, errors)
+    scorer_params = evaluate_scorer_params.resolve_or_report(args.scorer_params, scorers, errors)
     if errors:
         for e in errors:
             print(f"latentwatch evaluate: {e}", file=sys.stderr)
@@ -349,6 +347,7 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         variants=variants,
         variant_params=variant_params,
+        scorer_params=scorer_params,
     )
     try:
         jobs = [

@@ -31,25 +31,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_one(text: str) -> tuple[str, dict[str, Any]]:
-    """'vae:beta=0.1' -> ('vae', {'beta': 0.1}); a ValueError names what is malformed."""
+def parse_one(text: str, option: str = "--variant-params") -> tuple[str, dict[str, Any]]:
+    """'vae:beta=0.1' -> ('vae', {'beta': 0.1}); a ValueError names ``option`` and what is malformed."""
     variant, sep, rest = text.partition(":")
     variant = variant.strip()
     if not sep or not variant or not rest.strip():
-        raise ValueError(f"--variant-params {text!r}: expected VARIANT:KEY=VALUE[,KEY=VALUE], e.g. vae:beta=0.1")
+        raise ValueError(f"{option} {text!r}: expected NAME:KEY=VALUE[,KEY=VALUE], e.g. vae:beta=0.1")
     params: dict[str, Any] = {}
     pos, rest = 0, rest.strip()
     while pos < len(rest):
         m = _PAIR.match(rest, pos)
         if m is None or m.end() == pos:
-            raise ValueError(f"--variant-params {text!r}: cannot read {rest[pos:]!r} as KEY=VALUE")
+            raise ValueError(f"{option} {text!r}: cannot read {rest[pos:]!r} as KEY=VALUE")
         key, raw = m.group(1), m.group(2).strip()
         if key in params:
-            raise ValueError(f"--variant-params {text!r}: {key!r} given twice")
+            raise ValueError(f"{option} {text!r}: {key!r} given twice")
         try:
             params[key] = yaml.safe_load(raw) if raw else None
         except yaml.YAMLError as e:
-            raise ValueError(f"--variant-params {text!r}: {key}={raw!r} is not a value: {e}") from None
+            raise ValueError(f"{option} {text!r}: {key}={raw!r} is not a value: {e}") from None
         pos = m.end()
     return variant, params
 
