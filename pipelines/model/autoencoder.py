@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -44,15 +45,22 @@ LATENT_NORMS = ("none", "batch")
 _ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "tanh": nn.Tanh, "elu": nn.ELU}
 
 
-def _mlp(sizes: list[int], spec: AESpec) -> nn.Sequential:
+def mlp(sizes: Sequence[int], activation: Callable[[], nn.Module], dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers through ``sizes``, each but the last followed by the activation (and dropout when > 0). The
+    Sequential's indices are the safetensors key names of every artifact (``encoder.0.weight``,
+    ``variant.net.2.bias``), so the layer order must not change."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(_ACTIVATIONS[spec.activation]())
-            if spec.dropout:
-                layers.append(nn.Dropout(spec.dropout))
+            layers.append(activation())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
+
+
+def _mlp(sizes: list[int], spec: AESpec) -> nn.Sequential:
+    return mlp(sizes, _ACTIVATIONS[spec.activation], spec.dropout)
 
 
 class Autoencoder(nn.Module):

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from pipelines.model.autoencoder import AESpec, Autoencoder
+from pipelines.model.autoencoder import AESpec, Autoencoder, mlp
 from pipelines.model.variants import REGISTRY, Variant
 
 
@@ -37,13 +37,7 @@ class ErrorMLP(nn.Module):
 
     def __init__(self, latent: int, hidden: Sequence[int]) -> None:
         super().__init__()
-        sizes = [latent, *hidden, 1]
-        layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
-            layers.append(nn.Linear(a, b))
-            if i < len(sizes) - 2:
-                layers.append(nn.LeakyReLU())
-        self.net = nn.Sequential(*layers)
+        self.net = mlp([latent, *hidden, 1], nn.LeakyReLU)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.net(z).squeeze(-1)

@@ -33,6 +33,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from pipelines.model.autoencoder import mlp
+
 S_INIT = -6.0  # softplus(-6) = 0.0025: the noise starts at the fitted Gaussian's own scale
 
 
@@ -50,13 +52,7 @@ class NCEHead(nn.Module):
         self.register_buffer("chol", torch.eye(m))
         self.register_buffer("sd", torch.ones(m))
         self.s = nn.Parameter(torch.full((m,), S_INIT))
-        sizes = [m, *hidden, 1]
-        layers: list[nn.Module] = []
-        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=False)):
-            layers.append(nn.Linear(a, b))
-            if i < len(sizes) - 2:
-                layers.append(nn.LeakyReLU())
-        self.net = nn.Sequential(*layers)
+        self.net = mlp([m, *hidden, 1], nn.LeakyReLU)
 
     def fit_noise(self, mean: torch.Tensor, cov: torch.Tensor) -> None:
         """Set the noise Gaussian from the features' mean and covariance (float64 in; a ridge is added only when the
