@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,10 +31,7 @@ from torch.nn import functional as F
 from pipelines.model.autoencoder import AESpec, Autoencoder
 from pipelines.model.nce import NCEHead, augment, batched_moments, lognormal_mode, nce_terms, noise_term_of
 from pipelines.model.stage import fit_stage
-from pipelines.model.variants import REGISTRY, Variant
-
-if TYPE_CHECKING:
-    from pipelines.model.training import TrainParams
+from pipelines.model.variants import REGISTRY, StageInputs, Variant
 
 HEADS = ("latnce", "cnce", "cance")  # feature set and augmentation: z / composite / composite + eq. 8
 REC = 2  # the reconstruction features at the end of the composite feature: normalised error, cosine dissimilarity
@@ -131,20 +128,11 @@ class CANCE(Variant):
         rows, cov = self._rows(ae, xb)
         return float((rows.sum() + cov * len(xb)).detach())
 
-    def after_fit(
-        self,
-        ae: Autoencoder,
-        parts: nn.Module | None,
-        X_train: torch.Tensor,
-        X_val: torch.Tensor,
-        params: TrainParams,
-        gen: torch.Generator,
-        progress: bool,
-    ) -> None:
+    def after_fit(self, ae: Autoencoder, parts: nn.Module | None, fit: StageInputs) -> None:
         if not isinstance(parts, CANCEParts):
             raise ValueError("cance: the model has no estimation networks (its parts were not built by this variant)")
-        self.train_decoder(ae, X_train, X_val, params, gen, progress)
-        C_train, C_val = _features(ae, X_train), _features(ae, X_val)
+        self.train_decoder(ae, fit)
+        C_train, C_val = _features(ae, fit.X_train), _features(ae, fit.X_val)
         mean, cov = batched_moments(torch.split(C_train, 8192))
         rec_mean, rec_var = mean[-REC:], torch.diagonal(cov)[-REC:]
         parts.rec_mode.copy_(lognormal_mode(rec_mean, rec_var).float())
@@ -154,18 +142,11 @@ class CANCE(Variant):
             feats_t, feats_v = parts.features(name, C_train), parts.features(name, C_val)
             m = head.m
             head.fit_noise(mean[:m] if name == "latnce" else mean, cov[:m, :m] if name == "latnce" else cov)
-            self.train_head(head, feats_t, feats_v, parts if name == "cance" else None, params, gen, progress)
+            self.train_head(head, feats_t, feats_v, parts if name == "cance" else None, fit)
 
-    def train_decoder(
-        self,
-        ae: Autoencoder,
-        X_train: torch.Tensor,
-        X_val: torch.Tensor,
-        params: TrainParams,
-        gen: torch.Generator,
-        progress: bool,
-    ) -> None:
+    def train_decoder(self, ae: Autoencoder, fit: StageInputs) -> None:
         """Stage 2: the decoder alone on the MSE, the encoder frozen in eval mode."""
+        X_train, X_val, params = fit.X_train, fit.X_val, fit.params
         ae.encoder.eval()
         with torch.no_grad():
             Z_train = torch.cat([ae.encoder(c) for c in torch.split(X_train, 8192)])
@@ -191,10 +172,10 @@ class CANCE(Variant):
             epochs=params.epochs,
             patience=params.patience,
             batch_size=params.batch_size,
-            gen=gen,
+            gen=fit.gen,
             device=X_train.device,
             desc="cance decoder",
-            progress=progress,
+            progress=fit.progress,
         )
 
     def train_head(
@@ -203,12 +184,12 @@ class CANCE(Variant):
         F_train: torch.Tensor,
         F_val: torch.Tensor,
         aug: CANCEParts | None,
-        params: TrainParams,
-        gen: torch.Generator,
-        progress: bool,
+        fit: StageInputs,
     ) -> None:
-        """Stage 3 for one estimation network: G and the noise scale stepped in turn on each batch (eq. 9, 10);
-        ``aug``: the parts whose truncated normals augment the data (eq. 8), None for no augmentation."""
+        """Stage 3 for one estimation network on its features ``F_train``/``F_val``: G and the noise scale stepped in
+        turn on each batch (eq. 9, 10); ``aug``: the parts whose truncated normals augment the data (eq. 8), None for
+        no augmentation."""
+        params, gen = fit.params, fit.gen
         opt_g = torch.optim.AdamW(head.net.parameters(), lr=self.nce_lr)
         opt_s = torch.optim.AdamW([head.s], lr=self.nce_lr, weight_decay=0.0)
         device, m = F_train.device, head.m
@@ -255,7 +236,7 @@ class CANCE(Variant):
             gen=gen,
             device=device,
             desc="cance nce",
-            progress=progress,
+            progress=fit.progress,
         )
 
     def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:

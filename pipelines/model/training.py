@@ -18,7 +18,7 @@ from torch import nn
 
 from pipelines.model.autoencoder import AESpec, Autoencoder
 from pipelines.model.stage import fit_stage
-from pipelines.model.variants import Variant
+from pipelines.model.variants import StageInputs, Variant
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def train_autoencoder(
         min_batch=2 if spec.latent_norm == "batch" else 1,
         progress=show,
     )
-    variant.after_fit(model, parts, Xt, Xv, params, gen, show)
+    variant.after_fit(model, parts, StageInputs(Xt, Xv, params, gen, show))
     if parts is not None:
         parts = parts.cpu().eval()
     model.eval()

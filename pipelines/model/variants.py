@@ -12,9 +12,9 @@ is named by ``TrainSpec.variant`` with its hyperparameters in ``TrainSpec.varian
   once per batch by the frozen model; the plain autoencoder adds none, so it pays nothing.
 - ``ae_spec(spec)``: the autoencoder the variant trains, given the one the training spec asks for (CANCE: the same
   with a batch-normalised latent). The artifact's model.json records the result, so loading needs no variant code.
-- ``after_fit(ae, parts, X_train, X_val, params, gen, progress)``: the stages after the first, run by
-  ``train_autoencoder`` on the best stage-1 model with the scaled training and validation windows (tensors on the
-  training device), the training parameters and the seeded generator; it changes ``ae`` and ``parts`` in place.
+- ``after_fit(ae, parts, fit)``: the stages after the first, run by ``train_autoencoder`` on the best stage-1 model
+  with a ``StageInputs`` (the scaled training and validation windows as tensors on the training device, the
+  training parameters, the seeded generator, whether to show progress); it changes ``ae`` and ``parts`` in place.
   CANCE trains its decoder with the encoder frozen and then its estimation networks, each stage through
   ``pipelines.model.stage.fit_stage`` (early stopping, best state kept). The others have no further stage.
 
@@ -26,6 +26,7 @@ A scorer that needs a variant's outputs names the variants it can score in ``Sco
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +38,17 @@ from pipelines.model.vae import LogVarHead, negative_elbo_rows
 
 if TYPE_CHECKING:
     from pipelines.model.training import TrainParams
+
+
+@dataclass(frozen=True)
+class StageInputs:
+    """What ``Variant.after_fit`` trains its stages on, besides the model itself."""
+
+    X_train: torch.Tensor  # the scaled training windows, on the training device
+    X_val: torch.Tensor  # the scaled validation windows (early stopping)
+    params: TrainParams
+    gen: torch.Generator  # the training's seeded generator, drawn from in turn by every stage
+    progress: bool
 
 
 class Variant:
@@ -61,16 +73,7 @@ class Variant:
         out: torch.Tensor = ((ae(xb) - xb) ** 2).mean()
         return out
 
-    def after_fit(
-        self,
-        ae: Autoencoder,
-        parts: nn.Module | None,
-        X_train: torch.Tensor,
-        X_val: torch.Tensor,
-        params: TrainParams,
-        gen: torch.Generator,
-        progress: bool,
-    ) -> None:
+    def after_fit(self, ae: Autoencoder, parts: nn.Module | None, fit: StageInputs) -> None:
         """The training stages after the first (none here); see the module docstring."""
 
     def val_sum(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor) -> float:

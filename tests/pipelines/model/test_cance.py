@@ -19,7 +19,7 @@ from pipelines.model.autoencoder import AESpec, Autoencoder
 from pipelines.model.cance import HEADS, CANCEParts, composite, covariance_loss
 from pipelines.model.nce import NCEHead, augment, batched_moments, lognormal_mode, truncated_normal
 from pipelines.model.training import TrainParams
-from pipelines.model.variants import PREFIX, make_variant
+from pipelines.model.variants import PREFIX, StageInputs, make_variant
 from pipelines.online import OnlineModel
 
 
@@ -71,7 +71,8 @@ def test_stage_2_trains_the_decoder_and_leaves_the_encoder_bit_identical():
     enc = {k: v.clone() for k, v in ae.encoder.state_dict().items()}
     dec = {k: v.clone() for k, v in ae.decoder.state_dict().items()}
     params = TrainParams(epochs=5, patience=5, batch_size=32, device="cpu")
-    make_variant("cance").train_decoder(ae, X[:150], X[150:], params, torch.Generator().manual_seed(0), False)
+    fit = StageInputs(X[:150], X[150:], params, torch.Generator().manual_seed(0), progress=False)
+    make_variant("cance").train_decoder(ae, fit)
     for k, v in ae.encoder.state_dict().items():
         assert torch.equal(v, enc[k]), k  # weights and the batch-norm buffers (running mean/var, batch count)
     assert any(not torch.equal(v, dec[k]) for k, v in ae.decoder.state_dict().items())
