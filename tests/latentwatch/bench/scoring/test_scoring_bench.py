@@ -12,39 +12,22 @@ from latentwatch.bench.scoring.models import plan
 from latentwatch.cli import main
 
 
-def test_bench_scoring_smoke(tmp_path, capsys):
+def _tiny_bench(tmp_path, capsys, *options: str) -> tuple[str, dict]:
+    """`latentwatch bench scoring` on the synthetic set, one training epoch and one round, with ``options``: what it
+    printed and the JSON it wrote."""
     out = tmp_path / "bench.json"
-    rc = main(
-        [
-            "bench",
-            "scoring",
-            "--data",
-            "synthetic",
-            "--sizes",
-            "400,600",
-            "--queries",
-            "120",
-            "--batch",
-            "60",
-            "--rounds",
-            "1",
-            "--train-rows",
-            "400",
-            "--epochs",
-            "1",
-            "--max-seconds",
-            "5",
-            "--tune",
-            "--tune-trees",
-            "2",
-            "--tune-search-k=-1,50",
-            "--profile",
-            "--json",
-            str(out),
-        ]
+    tiny = ("--data", "synthetic", "--rounds", "1", "--epochs", "1")
+    assert main(["bench", "scoring", *tiny, *options, "--json", str(out)]) == 0
+    return capsys.readouterr().out, json.loads(out.read_text())
+
+
+def test_bench_scoring_smoke(tmp_path, capsys):
+    text, doc = _tiny_bench(
+        tmp_path,
+        capsys,
+        *("--sizes", "400,600", "--queries", "120", "--batch", "60", "--train-rows", "400", "--max-seconds", "5"),
+        *("--tune", "--tune-trees", "2", "--tune-search-k=-1,50", "--profile"),
     )
-    assert rc == 0
-    text = capsys.readouterr().out
     for column in (
         "size",
         "items",
@@ -72,7 +55,6 @@ def test_bench_scoring_smoke(tmp_path, capsys):
         assert method in text, method
     for goal in ("ares >= annoy-loop", "ares > pyod-knn", "ares >= 0.5 x pyod-iforest"):
         assert goal in text
-    doc = json.loads(out.read_text())
     assert [r["size"] for r in doc["results"]] == [400, 600]
     for r in doc["results"]:
         assert set(r["rates"]) == set(ALL_SCORERS) | set(PEERS)
@@ -106,38 +88,14 @@ def test_a_bench_that_cannot_import_refuses_alone(monkeypatch, capsys):
 
 
 def test_a_variant_scorer_is_timed_on_its_own_model_beside_ares(tmp_path, capsys):
-    out = tmp_path / "bench.json"
-    rc = main(
-        [
-            "bench",
-            "scoring",
-            "--data",
-            "synthetic",
-            "--sizes",
-            "300",
-            "--queries",
-            "60",
-            "--batch",
-            "30",
-            "--rounds",
-            "1",
-            "--train-rows",
-            "300",
-            "--epochs",
-            "1",
-            "--scorers",
-            "ares,vae-elbo,vae:ares",
-            "--peers",
-            "none",
-            "--json",
-            str(out),
-        ]
+    text, doc = _tiny_bench(
+        tmp_path,
+        capsys,
+        *("--sizes", "300", "--queries", "60", "--batch", "30", "--train-rows", "300"),
+        *("--scorers", "ares,vae-elbo,vae:ares", "--peers", "none"),
     )
-    assert rc == 0
-    text = capsys.readouterr().out
     rows = {line.split()[0]: line.split() for line in text.splitlines() if line.split()[:2][-1:] == ["scorer"]}
     assert rows["vae-elbo"][2] == "vae" and rows["vae:ares"][2] == "vae" and rows["ares"][2] == "ae"
-    doc = json.loads(out.read_text())
     assert set(doc["models"]) == {"ae", "vae"}
     (r,) = doc["results"]
     assert r["models"] == {"ares": "ae", "vae-elbo": "vae", "vae:ares": "vae"}
