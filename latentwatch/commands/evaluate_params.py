@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
@@ -94,17 +94,24 @@ def resolve(texts: Sequence[str] | None, variants: Sequence[str]) -> dict[str, d
     return out
 
 
-def resolve_or_report(texts: Sequence[str] | None, variants: Sequence[str], errors: list[str]) -> dict[str, Any]:
-    """``resolve``, its error appended to ``errors`` (and {} returned) instead of raised."""
+def reported(
+    resolver: Callable[[Sequence[str] | None, Sequence[str]], dict[str, dict[str, Any]]],
+    texts: Sequence[str] | None,
+    names: Sequence[str],
+    errors: list[str],
+) -> dict[str, Any]:
+    """``resolver(texts, names)``, its error appended to ``errors`` (and {} returned) instead of raised, so that the
+    command reports every bad option at once (this module's ``resolve``, or --scorer-params')."""
     try:
-        return resolve(texts, variants)
+        return resolver(texts, names)
     except ValueError as e:
         errors.append(str(e))
         return {}
 
 
-def canonical(texts: Sequence[str] | None) -> list[str]:
-    parts: list[str] = []
-    for text in texts or ():
-        parts += ["--variant-params", text]
-    return parts
+def resolve_or_report(texts: Sequence[str] | None, variants: Sequence[str], errors: list[str]) -> dict[str, Any]:
+    return reported(resolve, texts, variants, errors)
+
+
+def canonical(texts: Sequence[str] | None, option: str = "--variant-params") -> list[str]:
+    return [part for text in texts or () for part in (option, text)]

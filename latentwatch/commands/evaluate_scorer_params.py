@@ -13,7 +13,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from latentwatch.commands.evaluate_params import parse_one
+from latentwatch.commands.evaluate_params import canonical as option_parts
+from latentwatch.commands.evaluate_params import parse_one, reported
 
 OPTION = "--scorer-params"
 
@@ -51,13 +52,8 @@ def resolve(texts: Sequence[str] | None, scorers: Sequence[str]) -> dict[str, di
 
 
 def resolve_or_report(texts: Sequence[str] | None, scorers: Sequence[str], errors: list[str]) -> dict[str, Any]:
-    """``resolve``, its error appended to ``errors`` (and {} returned) instead of raised."""
-    try:
-        return resolve(texts, scorers)
-    except ValueError as e:
-        errors.append(str(e))
-        return {}
+    return reported(resolve, texts, scorers, errors)
 
 
 def canonical(texts: Sequence[str] | None) -> list[str]:
-    return [part for text in texts or () for part in (OPTION, text)]
+    return option_parts(texts, OPTION)
