@@ -31,7 +31,7 @@ from torch.nn import functional as F
 from pipelines.model.autoencoder import AESpec, Autoencoder
 from pipelines.model.nce import NCEHead, augment, batched_moments, lognormal_mode, nce_terms, noise_term_of
 from pipelines.model.stage import fit_stage
-from pipelines.model.variants import REGISTRY, StageInputs, Variant
+from pipelines.model.variants import REGISTRY, StageInputs, Variant, layer_sizes
 
 HEADS = ("latnce", "cnce", "cance")  # feature set and augmentation: z / composite / composite + eq. 8
 REC = 2  # the reconstruction features at the end of the composite feature: normalised error, cosine dissimilarity
@@ -99,13 +99,7 @@ class CANCE(Variant):
         if isinstance(lam, bool) or not isinstance(lam, int | float) or not np.isfinite(lam) or lam < 0:
             raise ValueError(f"cance: lam (the covariance loss's weight) must be a finite number >= 0, got {lam!r}")
         self.lam, self.nu, self.nce_lr = float(lam), _positive("nu", nu), _positive("nce_lr", nce_lr)
-        if (
-            isinstance(head_hidden, str | bytes)
-            or not isinstance(head_hidden, Sequence)
-            or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in head_hidden)
-        ):
-            raise ValueError(f"cance: head_hidden must be a list of layer sizes >= 1, got {head_hidden!r}")
-        self.head_hidden = tuple(head_hidden)
+        self.head_hidden = layer_sizes("cance", "head_hidden", head_hidden)
 
     def params(self) -> dict[str, Any]:
         return {"lam": self.lam, "nu": self.nu, "head_hidden": list(self.head_hidden), "nce_lr": self.nce_lr}

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from pipelines.model.autoencoder import AESpec, Autoencoder, mlp
-from pipelines.model.variants import REGISTRY, Variant
+from pipelines.model.variants import REGISTRY, Variant, layer_sizes
 
 
 class ErrorMLP(nn.Module):
@@ -73,13 +73,7 @@ class DeAE(Variant):
         )
         if self.lambda3 == 0:
             raise ValueError("deae: lambda3 must be > 0 (the error MLP is trained through it alone)")
-        if (
-            isinstance(mlp_hidden, str | bytes)
-            or not isinstance(mlp_hidden, Sequence)
-            or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in mlp_hidden)
-        ):
-            raise ValueError(f"deae: mlp_hidden must be a list of layer sizes >= 1, got {mlp_hidden!r}")
-        self.mlp_hidden = tuple(mlp_hidden)
+        self.mlp_hidden = layer_sizes("deae", "mlp_hidden", mlp_hidden)
 
     def params(self) -> dict[str, Any]:
         return {

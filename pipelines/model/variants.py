@@ -25,7 +25,7 @@ A scorer that needs a variant's outputs names the variants it can score in ``Sco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,18 @@ class Variant:
     @classmethod
     def _unit_test_params(cls) -> Iterator[dict[str, Any]]:
         yield {}
+
+
+def layer_sizes(variant: str, what: str, v: Any) -> tuple[int, ...]:
+    """A variant's hidden layer sizes (deae's mlp_hidden, cance's head_hidden): a list of integers >= 1, else a
+    clear error naming the variant and the setting."""
+    if (
+        isinstance(v, str | bytes)
+        or not isinstance(v, Sequence)
+        or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in v)
+    ):
+        raise ValueError(f"{variant}: {what} must be a list of layer sizes >= 1, got {v!r}")
+    return tuple(v)
 
 
 class LFRLayer(nn.Module):
