@@ -40,39 +40,43 @@ def test_unknown_spec_key_names_key_and_file(tmp_path):
         load_spec(str(f))
 
 
-def test_the_spec_trains_a_variant_and_the_artifact_serves_it(tmp_path, capsys):
+def _trained_from_spec(tmp_path, spec_text: str) -> OnlineModel:
+    """`latentwatch train --spec` on SNSR's class 2 for 3 epochs: the artifact it published, loaded."""
     spec = tmp_path / "spec.yaml"
-    spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: lfr\nvariant: lfr\nvariant_params: {k: 2}\n")
+    spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\n" + spec_text)
     argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
     assert main([*argv, "--epochs", "3"]) == 0
-    m = OnlineModel.load_current(tmp_path / "a")
+    return OnlineModel.load_current(tmp_path / "a")
+
+
+def test_the_spec_trains_a_variant_and_the_artifact_serves_it(tmp_path, capsys):
+    m = _trained_from_spec(tmp_path, "scorer: lfr\nvariant: lfr\nvariant_params: {k: 2}\n")
     assert m.scorer_name == "lfr" and m.model.variant.name == "lfr" and m.model.parts.A.shape == (2, 4)
     assert m.manifest["spec"]["variant"] == "lfr" and m.manifest["spec"]["variant_params"] == {"k": 2}
 
 
 def test_the_spec_trains_a_vae_and_the_artifact_serves_its_elbo(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text("hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: vae-elbo\nvariant: vae\nvariant_params: {beta: 0.5}")
-    argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
-    assert main([*argv, "--epochs", "3"]) == 0
-    m = OnlineModel.load_current(tmp_path / "a")
+    m = _trained_from_spec(tmp_path, "scorer: vae-elbo\nvariant: vae\nvariant_params: {beta: 0.5}")
     assert m.scorer_name == "vae-elbo" and m.model.variant.name == "vae" and m.model.variant.params() == {"beta": 0.5}
     assert m.model.parts.linear.weight.shape == (4, 16)
 
 
 def test_the_spec_trains_a_deae_and_the_artifact_serves_its_error_mlp(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: deae-mlp\nvariant: deae\n"
-        "variant_params: {noise: 0.2, lambda2: 0.5, mlp_hidden: [8]}\n"
+    m = _trained_from_spec(
+        tmp_path, "scorer: deae-mlp\nvariant: deae\nvariant_params: {noise: 0.2, lambda2: 0.5, mlp_hidden: [8]}\n"
     )
-    argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
-    assert main([*argv, "--epochs", "3"]) == 0
-    m = OnlineModel.load_current(tmp_path / "a")
     assert m.scorer_name == "deae-mlp" and m.model.variant.name == "deae"
     params = m.model.variant.params()
     assert params == {"noise": 0.2, "lambda1": 1e-4, "lambda2": 0.5, "lambda3": 1.0, "mlp_hidden": [8]}
     assert m.model.parts.net[0].weight.shape == (8, 4)
+
+
+def test_the_spec_trains_cance_and_the_artifact_serves_its_score(tmp_path, capsys):
+    m = _trained_from_spec(tmp_path, "scorer: cance\nvariant: cance\nvariant_params: {lam: 0.5, head_hidden: [8]}\n")
+    assert m.scorer_name == "cance" and m.model.variant.name == "cance"
+    assert m.model.variant.params() == {"lam": 0.5, "nu": 1.0, "head_hidden": [8], "nce_lr": 1e-3}
+    assert m.model.ae.spec.latent_norm == "batch"
+    assert m.model.parts.head("cance").net[0].weight.shape == (8, 6)
 
 
 def test_a_bad_variant_setting_names_the_file(tmp_path):

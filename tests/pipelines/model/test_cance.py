@@ -1,6 +1,7 @@
 """The cance training variant (pipelines/model/cance.py, pipelines/model/nce.py): the covariance loss, the
 batch-normalised latent, the decoupled second stage, the noise distribution and its scale, the eq. 8 augmentation,
-its settings' checks, and its parts through the artifact and `latentwatch train --spec`."""
+its settings' checks, and its parts through the artifact (`latentwatch train --spec` with cance:
+tests/latentwatch/commands/test_train.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import torch
 from safetensors.torch import load_file
 from scipy import stats
 
-from latentwatch.cli import main
 from pipelines.artifact import codec
 from pipelines.fit import TrainSpec
 from pipelines.model.autoencoder import AESpec, Autoencoder
@@ -20,7 +20,6 @@ from pipelines.model.cance import HEADS, CANCEParts, composite, covariance_loss
 from pipelines.model.nce import NCEHead, augment, batched_moments, lognormal_mode, truncated_normal
 from pipelines.model.training import TrainParams
 from pipelines.model.variants import PREFIX, StageInputs, make_variant
-from pipelines.online import OnlineModel
 
 
 def test_covariance_loss_is_the_mean_squared_off_diagonal_of_the_batch_covariance():
@@ -176,21 +175,6 @@ def test_the_parts_and_batch_norm_buffers_travel_through_safetensors(synthetic_c
     z = before.encode_scaled(Xs)[0]
     for k, v in before.extra(Xs, z).items():
         np.testing.assert_array_equal(v, after.extra(Xs, z)[k])
-
-
-def test_the_spec_trains_cance_and_the_artifact_serves_its_score(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "hidden: [16]\nlatent: 4\nn_trees: 5\nscorer: cance\nvariant: cance\n"
-        "variant_params: {lam: 0.5, head_hidden: [8]}\n"
-    )
-    argv = ["train", "--source", "snsr", "--normal-class", "2", "--out", str(tmp_path / "a"), "--spec", str(spec)]
-    assert main([*argv, "--epochs", "3"]) == 0
-    m = OnlineModel.load_current(tmp_path / "a")
-    assert m.scorer_name == "cance" and m.model.variant.name == "cance"
-    assert m.model.variant.params() == {"lam": 0.5, "nu": 1.0, "head_hidden": [8], "nce_lr": 1e-3}
-    assert m.model.ae.spec.latent_norm == "batch"
-    assert m.model.parts.head("cance").net[0].weight.shape == (8, 6)
 
 
 def test_a_singular_feature_covariance_gets_the_smallest_ridge_that_factors_it():
