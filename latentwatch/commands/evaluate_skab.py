@@ -18,7 +18,7 @@ def run_skab(args: argparse.Namespace) -> int:
     """SKAB's protocol with the settings of pipelines/evaluate/skab/settings.py (chosen on valve1 only)."""
     import torch
 
-    from latentwatch.commands import evaluate_params
+    from latentwatch.commands import evaluate_params, evaluate_scorer_params
     from pipelines.evaluate.report import git_info
     from pipelines.evaluate.skab.report import PROTOCOL, render, run_methods, write_markdown
     from pipelines.evaluate.skab.runner import ROWS, methods
@@ -33,6 +33,9 @@ def run_skab(args: argparse.Namespace) -> int:
     try:
         params = evaluate_params.resolve(args.variant_params, variants)
         chosen = methods(settings, variants, args.scorers, params)
+        if args.scorer_params:
+            sparams = evaluate_scorer_params.resolve(args.scorer_params, [m.scorer for m in chosen])
+            chosen = methods(settings, variants, args.scorers, params, sparams)
     except ValueError as e:
         print(f"latentwatch evaluate: {e}", file=sys.stderr)
         return 2
@@ -54,6 +57,7 @@ def run_skab(args: argparse.Namespace) -> int:
         + (["--variants", ",".join(args.variants)] if args.variants is not None else [])
         + (["--scorers", ",".join(args.scorers)] if args.scorers is not None else [])
         + evaluate_params.canonical(args.variant_params)
+        + evaluate_scorer_params.canonical(args.scorer_params)
         + (["--skab-whole-files"] if args.skab_whole_files else [])
         + (["--skab-seed", str(args.skab_seed)] if args.skab_seed else [])
         + (["--markdown", str(args.markdown)] if args.markdown else [])

@@ -56,11 +56,13 @@ def methods(
     variants: Sequence[str] = ("ae",),
     scorers: Sequence[str] | None = None,
     variant_params: dict[str, dict[str, Any]] | None = None,
+    scorer_params: dict[str, dict[str, Any]] | None = None,
 ) -> list[SkabSettings]:
     """The settings of each method to run: per training variant, each of ``scorers`` that can score its models.
     scorers None: the settings' scorer on "ae", and on any other variant the scorers made for it (those whose
     ``Scorer.variants`` name it: lfr's S_B, the VAE's ELBO and reconstruction probability, ...), found in the
-    registry. A scorer that runs on none of the variants, or a variant left with no scorer, is an error."""
+    registry. ``scorer_params``: {scorer: hyperparameters} over the settings' own. A scorer that runs on none of the
+    variants, or a variant left with no scorer, is an error."""
     from pipelines.model.variants import REGISTRY as VARIANTS
     from pipelines.scorers import REGISTRY
 
@@ -83,7 +85,7 @@ def methods(
                 variant=v,
                 variant_params=dict(params.get(v, {})),
                 scorer=n,
-                scorer_params=s.scorer_params if n == s.scorer else {},
+                scorer_params={**(s.scorer_params if n == s.scorer else {}), **(scorer_params or {}).get(n, {})},
             )
             check_method(m)
             out.append(m)

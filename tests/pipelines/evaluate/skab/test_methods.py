@@ -36,6 +36,12 @@ def test_given_scorers_run_on_every_variant_they_can_score_with_its_params():
     assert ms[0].variant_params == {} and ms[2].variant_params == {"lambda1": 0.5}
 
 
+def test_scorer_params_reach_that_scorer_only():
+    ms = methods(S, ["ae", "vae"], ["recon", "vae-elbo"], None, {"vae-elbo": {"samples": 4}})
+    assert _labels(ms) == ["recon", "vae:recon", "vae:vae-elbo"]
+    assert [m.scorer_params for m in ms] == [S.scorer_params, S.scorer_params, {"samples": 4}]
+
+
 @pytest.mark.parametrize(
     ("variants", "scorers", "params", "message"),
     [
