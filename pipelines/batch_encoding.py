@@ -17,4 +17,4 @@ def neighbours_needed(reference: Reference, *scorers: object) -> int:
 def encode_batch(model: FrozenModel, reference: Reference, X: np.ndarray, k: int) -> Encoded:
     Xs, z, xhat, err = model.encode(X)
     idx, dist = reference.neighbours(z, k)
-    return Encoded(x=Xs, z=z, xhat=xhat, err=err, nbr_idx=idx, nbr_dist=dist, extra=model.extra(Xs, z))
+    return Encoded(x=Xs, z=z, xhat=xhat, err=err, nbr_idx=idx, nbr_dist=dist, extra=model.extra(Xs, z, xhat))

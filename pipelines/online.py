@@ -219,7 +219,7 @@ class OnlineModel:
         for key, r in groups.items():
             if key is not None:
                 used[r] = f"asset:{key}"
-        enc = Encoded(x=Xs, z=z, xhat=xhat, err=err, nbr_idx=idx, nbr_dist=dist, extra=self.model.extra(Xs, z))
+        enc = Encoded(x=Xs, z=z, xhat=xhat, err=err, nbr_idx=idx, nbr_dist=dist, extra=self.model.extra(Xs, z, xhat))
         res = self.scorer.score(enc, ref, self.model.decode)
         score = np.asarray(res.score, dtype=np.float64)
         components = {name: np.asarray(v, dtype=np.float64) for name, v in res.components.items()}

@@ -233,12 +233,14 @@ class CANCE(Variant):
             progress=fit.progress,
         )
 
-    def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:
+    def outputs(
+        self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor, xhat: torch.Tensor
+    ) -> dict[str, Any]:
         """Per head h: ``{h}_logodds`` G(c) and ``{h}_lognoise`` log p_n(c); ``err_norm`` and ``cos_dissim``: the
         composite feature's reconstruction part."""
         if not isinstance(parts, CANCEParts):
             raise ValueError("cance: the model has no estimation networks")
-        c = composite(xs, ae.decoder(z), z)
+        c = composite(xs, xhat, z)
         out: dict[str, Any] = {
             "err_norm": c[:, -2].numpy().astype(np.float64),
             "cos_dissim": c[:, -1].numpy().astype(np.float64),

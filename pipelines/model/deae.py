@@ -112,7 +112,9 @@ class DeAE(Variant):
         rows, decay = self._terms(ae, parts, xb, noisy=False)
         return float((rows.sum() + decay * len(xb)).detach())
 
-    def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:
+    def outputs(
+        self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor, xhat: torch.Tensor
+    ) -> dict[str, Any]:
         """err_pred: the MLP's predicted squared reconstruction error of each window from its latent code."""
         if parts is None:
             raise ValueError("deae: the model has no error MLP")

@@ -33,14 +33,16 @@ class FrozenModel:
         """The same network (and variant parts) behind another scaler (an asset's own)."""
         return FrozenModel(scaler=scaler, ae=self.ae, variant=self.variant, parts=self.parts)
 
-    def extra(self, Xs: np.ndarray, z: np.ndarray) -> dict[str, Any]:
-        """What the training variant adds per window for its scorers (``Encoded.extra``); {} for the plain AE."""
+    def extra(self, Xs: np.ndarray, z: np.ndarray, xhat: np.ndarray | None = None) -> dict[str, Any]:
+        """What the training variant adds per window for its scorers (``Encoded.extra``); {} for the plain AE.
+        ``xhat``: the reconstruction ``encode_scaled`` already gave for ``z`` (decoded here when not given)."""
         if not self.variant.has_outputs:
             return {}
         with torch.inference_mode():
             xt = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float32))
             zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
-            return self.variant.outputs(self.ae, self.parts, xt, zt)
+            xh = self.ae.decoder(zt) if xhat is None else torch.from_numpy(np.ascontiguousarray(xhat, dtype=np.float32))
+            return self.variant.outputs(self.ae, self.parts, xt, zt, xh)
 
     @property
     def dim(self) -> int:

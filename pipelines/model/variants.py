@@ -8,8 +8,9 @@ is named by ``TrainSpec.variant`` with its hyperparameters in ``TrainSpec.varian
   ``{"name", "params"}`` in model.json, so loading rebuilds them from the spec and fills them, running no code.
 - ``loss(ae, parts, xb)``: the one training hook (pipelines/model/training.py): the batch's loss, the
   reconstruction's plus the variant's own terms. Early stopping reads the same loss on the validation windows.
-- ``outputs(ae, parts, xs, z)``: the per-window values the variant's scorers read (``Encoded.extra``), computed
-  once per batch by the frozen model; the plain autoencoder adds none, so it pays nothing.
+- ``outputs(ae, parts, xs, z, xhat)``: the per-window values the variant's scorers read (``Encoded.extra``),
+  computed once per batch by the frozen model from the batch's scaled input, latent and reconstruction (which it has
+  already computed, so a variant need not decode again); the plain autoencoder adds none, so it pays nothing.
 - ``ae_spec(spec)``: the autoencoder the variant trains, given the one the training spec asks for (CANCE: the same
   with a batch-normalised latent). The artifact's model.json records the result, so loading needs no variant code.
 - ``after_fit(ae, parts, fit)``: the stages after the first, run by ``train_autoencoder`` on the best stage-1 model
@@ -80,7 +81,9 @@ class Variant:
         """The loss summed over the rows of ``xb`` (their mean is the validation loss)."""
         return float(((ae(xb) - xb) ** 2).mean(dim=1).sum())
 
-    def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:
+    def outputs(
+        self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor, xhat: torch.Tensor
+    ) -> dict[str, Any]:
         return {}
 
     @classmethod
@@ -169,7 +172,9 @@ class LFR(Variant):
         rows, ortho = self._terms(ae, parts, xb)
         return float((rows.sum() + ortho * len(xb)).detach())
 
-    def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:
+    def outputs(
+        self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor, xhat: torch.Tensor
+    ) -> dict[str, Any]:
         """err_b: the squared error of the decoder fed A^T A z (S_B, eq. 7); lfr_residual: ||z - A^T A z||."""
         if parts is None:
             raise ValueError("lfr: the model has no LFR layer")
@@ -218,7 +223,9 @@ class VAE(Variant):
     def val_sum(self, ae: Autoencoder, parts: nn.Module | None, xb: torch.Tensor) -> float:
         return float(self._rows(ae, parts, xb, sample=False).sum().detach())
 
-    def outputs(self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor) -> dict[str, Any]:
+    def outputs(
+        self, ae: Autoencoder, parts: nn.Module | None, xs: torch.Tensor, z: torch.Tensor, xhat: torch.Tensor
+    ) -> dict[str, Any]:
         """vae_logvar: log sigma^2 of q(z|x) [B, latent] (z, the latent the frozen model read, is its mean)."""
         if not isinstance(parts, LogVarHead):
             raise ValueError("vae: the model has no log-variance head")
