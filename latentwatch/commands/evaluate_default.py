@@ -71,7 +71,10 @@ def choose_default(args: argparse.Namespace) -> int:
     if ranked[0].qualifies:
         print(f"default scorer: {pick}")
     else:
+        from pipelines.fit import TrainSpec
+
         print(f"no scorer qualifies; the rule's fallback (the smallest largest swing): {pick}")
+        print(f"not applied: TrainSpec's default stays {TrainSpec().scorer!r} (README, The default scorer)")
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(_table(summary["rows"], ranked, markdown=True) + "\n")
