@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipelines.fit import TrainSpec
-from pipelines.scorers import REGISTRY
+from pipelines.scorers import REGISTRY, can_score
 
 DEFAULT_SPEC = TrainSpec()
 DEFAULT_SCALER = "minmax"  # TrainSpec.scaler; "zscore" is TrainSpec's default
@@ -23,7 +23,7 @@ DEFAULT_REFERENCE = "windows"  # TrainSpec.reference_dedup=False; "distinct" (Tr
 
 def scorers_for(variants: tuple[str, ...] | list[str] = ("ae",)) -> tuple[str, ...]:
     """Every registered scorer that a model of one of these training variants can run (``Scorer.variants``)."""
-    return tuple(n for n, (cls, _) in REGISTRY.items() if cls.variants is None or set(cls.variants) & set(variants))
+    return tuple(n for n in REGISTRY if can_score(n, variants))
 
 
 DEFAULT_SCORERS: tuple[str, ...] = scorers_for()  # the plain autoencoder's: every scorer that needs no variant

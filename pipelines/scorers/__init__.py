@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pipelines.scorers.ares import ARES
@@ -38,6 +39,13 @@ REGISTRY: dict[str, tuple[type[Scorer], dict[str, Any]]] = {
 }
 
 
+def can_score(name: str, variants: Iterable[str]) -> bool:
+    """Whether the registered scorer ``name`` can score a model of one of these training variants
+    (``Scorer.variants``; None: every one)."""
+    allowed = REGISTRY[name][0].variants
+    return allowed is None or bool(set(allowed) & set(variants))
+
+
 def make_scorer(name: str, **params: Any) -> Scorer:
     if name not in REGISTRY:
         raise ValueError(f"unknown scorer {name!r}; choose from {sorted(REGISTRY)}")
@@ -47,4 +55,4 @@ def make_scorer(name: str, **params: Any) -> Scorer:
     return scorer
 
 
-__all__ = ["REGISTRY", "Encoded", "ScoreResult", "Scorer", "make_scorer"]
+__all__ = ["REGISTRY", "Encoded", "ScoreResult", "Scorer", "can_score", "make_scorer"]

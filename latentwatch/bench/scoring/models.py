@@ -38,8 +38,9 @@ def _allowed(scorer: str) -> tuple[str, ...] | None:
 
 
 def _runs_on(scorer: str, variants: Sequence[str] | None) -> bool:
-    allowed = _allowed(scorer)
-    return variants is None or allowed is None or bool(set(allowed) & set(variants))
+    from pipelines.scorers import can_score
+
+    return variants is None or can_score(scorer, variants)
 
 
 def plan(scorers: Sequence[str] | None, variants: Sequence[str] | None) -> tuple[list[str], list[Timed]]:

@@ -64,7 +64,7 @@ def methods(
     registry. ``scorer_params``: {scorer: hyperparameters} over the settings' own. A scorer that runs on none of the
     variants, or a variant left with no scorer, is an error."""
     from pipelines.model.variants import REGISTRY as VARIANTS
-    from pipelines.scorers import REGISTRY
+    from pipelines.scorers import REGISTRY, can_score
 
     bad = [v for v in variants if v not in VARIANTS]
     if bad or not variants:
@@ -73,7 +73,7 @@ def methods(
     out: list[SkabSettings] = []
     for v in variants:
         if scorers is not None:
-            names = [n for n in scorers if n not in REGISTRY or _scores(n, v)]
+            names = [n for n in scorers if n not in REGISTRY or can_score(n, [v])]
         elif v == "ae":
             names = [s.scorer]
         else:
@@ -93,13 +93,6 @@ def methods(
         if not any(m.scorer == n for m in out):
             raise ValueError(f"scorer {n!r} scores none of the training variants {list(variants)}")
     return out
-
-
-def _scores(scorer: str, variant: str) -> bool:
-    from pipelines.scorers import REGISTRY
-
-    allowed = REGISTRY[scorer][0].variants
-    return allowed is None or variant in allowed
 
 
 def prepare(
