@@ -66,13 +66,14 @@ def build_normals(
         "groups": model.groups,
     }
     method, clip = spec.get("scaler", "zscore"), float(spec.get("clip", model.model.scaler.clip))
+    then_range = spec.get("input_norm", "scaler") == "range"
     return {
         key: build_asset_normal(
             model.model,
             X,
             model.scorer,
             **{**base, **kw},
-            scaler=Scaler.fit(X, clip=clip, method=method) if own_scaler else None,
+            scaler=Scaler.fit(X, clip=clip, method=method, then_range=then_range) if own_scaler else None,
         )
         for key, X in windows.items()
     }

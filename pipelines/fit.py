@@ -17,8 +17,8 @@ from pipelines.artifact.store import publish, remove_staging, staging_dir
 from pipelines.batch_encoding import encode_batch, neighbours_needed
 from pipelines.model.autoencoder import AESpec
 from pipelines.model.frozen import FrozenModel
+from pipelines.model.scaler import INPUT_NORMS, Scaler
 from pipelines.model.scaler import METHODS as SCALER_METHODS
-from pipelines.model.scaler import Scaler
 from pipelines.model.training import TrainParams, train_autoencoder
 from pipelines.model.variants import Variant, make_variant
 from pipelines.reference.build import Reference, build_reference
@@ -48,6 +48,9 @@ class TrainSpec:
     scorer: str = "ares"
     scorer_params: dict[str, Any] = field(default_factory=dict)
     scaler: str = "zscore"  # "zscore" | "minmax" (pipelines/model/scaler.py)
+    # "scaler" (the default, the papers' setup): the scaler's output straight into the model; "range": rescaled to
+    # its training rows' range, so the model does not depend on the scaler (README, "The default scorer")
+    input_norm: str = "scaler"
     reference_dedup: bool = True  # False: one reference item per training window (pipelines/reference/build.py)
     # how validation (calibration) windows are taken from the normal ones: "seeded" (a seeded random permutation,
     # for tabular sets) or "time" (the last val_fraction of each time-ordered run, after split_gap windows left
@@ -66,6 +69,8 @@ class TrainSpec:
             )
         if self.scaler not in SCALER_METHODS:
             raise ValueError(f"TrainSpec.scaler must be one of {SCALER_METHODS}, got {self.scaler!r}")
+        if self.input_norm not in INPUT_NORMS:
+            raise ValueError(f"TrainSpec.input_norm must be one of {INPUT_NORMS}, got {self.input_norm!r}")
         if not isinstance(self.reference_dedup, bool):
             raise ValueError(f"TrainSpec.reference_dedup must be true or false, got {self.reference_dedup!r}")
         if self.split not in SPLITS:
@@ -152,7 +157,7 @@ def fit_bundle(
     X_train: np.ndarray, X_val: np.ndarray, spec: TrainSpec = TrainSpec(), seed: int = 0, progress: bool | None = None
 ) -> Bundle:
     t0 = time.perf_counter()
-    scaler = Scaler.fit(X_train, clip=spec.clip, method=spec.scaler)
+    scaler = Scaler.fit(X_train, clip=spec.clip, method=spec.scaler, then_range=spec.input_norm == "range")
     Xt, Xv = scaler.transform(X_train), scaler.transform(X_val)
     ae_spec = AESpec(
         input_dim=X_train.shape[1],

@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from latentwatch.commands import evaluate_default, evaluate_params, evaluate_scorer_params, evaluate_variants
+from latentwatch.commands import (
+    evaluate_default,
+    evaluate_inputs,
+    evaluate_params,
+    evaluate_scorer_params,
+    evaluate_variants,
+)
 from latentwatch.commands.evaluate_record import REPO, environment, write_json
 
 DEFAULT_DATASETS = ("mi-f", "mi-v", "eopt", "snsr", "nasa", "stl")
@@ -88,19 +94,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="unimodal,multimodal",
         help="multi-class settings to run (default: both)",
     )
-    p.add_argument(
-        "--scaler",
-        choices=("minmax", "zscore"),
-        default=None,
-        help="input scaling fitted on the training split (default: minmax; zscore = production Scaler)",
-    )
-    p.add_argument(
-        "--reference",
-        choices=("windows", "distinct"),
-        default=None,
-        help="reference items: every training window (default) or identical windows collapsed into "
-        "one item with a count (production; the same scores, a smaller index)",
-    )
+    evaluate_inputs.add_arguments(p)
     p.add_argument(
         "--no-overrides",
         action="store_true",
@@ -176,9 +170,7 @@ def canonical_line(args: argparse.Namespace) -> str:
     for opt, val in (("--scorers", args.scorers), ("--baselines", args.baselines), ("--settings", args.settings)):
         if val is not None:
             parts += [opt, ",".join(val)]
-    for opt, val in (("--scaler", args.scaler), ("--reference", args.reference)):
-        if val is not None:
-            parts += [opt, val]
+    parts += evaluate_inputs.canonical(args)
     parts += evaluate_variants.canonical(args) + evaluate_params.canonical(args.variant_params)
     parts += evaluate_scorer_params.canonical(args.scorer_params)
     if args.no_overrides:
@@ -243,7 +235,7 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
     """The JSON record before the first run: the command, the code, the environment and the whole protocol."""
     from pipelines.evaluate.protocol import VAL_FRACTION
     from pipelines.evaluate.report import SCHEMA_VERSION, git_info
-    from pipelines.evaluate.settings import DEFAULT_SPEC, OVERRIDES, PROTOCOL_NOTES
+    from pipelines.evaluate.settings import OVERRIDES, PROTOCOL_NOTES
     from pipelines.scorers import make_scorer
 
     return {
@@ -268,8 +260,9 @@ def _record(args: argparse.Namespace, cfg: Any) -> dict[str, Any]:
                 "val_fraction": VAL_FRACTION,
                 "rng": "numpy default_rng([seed, crc32('<data set>/<setting>[/<class>]')])",
             },
-            "train_spec": {**DEFAULT_SPEC.to_dict(), **({"epochs": cfg.epochs} if cfg.epochs else {})},
+            "train_spec": {**cfg.spec.to_dict(), **({"epochs": cfg.epochs} if cfg.epochs else {})},
             "scaler": cfg.scaler,
+            "input_norm": cfg.spec.input_norm,
             "reference": cfg.reference,
             "overrides": {d: o for d, o in OVERRIDES.items() if d in cfg.datasets} if cfg.overrides else {},
             "scorers": {s: make_scorer(s, **cfg.scorer_params.get(s, {})).params() for s in cfg.scorers},
@@ -306,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
         return _table_from(args)
     if args.choose_default:
         return evaluate_default.choose_default(args)
+    from dataclasses import replace
+
     import torch
 
     from pipelines.data import DATASETS, DataError, load_dataset
@@ -336,7 +331,7 @@ def run(args: argparse.Namespace) -> int:
         seeds=args.seeds,
         scorers=scorers,
         baselines=baselines,
-        spec=DEFAULT_SPEC,
+        spec=replace(DEFAULT_SPEC, input_norm=args.input_norm or DEFAULT_SPEC.input_norm),
         scaler=args.scaler or DEFAULT_SCALER,
         reference=args.reference or DEFAULT_REFERENCE,
         overrides=not args.no_overrides,

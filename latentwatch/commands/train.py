@@ -73,6 +73,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="input scaling fitted on the training windows (default: zscore; the evaluation uses minmax)",
     )
     p.add_argument(
+        "--input-norm",
+        choices=("range", "scaler"),
+        help="scaler (default, the papers' setup): the scaler's output straight into the model; range: rescaled to "
+        "its training range, so the model does not depend on --scaler",
+    )
+    p.add_argument(
         "--no-reference-dedup",
         dest="reference_dedup",
         action="store_const",
@@ -96,7 +102,12 @@ def run(args: argparse.Namespace) -> int:
     if args.skab_deployment:
         return skab_deployment(args)
     spec = load_spec(
-        args.spec, epochs=args.epochs, scorer=args.scorer, scaler=args.scaler, reference_dedup=args.reference_dedup
+        args.spec,
+        epochs=args.epochs,
+        scorer=args.scorer,
+        scaler=args.scaler,
+        input_norm=args.input_norm,
+        reference_dedup=args.reference_dedup,
     )
     if args.source is None:
         got = user_data.train(args, spec)

@@ -68,6 +68,7 @@ def _source(doc: dict[str, Any], scaler: str, where: str) -> dict[str, Any]:
         "finished_utc": doc.get("finished_utc"),
         "datasets": protocol.get("datasets"),
         "seeds": protocol.get("seeds"),
+        "input_norm": protocol.get("input_norm", "scaler"),  # records from before --input-norm: the scaler alone
     }
 
 
@@ -80,6 +81,8 @@ def summarise(records: dict[str, dict[str, Any]], names: dict[str, str] | None =
         sources["minmax"]["seeds"] != sources["zscore"]["seeds"]
     ):
         raise ValueError(f"{names['minmax']} and {names['zscore']} ran different data sets or seeds")
+    if sources["minmax"]["input_norm"] != sources["zscore"]["input_norm"]:
+        raise ValueError(f"{names['minmax']} and {names['zscore']} ran different --input-norm")
     baselines = set(records["minmax"]["protocol"].get("baselines") or []) | set(
         records["zscore"]["protocol"].get("baselines") or []
     )

@@ -11,6 +11,12 @@ Two methods, one stored form (center, scale, clip), so an artifact stores and lo
   column (MI-F/MI-V's process stages) by its tiny standard deviation, so a rare stage bit becomes a +-10 coordinate
   that dominates both the reconstruction error and the latent geometry; min-max keeps it at 0/1
   (docs/evaluation.md). Both use the same floors and clip.
+
+``then_range`` (TrainSpec.input_norm "range", an option; the default is "scaler") follows the method's affine map
+with the range of the training rows it produced, composed into one (center, scale) before the clip: the model's
+input is then the same under either method (the floors are the same function of the rows), so the choice of method
+no longer enters the model. That composition is min-max up to rounding (exactly min-max for "minmax"); what it buys
+is that no scorer's accuracy hangs on the scaler (README, "The default scorer"; docs/default-scorer-range.json).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 METHODS = ("zscore", "minmax")
+INPUT_NORMS = ("range", "scaler")  # TrainSpec.input_norm: "range" = then_range, "scaler" = the method alone
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,13 @@ class Scaler:
 
     @classmethod
     def fit(
-        cls, X: np.ndarray, clip: float = 10.0, rel_floor: float = 1e-3, abs_floor: float = 1e-6, method: str = "zscore"
+        cls,
+        X: np.ndarray,
+        clip: float = 10.0,
+        rel_floor: float = 1e-3,
+        abs_floor: float = 1e-6,
+        method: str = "zscore",
+        then_range: bool = False,
     ) -> Scaler:
         if method not in METHODS:
             raise ValueError(f"scaler: method must be one of {METHODS}, got {method!r}")
@@ -48,7 +61,12 @@ class Scaler:
             spread = X.max(axis=0) - center
         magnitude = np.maximum(np.abs(X).max(axis=0), np.abs(center))
         floor = np.maximum(rel_floor * magnitude, abs_floor)
-        return cls(center=center, scale=np.maximum(spread, floor), clip=float(clip))
+        scale = np.maximum(spread, floor)
+        if then_range:
+            Z = (X - center) / scale
+            low, high = Z.min(axis=0), Z.max(axis=0)
+            center, scale = center + scale * low, np.maximum(scale * (high - low), floor)
+        return cls(center=center, scale=scale, clip=float(clip))
 
     @property
     def dim(self) -> int:

@@ -80,3 +80,35 @@ def test_a_scorer_k_beyond_the_distinct_reference_windows_is_named_before_calibr
     )
     with pytest.raises(ValueError, match="k=40 of scorer 'knn-latent' need at least 40 distinct reference windows"):
         fit_calibrated(X, spec, progress=False)
+
+
+def test_the_range_model_does_not_depend_on_the_scaler_and_the_papers_setup_does():
+    """input_norm "range": z-score and min-max train the same model, so every score is the same; "scaler" (the
+    default) feeds the scaler's output to the autoencoder and the two differ. A sparse stage bit is what z-scoring
+    turns into a +-10 coordinate."""
+    rng = np.random.default_rng(4)
+    X = np.c_[rng.normal(size=(500, 3)) * [1.0, 5.0, 0.1], rng.random(500) < 0.03]
+    small = {"hidden": (8,), "latent": 2, "epochs": 4, "n_trees": 3, "k": 5, "device": "cpu", "scorer": "recon"}
+    probe = rng.normal(size=(50, 4)) * 2
+
+    def scores(**kw):
+        fitted = fit_calibrated(X, TrainSpec(**small, **kw), seed=0, progress=False)
+        return fitted.calibration, fitted.bundle.model.encode(probe)[1]
+
+    (cal_z, z_z), (cal_m, z_m) = (
+        scores(scaler="zscore", input_norm="range"),
+        scores(scaler="minmax", input_norm="range"),
+    )
+    np.testing.assert_allclose(cal_z, cal_m, rtol=1e-5)
+    np.testing.assert_allclose(z_z, z_m, rtol=1e-4, atol=1e-5)
+    (cal_z, _), (cal_m, _) = scores(scaler="zscore"), scores(scaler="minmax")
+    assert not np.allclose(cal_z, cal_m, rtol=1e-2)
+
+
+def test_input_norm_is_checked_and_older_specs_read_the_scaler_alone():
+    with pytest.raises(ValueError, match=r"TrainSpec.input_norm must be one of \('range', 'scaler'\), got 'quantile'"):
+        TrainSpec(input_norm="quantile")
+    old = TrainSpec().to_dict()
+    del old["input_norm"]
+    assert TrainSpec.from_dict(old).input_norm == "scaler"
+    assert TrainSpec.from_dict(TrainSpec(input_norm="range").to_dict()).input_norm == "range"

@@ -33,6 +33,17 @@ def test_train_command_publishes_a_loadable_artifact(tmp_path, capsys):
     assert m.manifest["spec"]["epochs"] == 3
 
 
+def test_input_norm_comes_from_the_spec_or_the_command_line_and_a_bad_one_is_named(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("input_norm: range\n")
+    assert load_spec(None).input_norm == "scaler"
+    assert load_spec(str(f)).input_norm == "range"
+    assert load_spec(str(f), input_norm="scaler").input_norm == "scaler"
+    f.write_text("input_norm: ranged\n")
+    with pytest.raises(ValueError, match=r"s\.yaml: TrainSpec.input_norm must be one of \('range', 'scaler'\)"):
+        load_spec(str(f))
+
+
 def test_unknown_spec_key_names_key_and_file(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text("latnet: 4\n")

@@ -29,18 +29,31 @@ def _summary(rows: dict[str, tuple[list[float], list[float]]]) -> dict:
 
 
 def test_the_defaults_follow_the_committed_evaluations():
-    """A qualifying scorer must be the default. While none qualifies (the committed runs: every scorer swings by more
-    than 3 points on some row) the default stays the paper form: the rule's fallback, the smallest largest swing, is
-    knn-latent, 8.8 points below ares on the mean and 18 below it on SNSR unimodal (README, "The default scorer")."""
+    """A qualifying scorer must be the default. While none qualifies under the default input norm (the scaler alone:
+    every scorer swings by more than 3 points on some row) the default stays the paper form: the rule's fallback, the
+    smallest largest swing, is knn-latent, 8.8 points below ares on the mean (README, "The default scorer")."""
     summary = json.loads(SUMMARY.read_text())
     pick, ranked = choose(summary)
-    default = TrainSpec().scorer
-    assert inspect.signature(Detector).parameters["scorer"].default == default
+    default = TrainSpec()
+    assert inspect.signature(Detector).parameters["scorer"].default == default.scorer
     assert len(summary["rows"]) == 8 and set(summary["sources"]) == {"minmax", "zscore"}
+    assert {s.get("input_norm", "scaler") for s in summary["sources"].values()} == {default.input_norm}
     if ranked[0].qualifies:
-        assert default == pick
+        assert default.scorer == pick
     else:
-        assert default == "ares" and pick == "knn-latent"
+        assert default.scorer == "ares" and pick == "knn-latent"
+
+
+def test_under_the_range_input_norm_every_scorer_qualifies_and_the_rule_picks_rank_mean():
+    """docs/default-scorer-range.json: the same runs with input_norm "range"; the model reads the same input under
+    either scaler, so every swing is 0 and the min-max cells are those of the scaler alone. Not the default yet
+    (README, "The default scorer": what blocks it)."""
+    ranged = json.loads((SUMMARY.parent / "default-scorer-range.json").read_text())
+    before = json.loads(SUMMARY.read_text())
+    pick, ranked = choose(ranged)
+    assert {s["input_norm"] for s in ranged["sources"].values()} == {"range"}
+    assert all(c.qualifies and c.max_swing == 0.0 for c in ranked) and pick == "rank-mean"
+    assert ranged["auroc"]["minmax"] == before["auroc"]["minmax"]
 
 
 def test_the_most_accurate_scorer_that_swings_too_much_on_one_row_does_not_qualify():
@@ -72,11 +85,12 @@ def test_when_none_qualifies_the_smallest_largest_swing_is_picked():
     assert pick == "b" and not any(c.qualifies for c in ranked)
 
 
-def _record(scaler: str, methods: dict[str, float], status: str = "complete") -> dict:
+def _record(scaler: str, methods: dict[str, float], status: str = "complete", norm: str | None = None) -> dict:
+    protocol = {"scaler": scaler, "datasets": ["mi-f"], "seeds": [0], "baselines": ["lof"]}
     return {
         "status": status,
         "seconds": 1.0,
-        "protocol": {"scaler": scaler, "datasets": ["mi-f"], "seeds": [0], "baselines": ["lof"]},
+        "protocol": {**protocol, **({"input_norm": norm} if norm else {})},
         "aggregates": [
             {"dataset": "mi-f", "setting": "labels", "method": m, "auroc_mean": v} for m, v in methods.items()
         ],
@@ -102,6 +116,10 @@ def test_summarise_keeps_the_autoencoders_scorers_of_both_runs_only():
         ),
         ({"minmax": _record("minmax", {"a": 0.5}, "partial"), "zscore": _record("zscore", {"a": 0.5})}, "not complete"),
         ({"minmax": _record("minmax", {"a": 0.5}), "zscore": _record("zscore", {"b": 0.5})}, "share no scorer"),
+        (
+            {"minmax": _record("minmax", {"a": 0.5}, norm="range"), "zscore": _record("zscore", {"a": 0.5})},
+            "different --input-norm",
+        ),
     ],
 )
 def test_records_that_cannot_be_compared_are_refused(records, message):

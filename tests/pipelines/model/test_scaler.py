@@ -58,3 +58,40 @@ def test_minmax_maps_training_rows_to_unit_range_and_survives_constant_columns()
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="method"):
         Scaler.fit(np.zeros((3, 2)), method="robust")
+
+
+def _plant(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Training rows with a sparse stage bit (what z-scoring blows up), a heavy tail, a near-constant and a constant
+    column; test rows far outside the training range on every column (the clip acts)."""
+    rng = np.random.default_rng(seed)
+    X = np.c_[
+        rng.normal(5, 3, 400),
+        rng.random(400) < 0.02,
+        rng.standard_t(2, 400),
+        230.0 + rng.normal(0, 1e-9, 400),
+        np.full(400, 7.0),
+    ]
+    T = rng.normal(0, 1, (300, 5)) * [30, 3, 100, 10, 5] + X.mean(0)
+    return X, T
+
+
+@pytest.mark.parametrize("method", ["zscore", "minmax"])
+def test_then_range_gives_the_same_input_whatever_the_scaler_and_the_units(method):
+    """The same rows under either method, and in other units (a per-feature factor: the floors scale with it)."""
+    X, T = _plant()
+    a = np.array([3.0, 1e-3, 250.0, 2.0, 0.5])
+    want = Scaler.fit(X, method="minmax").transform(T)
+    np.testing.assert_allclose(Scaler.fit(X, method=method, then_range=True).transform(T), want, rtol=0, atol=1e-6)
+    got = Scaler.fit(a * X, method=method, then_range=True).transform(a * T)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    assert np.abs(want).max() == 10.0  # the clip applies after the composition, in the model's input space
+
+
+def test_then_range_is_exactly_min_max_for_min_max_and_changes_z_scoring():
+    X, T = _plant()
+    mm = Scaler.fit(X, method="minmax")
+    ranged = Scaler.fit(X, method="minmax", then_range=True)
+    np.testing.assert_array_equal(ranged.center, mm.center)
+    np.testing.assert_array_equal(ranged.scale, mm.scale)
+    plain_z = Scaler.fit(X, method="zscore").transform(T)
+    assert np.abs(plain_z - mm.transform(T)).max() > 1.0  # without it the scaler's choice reaches the model
