@@ -1,8 +1,16 @@
 """The frozen model as the scoring path sees it: scaler + autoencoder (+ its training variant's parts), inference
-only, numpy in and out."""
+only, numpy in and out.
+
+Inference runs in float64 on a private copy of the weights (the stored weights stay float32), and the latents and
+reconstructions come back rounded to float32: a float32 matrix product takes another kernel for another batch size,
+so a window's latent moved by ~1e-7 with the batch it was scored in, and a score that close to a threshold could
+decide differently after a restart replayed it in a batch of another size. In float64 that noise is ~1e-16 and
+vanishes in the rounding, so a window's values no longer depend on its batch.
+"""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +29,8 @@ class FrozenModel:
     ae: Autoencoder
     variant: Variant = field(default_factory=Variant)  # the training variant (pipelines/model/variants.py)
     parts: nn.Module | None = None  # its trained extra parts (the LFR layer), None for the plain autoencoder
+    _ae64: Autoencoder = field(init=False, repr=False, compare=False)
+    _parts64: nn.Module | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for m in (self.ae, self.parts):
@@ -28,10 +38,14 @@ class FrozenModel:
                 m.eval()
                 for p in m.parameters():
                     p.requires_grad_(False)
+        self._ae64 = copy.deepcopy(self.ae).double()
+        self._parts64 = None if self.parts is None else copy.deepcopy(self.parts).double()
 
     def with_scaler(self, scaler: Scaler) -> FrozenModel:
         """The same network (and variant parts) behind another scaler (an asset's own)."""
-        return FrozenModel(scaler=scaler, ae=self.ae, variant=self.variant, parts=self.parts)
+        other = copy.copy(self)  # shares the inference copies: one per network, however many assets scale apart
+        other.scaler = scaler
+        return other
 
     def extra(self, Xs: np.ndarray, z: np.ndarray, xhat: np.ndarray | None = None) -> dict[str, Any]:
         """What the training variant adds per window for its scorers (``Encoded.extra``); {} for the plain AE.
@@ -39,10 +53,10 @@ class FrozenModel:
         if not self.variant.has_outputs:
             return {}
         with torch.inference_mode():
-            xt = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float32))
-            zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
-            xh = self.ae.decoder(zt) if xhat is None else torch.from_numpy(np.ascontiguousarray(xhat, dtype=np.float32))
-            return self.variant.outputs(self.ae, self.parts, xt, zt, xh)
+            xt, zt = _f64(Xs), _f64(z)
+            xh = self._ae64.decoder(zt) if xhat is None else _f64(xhat)
+            out = self.variant.outputs(self._ae64, self._parts64, xt, zt, xh)
+        return {k: _rounded(v) for k, v in out.items()}
 
     @property
     def dim(self) -> int:
@@ -71,11 +85,11 @@ class FrozenModel:
     def encode_scaled(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scaled input -> (latent, reconstruction, squared reconstruction error)."""
         with torch.inference_mode():
-            xt = torch.from_numpy(np.ascontiguousarray(Xs, dtype=np.float32))
-            z = self.ae.encoder(xt)
-            xhat = self.ae.decoder(z)
-            err = ((xhat - xt) ** 2).sum(dim=1)
-        return z.numpy(), xhat.numpy(), err.numpy().astype(np.float64)
+            xt = _f64(np.asarray(Xs, dtype=np.float32))
+            z = self._ae64.encoder(xt).float()
+            xhat = self._ae64.decoder(z.double()).float()
+            err = ((xhat.double() - xt) ** 2).sum(dim=1)
+        return z.numpy(), xhat.numpy(), err.numpy()
 
     def encode(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         Xs = self.scaler.transform(self.check(X))
@@ -83,5 +97,16 @@ class FrozenModel:
 
     def decode(self, Z: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            out: np.ndarray = self.ae.decoder(torch.from_numpy(np.ascontiguousarray(Z, dtype=np.float32))).numpy()
+            out: np.ndarray = self._ae64.decoder(_f64(np.asarray(Z, dtype=np.float32))).float().numpy()
             return out
+
+
+def _rounded(v: Any) -> Any:
+    """A float64 output rounded through float32 (its float64 kernel noise gone), kept as float64."""
+    if isinstance(v, np.ndarray) and v.dtype == np.float64:
+        return v.astype(np.float32).astype(np.float64)
+    return v
+
+
+def _f64(a: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64))

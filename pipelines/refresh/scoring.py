@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines.model.frozen import FrozenModel
 from pipelines.online import OnlineModel
 from pipelines.reference.assets import AssetNormal, score_against
 from pipelines.reference.build import Reference
@@ -65,7 +64,7 @@ def score_rebuilt(model: OnlineModel, rebuilt: Rebuilt, X: np.ndarray, assets: n
                 out[r] = score_against(model.model, rebuilt.reference, model.scorer, X[r])
             elif key in rebuilt.normals:
                 normal = rebuilt.normals[key]
-                frozen = model.model if normal.scaler is None else FrozenModel(scaler=normal.scaler, ae=model.model.ae)
+                frozen = model.model if normal.scaler is None else model.model.with_scaler(normal.scaler)
                 out[r] = score_against(frozen, normal.reference, model.scorer, X[r])
             else:
                 out[r] = model.score(X[r], list(np.asarray(assets)[r].astype(str))).score

@@ -3,6 +3,8 @@ model's own error and its MLP's prediction, and the clear errors where it meets 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -15,8 +17,8 @@ from pipelines.scorers import make_scorer
 def test_the_score_is_the_distance_of_the_error_from_its_prediction(synthetic_deae_bundle, synthetic_split):
     model, ref = synthetic_deae_bundle.model, synthetic_deae_bundle.reference
     enc = encode_batch(model, ref, synthetic_split[2], ref.k)
-    with torch.no_grad():
-        predicted = model.parts(torch.as_tensor(enc.z, dtype=torch.float32)).numpy().astype(np.float64)
+    with torch.no_grad():  # the frozen model infers in float64 (pipelines/model/frozen.py)
+        predicted = copy.deepcopy(model.parts).double()(torch.as_tensor(enc.z, dtype=torch.float64)).numpy()
     result = make_scorer("deae-mlp").score(enc, ref, model.decode)
     np.testing.assert_allclose(result.components["predicted_error"], predicted, rtol=1e-6)
     np.testing.assert_allclose(result.score, np.abs(enc.err - predicted), rtol=1e-6)
