@@ -86,7 +86,7 @@ def build_chain(
     guard = DeadLetterGuard(d.window, d.max_ratio, d.max_consecutive)
     commit_step = CommitStep(producer, commit, on_committed=on_committed)
     sink = SinkStep(producer, cfg.kafka.alert_topic, commit_step, record_limit)
-    policy = AlertPolicyStep(lambda: state().tracker, lambda: state().bank, sink)
+    policy = AlertPolicyStep(lambda: state().tracker, lambda: state().bank, sink, lambda: state().watermarks)
     threshold = ThresholdStep(lambda: state().bank, policy, lambda: state().persistence, cfg.threshold.idle_expiry_s)
     decode = DecodeStep(
         model,

@@ -122,7 +122,7 @@ class ConsumerLoop:
         self._revoked_at = None
         self.assignment = assigned
         self.paused = False
-        self._chain.policy.reset_watermark()
+        self._chain.policy.reset_watermark({(tp.topic, tp.partition) for tp in assigned})
 
     def _resume_where_the_state_is(self, records: dict[TopicPartition, Any]) -> None:
         """Seek each partition the state knows back to its offset, and drop what was polled from the group's

@@ -57,6 +57,9 @@ class DecisionState:
     persistence: Decisions
     tracker: Episodes
     committed: Offsets = dataclasses.field(default_factory=dict)
+    # (topic, partition) -> the newest window time (epoch ms) seen there: the episode sweep's watermark
+    # (daemon/steps/alert_policy.py), saved with the episodes so a restart sweeps as the uninterrupted run does
+    watermarks: dict[tuple[str, int], int] = dataclasses.field(default_factory=dict)
     lineage: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
@@ -105,6 +108,7 @@ class DecisionState:
             else make.persistence(cfg.threshold),
             make.tracker_from_state(state["episodes"]),
             _offsets(state.get("committed", {})),
+            {(tp.topic, tp.partition): ts for tp, ts in _offsets(state.get("watermarks", {})).items()},
             str(state.get("lineage") or uuid.uuid4().hex),
         )
         log.info(
@@ -125,6 +129,7 @@ class DecisionState:
                 "threshold_config": threshold_key(cfg.threshold),
                 "lineage": self.lineage,
                 "committed": {f"{tp.topic}:{tp.partition}": o for tp, o in sorted(self.committed.items())},
+                "watermarks": {f"{t}:{p}": ts for (t, p), ts in sorted(self.watermarks.items())},
                 "thresholds": self.bank.compact_state(),
                 "episodes": self.tracker.state(),
                 "persistence": self.persistence.state(),

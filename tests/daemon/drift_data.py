@@ -24,7 +24,12 @@ def skab_drift(root: Path) -> tuple[Path, Streams]:
     run = load_skab_anomaly_free(None)
     raw = np.asarray(run.values, dtype=np.float64)
     ts_ms = run.timestamps.astype("datetime64[ms]").astype(np.int64)
-    spec = TrainSpec(hidden=(32, 16), latent=6, epochs=15, patience=5, n_trees=10, k=10, device="cpu")
+    # the scaler alone (the papers' input): the levels of the module docstrings are this model's. With input_norm
+    # "range" both assets show a level change at ~14:18 (error 1.09 -> 2.58) that this model does not
+    # (README, "The default scorer")
+    spec = TrainSpec(
+        hidden=(32, 16), latent=6, epochs=15, patience=5, n_trees=10, k=10, device="cpu", input_norm="scaler"
+    )
     base = fit_artifact(window_vectors(raw[:3000], WIN, 1, "summary"), root, spec, seed=0, progress=False)
     streams = {}
     for asset, first, end in (("pump-steady", 0, 6000), ("pump-drifting", 5, len(raw))):

@@ -104,3 +104,62 @@ def test_a_lagging_partition_holds_the_watermark_back():
     out, policy = _alarm_then_quiet(quiet_partition=1, quiet_offset=0, quiet_after_ms=600_000)
     assert [orjson.loads(v)["episode"]["event"] for _, v, _ in out.batches[0].alerts] == ["open"]
     assert np.isclose(min(policy.latest_ts_ms.values()), 1_000_000)
+
+
+def test_a_restart_that_polls_the_leading_partition_first_does_not_close_the_lagging_ones_episode(tmp_path):
+    """Asset "a" (partition 1) opens an episode at t = 1,000 s while partition 0 is at 1,000 s too; the state is
+    checkpointed and restored; the first batch after the restart holds only partition 0, 10 minutes ahead. With the
+    watermarks saved in the checkpoint, partition 1 still holds the watermark at 1,000 s and the episode stays open
+    (the uninterrupted run would close it only once partition 1 moved on); without them the restart closes it."""
+    from daemon.config import Config, ThresholdConfig
+    from daemon.factories import StateFactories
+    from daemon.state import DecisionState
+    from pipelines.threshold.persistence import Persistence
+
+    model = StandInModel()
+    cfg = Config(threshold=ThresholdConfig(method="spot", q=1e-3, level=0.9, checkpoint_path=tmp_path / "s.json"))
+
+    def chain(state):
+        out = Collect()
+        policy = AlertPolicyStep(lambda: state.tracker, lambda: state.bank, out, lambda: state.watermarks)
+        return out, ScoreStep(ThresholdStep(lambda: state.bank, policy))
+
+    def submit(step, recs):
+        b = Batch(records=recs)
+        b.model = model
+        b.windows = decode_batch(recs, 4, 1 << 20).windows
+        step.submit(b)
+
+    bank = ThresholdBank.from_settings(cfg.threshold, model.calibration)
+    tracker = EpisodeTracker(quiet_windows=100, quiet_seconds=30, update_every=0)
+    before = DecisionState(bank, Persistence(), tracker)
+    out, step = chain(before)
+    submit(
+        step,
+        [
+            Rec("w", 1, 0, b"a", window("a", 1_000_000, [50.0] * 4)),
+            Rec("w", 0, 0, b"b", window("b", 1_000_000, [0.1] * 4)),
+        ],
+    )
+    assert [orjson.loads(v)["episode"]["event"] for _, v, _ in out.batches[0].alerts] == ["open"]
+    before.save(cfg, model)
+    ahead = [Rec("w", 0, 1, b"b", window("b", 1_600_000, [0.1] * 4))]
+
+    after = DecisionState.restore(cfg, model, StateFactories())
+    assert after.watermarks == {("w", 0): 1_000_000, ("w", 1): 1_000_000}
+    out, step = chain(after)
+    submit(step, ahead)
+    assert out.batches[0].alerts == [] and "a" in after.tracker.open_episodes()
+
+    forgetful = DecisionState.restore(cfg, model, StateFactories())
+    forgetful.watermarks.clear()
+    out, step = chain(forgetful)
+    submit(step, ahead)
+    assert [orjson.loads(v)["episode"]["event"] for _, v, _ in out.batches[0].alerts] == ["close"]
+
+
+def test_a_rebalance_forgets_only_the_partitions_it_lost():
+    policy = AlertPolicyStep(lambda: None, lambda: None, Collect())
+    policy.latest_ts_ms.update({("w", 0): 5, ("w", 1): 7, ("w", 2): 9})
+    policy.reset_watermark({("w", 1), ("w", 3)})
+    assert policy.latest_ts_ms == {("w", 1): 7}

@@ -5,7 +5,8 @@ random moments (before its first periodic checkpoint, between checkpoints, right
 runs through the same input uninterrupted on a fresh group, its own state file and its own alert topic. The design
 is at-least-once with identical duplicates (daemon/checkpoint.py): the killed run may publish an id more than once,
 every copy equal, and its alerts deduplicated by id are the uninterrupted run's, id for id and field for field
-(floats to 1e-6 relative: a window scored in a batch of another size takes another matmul kernel).
+(floats to 1e-6 relative, a margin: the frozen model scores a window bit for bit the same in any batch,
+pipelines/model/frozen.py).
 """
 
 from __future__ import annotations

@@ -110,12 +110,30 @@ def test_injections_touch_only_the_chosen_sensor_from_the_onset():
 
 @pytest.fixture(scope="module")
 def rates():
-    return hit_rates(ExplainBench(epochs=40))
+    return hit_rates(ExplainBench(epochs=40, scorer="ares", input_norm="scaler"))
+
+
+@pytest.fixture(scope="module")
+def range_rates():
+    return hit_rates(ExplainBench(epochs=40, scorer="rank-mean", input_norm="range"))
 
 
 @pytest.mark.parametrize("kind, level", [("step", 0.99), ("drift", 0.95), ("stuck", 0.93)])
 def test_the_faulty_sensor_ranks_first_in_90_percent_of_the_windows_its_fault_alarms(rates, kind, level):
-    # the goal is 0.9 for each; the levels guard what the test's 40 epochs reach (README: 99.9, 96.6, 96.0 %)
+    """In the papers' setup (ares on the scaler alone, the default), which the repair to the scaler's centre was
+    made for. The goal is 0.9 for each; the levels guard what the test's 40 epochs reach (README: 99.9, 96.6,
+    96.0 %)."""
     r = rates["kinds"][kind]
+    assert r["alarmed"] > 1000, r
+    assert r["hit_rate"] >= level, r
+
+
+@pytest.mark.parametrize("kind, level", [("step", 0.99), ("drift", 0.87), ("stuck", 0.84)])
+def test_under_the_range_input_the_rates_stay_where_they_were_measured(range_rates, kind, level):
+    """rank-mean on input_norm "range" (the rule's pick under that input, not the default yet) falls short of the
+    0.9 goal on drift and stuck: with the range input, 0 (the repair point) is each feature's training minimum, not
+    its mean (README, "The default scorer"; measured at 40 epochs: drift 0.894, stuck 0.862). The levels guard
+    against it getting worse."""
+    r = range_rates["kinds"][kind]
     assert r["alarmed"] > 1000, r
     assert r["hit_rate"] >= level, r

@@ -15,7 +15,7 @@ from pipelines.online import OnlineModel
 def published(tmp_path_factory, snsr_split):
     X_train, X_val, _, _ = snsr_split
     root = tmp_path_factory.mktemp("artifacts")
-    spec = TrainSpec(hidden=(16,), latent=4, epochs=10, n_trees=5)
+    spec = TrainSpec(hidden=(16,), latent=4, epochs=10, n_trees=5, scorer="ares")  # its components are checked
     path = fit_artifact(np.vstack([X_train, X_val]), root, spec, seed=0, progress=False)
     return root, path
 

@@ -26,12 +26,12 @@ def test_eval_config_sets_the_spec_fields_and_keeps_the_overrides():
 def test_fit_bundle_honours_the_scaler_and_reference_options():
     X = np.random.default_rng(2).normal(size=(120, 5))
     X_train = np.r_[X[:100], X[:10], X[:10]]  # ten windows seen three times
-    spec = TrainSpec(hidden=(8,), latent=2, epochs=2, k=5)
+    spec = TrainSpec(hidden=(8,), latent=2, epochs=2, k=5, input_norm="scaler")  # the scaler's own centre
     prod = fit_bundle(X_train, X[100:], spec, seed=0, progress=False)
     ev = fit_bundle(
         X_train,
         X[100:],
-        TrainSpec(hidden=(8,), latent=2, epochs=2, k=5, scaler="minmax", reference_dedup=False),
+        TrainSpec(hidden=(8,), latent=2, epochs=2, k=5, scaler="minmax", input_norm="scaler", reference_dedup=False),
         seed=0,
         progress=False,
     )

@@ -25,7 +25,10 @@ def test_crossfit_scores_each_fold_against_a_reference_without_it(snsr_bundle, s
     keep = np.r_[0:30, 60:90]
     ref = build_reference(model, model.scaler.transform(X[keep]), k=10, n_trees=0, seed=0, window_ids=keep)
     np.testing.assert_allclose(normal.calibration[30:60], score_against(model, ref, scorer, X[30:60]))
-    # in-sample scores (each window inside the reference it is scored against) are optimistic
+    # in-sample scores (each window inside the reference it is scored against) are optimistic (on 300 windows: on
+    # 90 the two medians are within noise of each other)
+    X = snsr_split[0][:300]
+    normal = build_asset_normal(model, X, scorer, k=10, seed=0, folds=3)
     in_sample = score_against(model, normal.reference, scorer, X)
     assert np.median(normal.calibration) > np.median(in_sample)
 
