@@ -27,6 +27,7 @@ class Batch:
     scored: Any = None  # pipelines.online.ScoredBatch
     alarms: np.ndarray | None = None
     thresholds: np.ndarray | None = None
+    n_peaks: np.ndarray | None = None  # per window, the peak count its threshold was computed from
     alerts: list[tuple[bytes, bytes, str]] = field(default_factory=list)  # (key, value, event kind)
     sends: list[Any] = field(default_factory=list)  # producer futures (alerts and dead letters) of this batch
     dead_letters: int = 0

@@ -84,6 +84,9 @@ class Thresholds(Stateful, Protocol):
     def expire(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[str]:
         """Restart assets idle more than ``idle_s`` (event time) from their calibration; returns them."""
 
+    def idle_cuts(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[int]:
+        """The positions at which ``expire`` would restart an asset (nothing changes)."""
+
     def describe(self, asset: str, n_peaks: int | None = None) -> dict[str, Any]:
         """The alert's threshold description for ``asset`` (method, q, level, n_peaks, ...), without the value."""
 

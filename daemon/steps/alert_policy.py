@@ -72,7 +72,7 @@ class AlertPolicyStep(PassStep):
                 latest[(topic, partition)] = t
         keys = [f"{topic}:{p}:{o}" for topic, p, o in zip(w.topic, partitions, offsets, strict=True)]
         events = self.tracker().observe_batch(w.asset, w.ts_ms / 1000.0, alarms, scored.score, keys)
-        n_peaks = bank.last_n_peaks  # per window, whatever the batch boundaries
+        n_peaks = bank.last_n_peaks if batch.n_peaks is None else batch.n_peaks  # per window, whatever the batching
         for i, event in events:
             asset, score = w.asset[i], float(scored.score[i])
             threshold = {"value": float(thresholds[i]), **bank.describe(asset, int(n_peaks[i]))}

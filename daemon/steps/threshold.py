@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from daemon.batch import Batch
 from daemon.chain import PassStep, Step
 from pipelines.protocols import Decisions, Thresholds
@@ -29,11 +31,24 @@ class ThresholdStep(PassStep):
         self.next_step = next_step
 
     def submit(self, batch: Batch) -> None:
+        """An asset that expires inside the batch restarts between its two windows: the batch is decided in pieces
+        cut there (``ThresholdBank.idle_cuts``), so its earlier windows meet the detector they would meet in any
+        other batching (a restart replays them in other batches; the decisions must not change)."""
         if batch.scored is not None and batch.windows is not None:
             bank, persistence = self.bank(), self.persistence()
-            if self.idle_expiry_s is not None:
-                expired = bank.expire(batch.windows.asset, batch.windows.ts_ms / 1000.0, self.idle_expiry_s)
-                if expired and persistence is not None:
-                    persistence.forget(expired)
-            batch.alarms, batch.thresholds = decide(bank, persistence, batch.windows.asset, batch.scored.score)
+            assets, scores, ts = batch.windows.asset, batch.scored.score, batch.windows.ts_ms / 1000.0
+            idle = self.idle_expiry_s
+            bounds = [0, *(c for c in (bank.idle_cuts(assets, ts, idle) if idle is not None else []) if c), len(scores)]
+            parts = []
+            for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+                if idle is not None:
+                    expired = bank.expire(assets[s:e], ts[s:e], idle)
+                    if expired and persistence is not None:
+                        persistence.forget(expired)
+                alarms, thresholds = decide(bank, persistence, assets[s:e], scores[s:e])
+                parts.append((alarms, thresholds, bank.last_n_peaks))
+            if len(parts) == 1:
+                batch.alarms, batch.thresholds, batch.n_peaks = parts[0]
+            else:
+                batch.alarms, batch.thresholds, batch.n_peaks = (np.concatenate(p) for p in zip(*parts, strict=True))
         self.next_step.submit(batch)

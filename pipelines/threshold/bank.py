@@ -189,6 +189,22 @@ class ThresholdBank:
                 seen[a] = t
         return out
 
+    def idle_cuts(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[int]:
+        """The positions at which ``expire`` would restart an asset, changing nothing: a caller that processes the
+        windows before each cut first, then expires, restarts the asset exactly between its two windows, however
+        the stream was cut into batches (``expire`` on a whole batch restarts it before the batch's earlier windows
+        of that asset too)."""
+        cuts: list[int] = []
+        seen: dict[str, float] = {}
+        for i, (a, t) in enumerate(zip(assets, ts_s.tolist(), strict=True)):
+            last = seen.get(a, self._last_seen.get(a))
+            if last is not None and t - last > idle_s:
+                cuts.append(i)
+                last = None
+            if last is None or t > last:
+                seen[a] = t
+        return cuts
+
     def _drop(self, asset: str) -> None:
         self._detectors.pop(asset, None)
         self._packed.pop(asset, None)

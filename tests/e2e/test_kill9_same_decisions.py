@@ -69,7 +69,8 @@ def by_id(alerts: list[dict]) -> tuple[dict[str, dict], list[str], int]:
         if seen is not a:
             duplicates += 1
             if d := differences(seen, a):
-                conflicts.append(f"{a['alert_id']}: {d[:3]}")
+                where = (a["asset"], a["source"] and a["source"]["partition"], a["source"] and a["source"]["offset"])
+                conflicts.append(f"{a['alert_id']} {where}: {d[:3]}")
     return first, conflicts, duplicates
 
 

@@ -259,7 +259,7 @@ def latency_run(
         "exit_code": rc,
         "topics": topics,
     }
-    out.update(_over_time(lat["at"], measured))
+    out.update(_over_time(lat["publish_at"] if mode == "alert" else lat["commit_at"], measured))
     out["batches_committed_within_s"] = metric_by_label(m, "latentwatch_batch_latency_seconds_bucket", "le")
     if mode == "alert":
         out["alert_consumed_ms"] = _dist(lat["consumed"])
@@ -331,25 +331,27 @@ def _wait_through(
 
 def _latencies(raw: Collector, collector: Collector, poller: CommitPoller | None) -> dict[str, list[float]]:
     """Per window, in ms from its input timestamp: delivered to the bare consumer, alert published (its record
-    timestamp), alert consumed, offset seen committed; ``at``: the input timestamps of the measured windows."""
+    timestamp), alert consumed, offset seen committed; ``publish_at``, ``commit_at``: the input timestamps of the
+    windows measured in ``publish`` and in ``commit`` (a commit run can publish alerts too: windows that alarm)."""
     sent = {(p, o): ts for p, o, ts, _ in raw.rows}
     out: dict[str, list[float]] = {
         "delivered": [got - ts for _, _, ts, got in raw.rows],
         "publish": [],
         "consumed": [],
         "commit": [],
-        "at": [],
+        "publish_at": [],
+        "commit_at": [],
     }
     for p, o, alert_ts, got_ms in collector.rows:
         t_in = sent.get((p, o))
         if t_in is not None:
             out["publish"].append(alert_ts - t_in)
             out["consumed"].append(got_ms - t_in)
-            out["at"].append(t_in)
+            out["publish_at"].append(t_in)
     if poller is not None:
         for (p, o), ts in sent.items():
             seen = poller.seen_committed(p, o)
             if seen is not None:
                 out["commit"].append(seen - ts)
-                out["at"].append(ts)
+                out["commit_at"].append(ts)
     return out
