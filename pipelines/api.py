@@ -70,7 +70,7 @@ class Detector:
 
     def __init__(
         self,
-        scorer: str = "ares",
+        scorer: str = "rank-mean",
         k: int = 10,
         *,
         hidden: Sequence[int] = (64, 32),

@@ -45,12 +45,12 @@ class TrainSpec:
     search_k: int = -1
     exact_max: int = DEFAULT_EXACT_MAX
     val_fraction: float = 0.2
-    scorer: str = "ares"
+    scorer: str = "rank-mean"
     scorer_params: dict[str, Any] = field(default_factory=dict)
     scaler: str = "zscore"  # "zscore" | "minmax" (pipelines/model/scaler.py)
     # "scaler" (the default, the papers' setup): the scaler's output straight into the model; "range": rescaled to
     # its training rows' range, so the model does not depend on the scaler (README, "The default scorer")
-    input_norm: str = "scaler"
+    input_norm: str = "range"
     reference_dedup: bool = True  # False: one reference item per training window (pipelines/reference/build.py)
     # how validation (calibration) windows are taken from the normal ones: "seeded" (a seeded random permutation,
     # for tabular sets) or "time" (the last val_fraction of each time-ordered run, after split_gap windows left

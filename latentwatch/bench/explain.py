@@ -46,8 +46,8 @@ class ExplainBench:
     seed: int = 0
     mode: str = "summary"  # window_vectors' mode: "summary" (5 stats per sensor) or "flatten" (every row)
     batch: int = 500  # windows per OnlineModel.score call in the rate measurement
-    # the model's scorer and input norm; None: TrainSpec's defaults. "ares" with "scaler" is the papers' setup,
-    # which the explanation's repair point (the scaler's centre, 0) was designed for
+    # the model's scorer and input norm; None: TrainSpec's defaults (rank-mean, "range"). "ares" with "scaler" is
+    # the papers' setup, which the explanation's repair point (the scaler's centre, 0) was designed for
     scorer: str | None = None
     input_norm: str | None = None
 

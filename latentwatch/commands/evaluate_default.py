@@ -74,7 +74,11 @@ def choose_default(args: argparse.Namespace) -> int:
         from pipelines.fit import TrainSpec
 
         print(f"no scorer qualifies; the rule's fallback (the smallest largest swing): {pick}")
-        print(f"not applied: TrainSpec's default stays {TrainSpec().scorer!r} (README, The default scorer)")
+        spec = TrainSpec()
+        print(
+            f"not applied: TrainSpec's default is {spec.scorer!r} with input_norm {spec.input_norm!r}, the pick of "
+            "docs/default-scorer.json (README, The default scorer)"
+        )
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(_table(summary["rows"], ranked, markdown=True) + "\n")

@@ -7,11 +7,13 @@ scorer whose accuracy does not hang on that choice, and among those the most acc
 - a scorer qualifies when |AUROC(zscore) - AUROC(minmax)| <= SWING_MAX_POINTS on every row of the table
   (AUROC x100, the mean over seeds and classes of each row);
 - the default is the qualifying scorer with the highest mean AUROC over every row under both scalers;
-- if no scorer qualifies, the one whose largest swing is smallest is reported, not applied: the default stays the
-  paper form (``ares``) until a scorer qualifies (tests/pipelines/evaluate/test_default_rule.py holds both).
+- if no scorer qualifies, the one whose largest swing is smallest is reported, not applied.
 
-The two runs are summarised (``summarise``) into a small document, committed as docs/default-scorer.json, so the
-rule can be re-applied (``choose``) without the runs, and a test holds TrainSpec's default to the rule's pick.
+The two runs are summarised (``summarise``) into a small document, committed as docs/default-scorer.json (the runs
+with the default input norm, "range": every scorer qualifies and the pick, rank-mean, is TrainSpec's default), so
+the rule can be re-applied (``choose``) without the runs, and a test holds TrainSpec's default to the rule's pick.
+docs/default-scorer-scaler.json holds the same runs with the scaler alone (input_norm "scaler", the papers' setup),
+under which no scorer qualifies.
 """
 
 from __future__ import annotations

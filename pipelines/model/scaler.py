@@ -12,11 +12,12 @@ Two methods, one stored form (center, scale, clip), so an artifact stores and lo
   that dominates both the reconstruction error and the latent geometry; min-max keeps it at 0/1
   (docs/evaluation.md). Both use the same floors and clip.
 
-``then_range`` (TrainSpec.input_norm "range", an option; the default is "scaler") follows the method's affine map
-with the range of the training rows it produced, composed into one (center, scale) before the clip: the model's
+``then_range`` (TrainSpec.input_norm "range", the default; "scaler" is the papers' setup) follows the method's affine
+map with the range of the training rows it produced, composed into one (center, scale) before the clip: the model's
 input is then the same under either method (the floors are the same function of the rows), so the choice of method
 no longer enters the model. That composition is min-max up to rounding (exactly min-max for "minmax"); what it buys
-is that no scorer's accuracy hangs on the scaler (README, "The default scorer"; docs/default-scorer-range.json).
+is that no scorer's accuracy hangs on the scaler (README, "The default scorer"; docs/default-scorer.json, and
+docs/default-scorer-scaler.json without it).
 """
 
 from __future__ import annotations

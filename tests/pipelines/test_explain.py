@@ -120,7 +120,7 @@ def range_rates():
 
 @pytest.mark.parametrize("kind, level", [("step", 0.99), ("drift", 0.95), ("stuck", 0.93)])
 def test_the_faulty_sensor_ranks_first_in_90_percent_of_the_windows_its_fault_alarms(rates, kind, level):
-    """In the papers' setup (ares on the scaler alone, the default), which the repair to the scaler's centre was
+    """In the papers' setup (ares on the scaler alone), which the repair to the scaler's centre was
     made for. The goal is 0.9 for each; the levels guard what the test's 40 epochs reach (README: 99.9, 96.6,
     96.0 %)."""
     r = rates["kinds"][kind]
@@ -130,7 +130,7 @@ def test_the_faulty_sensor_ranks_first_in_90_percent_of_the_windows_its_fault_al
 
 @pytest.mark.parametrize("kind, level", [("step", 0.99), ("drift", 0.87), ("stuck", 0.84)])
 def test_under_the_range_input_the_rates_stay_where_they_were_measured(range_rates, kind, level):
-    """rank-mean on input_norm "range" (the rule's pick under that input, not the default yet) falls short of the
+    """rank-mean on input_norm "range" (the default: the rule's pick under that input) falls short of the
     0.9 goal on drift and stuck: with the range input, 0 (the repair point) is each feature's training minimum, not
     its mean (README, "The default scorer"; measured at 40 epochs: drift 0.894, stuck 0.862). The levels guard
     against it getting worse."""

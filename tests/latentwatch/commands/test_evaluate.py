@@ -172,7 +172,7 @@ def test_smoke_run_on_snsr_writes_json_with_valid_aurocs(real_data, tmp_path, ca
         assert set(r) == RUN_KEYS and set(r["model"]) >= MODEL_KEYS and r["model"]["epochs_run"] <= 5
         assert r["sizes"]["test_normal"] == r["sizes"]["test_anomaly"] > 0
         assert (r["spec"]["scaler"], r["spec"]["reference_dedup"]) == ("minmax", False)  # the evaluation's choices
-        assert r["spec"]["input_norm"] == doc["protocol"]["input_norm"] == "scaler"
+        assert r["spec"]["input_norm"] == doc["protocol"]["input_norm"] == "range"  # TrainSpec's default
         assert set(r["methods"]) == methods
         for m in r["methods"].values():
             assert 0.0 <= m["auroc"] <= 1.0 and 0.0 <= m["aupr"] <= 1.0

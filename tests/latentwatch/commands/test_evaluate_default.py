@@ -61,3 +61,4 @@ def test_says_so_when_no_scorer_qualifies(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "no scorer qualifies; the rule's fallback (the smallest largest swing): nln" in out
     assert "default scorer:" not in out
+    assert "not applied: TrainSpec's default is 'rank-mean' with input_norm 'range'" in out

@@ -35,10 +35,10 @@ def test_train_command_publishes_a_loadable_artifact(tmp_path, capsys):
 
 def test_input_norm_comes_from_the_spec_or_the_command_line_and_a_bad_one_is_named(tmp_path):
     f = tmp_path / "s.yaml"
-    f.write_text("input_norm: range\n")
-    assert load_spec(None).input_norm == "scaler"
-    assert load_spec(str(f)).input_norm == "range"
-    assert load_spec(str(f), input_norm="scaler").input_norm == "scaler"
+    f.write_text("input_norm: scaler\n")
+    assert load_spec(None).input_norm == "range"
+    assert load_spec(str(f)).input_norm == "scaler"
+    assert load_spec(str(f), input_norm="range").input_norm == "range"
     f.write_text("input_norm: ranged\n")
     with pytest.raises(ValueError, match=r"s\.yaml: TrainSpec.input_norm must be one of \('range', 'scaler'\)"):
         load_spec(str(f))
