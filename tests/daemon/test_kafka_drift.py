@@ -24,6 +24,8 @@ def test_a_drifting_stream_requests_a_refresh(tmp_path_factory, make_config, sta
     produce(kafka_bootstrap, cfg.kafka.input_topic, [(a.encode(), m) for a, _, m in items])
     run = start_daemon(path)
     run.wait_for(lambda: run.daemon.metrics.scored._value.get() >= len(items), timeout=180, what="every window")
+    # a batch's windows are counted before its drift detectors are fed (same callback): wait for the last batch's too
+    run.wait_for(lambda: run.daemon.metrics.drift_detected._value.get() >= 1, timeout=30, what="the drift")
     with urllib.request.urlopen(f"http://127.0.0.1:{run.daemon.http.port}/metrics", timeout=5) as r:
         metrics = r.read().decode()
     assert "latentwatch_drift_detected_total 1.0" in metrics
