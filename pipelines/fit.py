@@ -99,7 +99,9 @@ class TrainSpec:
     def from_dict(cls, d: dict[str, Any]) -> TrainSpec:
         """Inverse of to_dict (an artifact manifest's "spec"); fields it lacks keep their defaults, which are the
         behaviour of artifacts written before the field existed."""
-        d = {"split": "seeded", **d}  # artifacts from before the field: the seeded split
+        # artifacts from before these fields: the seeded split, and the scaler's output straight into the model
+        # (input_norm "scaler"; "range" became the default later)
+        d = {"split": "seeded", "input_norm": "scaler", **d}
         if "hidden" in d:
             d["hidden"] = tuple(d["hidden"])
         return cls(**d)
