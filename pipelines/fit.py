@@ -48,8 +48,8 @@ class TrainSpec:
     scorer: str = "rank-mean"
     scorer_params: dict[str, Any] = field(default_factory=dict)
     scaler: str = "zscore"  # "zscore" | "minmax" (pipelines/model/scaler.py)
-    # "scaler" (the default, the papers' setup): the scaler's output straight into the model; "range": rescaled to
-    # its training rows' range, so the model does not depend on the scaler (README, "The default scorer")
+    # "range" (the default): the scaler's output rescaled to its training rows' range, so the model does not depend
+    # on the scaler (README, "The default scorer"); "scaler" (the papers' setup): the scaler's output straight in
     input_norm: str = "range"
     reference_dedup: bool = True  # False: one reference item per training window (pipelines/reference/build.py)
     # how validation (calibration) windows are taken from the normal ones: "seeded" (a seeded random permutation,
@@ -97,8 +97,8 @@ class TrainSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainSpec:
-        """Inverse of to_dict (an artifact manifest's "spec"); fields it lacks keep their defaults, which are the
-        behaviour of artifacts written before the field existed."""
+        """Inverse of to_dict (an artifact manifest's "spec"); a field it lacks reads as the behaviour of artifacts
+        written before the field existed: its default, except split ("seeded") and input_norm ("scaler")."""
         # artifacts from before these fields: the seeded split, and the scaler's output straight into the model
         # (input_norm "scaler"; "range" became the default later)
         d = {"split": "seeded", "input_norm": "scaler", **d}
