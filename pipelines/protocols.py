@@ -85,7 +85,10 @@ class Thresholds(Stateful, Protocol):
         """Restart assets idle more than ``idle_s`` (event time) from their calibration; returns them."""
 
     def idle_cuts(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[int]:
-        """The positions at which ``expire`` would restart an asset (nothing changes)."""
+        """Record the windows' times; the positions whose asset was idle more than ``idle_s`` (to ``restart``)."""
+
+    def restart(self, asset: str) -> None:
+        """Restart the asset from its calibration at its next window."""
 
     def describe(self, asset: str, n_peaks: int | None = None) -> dict[str, Any]:
         """The alert's threshold description for ``asset`` (method, q, level, n_peaks, ...), without the value."""

@@ -32,19 +32,21 @@ class ThresholdStep(PassStep):
 
     def submit(self, batch: Batch) -> None:
         """An asset that expires inside the batch restarts between its two windows: the batch is decided in pieces
-        cut there (``ThresholdBank.idle_cuts``), so its earlier windows meet the detector they would meet in any
-        other batching (a restart replays them in other batches; the decisions must not change)."""
+        cut there (``ThresholdBank.idle_cuts``, one pass over the batch), so its earlier windows meet the detector
+        they would meet in any other batching (a restart replays them in other batches; the decisions must not
+        change)."""
         if batch.scored is not None and batch.windows is not None:
             bank, persistence = self.bank(), self.persistence()
-            assets, scores, ts = batch.windows.asset, batch.scored.score, batch.windows.ts_ms / 1000.0
+            assets, scores = batch.windows.asset, batch.scored.score
             idle = self.idle_expiry_s
-            bounds = [0, *(c for c in (bank.idle_cuts(assets, ts, idle) if idle is not None else []) if c), len(scores)]
+            cuts = [] if idle is None else bank.idle_cuts(assets, batch.windows.ts_ms / 1000.0, idle)
+            bounds = [0, *(c for c in cuts if c), len(scores)]
             parts = []
             for s, e in zip(bounds[:-1], bounds[1:], strict=True):
-                if idle is not None:
-                    expired = bank.expire(assets[s:e], ts[s:e], idle)
-                    if expired and persistence is not None:
-                        persistence.forget(expired)
+                if cuts and s == cuts[0]:
+                    bank.restart(assets[cuts.pop(0)])
+                    if persistence is not None:
+                        persistence.forget([assets[s]])
                 alarms, thresholds = decide(bank, persistence, assets[s:e], scores[s:e])
                 parts.append((alarms, thresholds, bank.last_n_peaks))
             if len(parts) == 1:

@@ -177,33 +177,30 @@ class ThresholdBank:
         """Before ``process``: an asset whose window comes more than ``idle_s`` (event time) after its previous one
         is dropped and restarts from its calibration; returns those assets. Decided by the asset's own times, so
         the same stream expires the same assets however it is batched or restarted."""
-        out = []
-        seen = self._last_seen
-        for a, t in zip(assets, ts_s.tolist(), strict=True):
-            last = seen.get(a)
-            if last is not None and t - last > idle_s:
-                self._drop(a)
-                out.append(a)
-                last = None
-            if last is None or t > last:
-                seen[a] = t
+        out = [assets[i] for i in self.idle_cuts(assets, ts_s, idle_s)]
+        for a in out:
+            self.restart(a)
         return out
 
     def idle_cuts(self, assets: Sequence[str], ts_s: np.ndarray, idle_s: float) -> list[int]:
-        """The positions at which ``expire`` would restart an asset, changing nothing: a caller that processes the
-        windows before each cut first, then expires, restarts the asset exactly between its two windows, however
-        the stream was cut into batches (``expire`` on a whole batch restarts it before the batch's earlier windows
-        of that asset too)."""
+        """Record each window's time as its asset's last seen, and return the positions whose window comes more
+        than ``idle_s`` after its asset's previous one: where the asset must ``restart``. A caller that decides
+        the windows before each cut first, then restarts, restarts the asset exactly between its two windows,
+        however the stream was cut into batches (``expire`` restarts before the whole batch)."""
         cuts: list[int] = []
-        seen: dict[str, float] = {}
+        seen = self._last_seen
         for i, (a, t) in enumerate(zip(assets, ts_s.tolist(), strict=True)):
-            last = seen.get(a, self._last_seen.get(a))
+            last = seen.get(a)
             if last is not None and t - last > idle_s:
                 cuts.append(i)
                 last = None
             if last is None or t > last:
                 seen[a] = t
         return cuts
+
+    def restart(self, asset: str) -> None:
+        """Forget the asset's detector: its next window starts it afresh from its calibration."""
+        self._drop(asset)
 
     def _drop(self, asset: str) -> None:
         self._detectors.pop(asset, None)

@@ -8,15 +8,8 @@ import pytest
 from latentwatch.cli import main
 
 
-def test_the_papers_setup_reaches_the_models_and_the_record(tmp_path):
-    from pipelines.data import DataError, resolve_data_dir
-
-    try:
-        resolve_data_dir()
-    except DataError as e:
-        pytest.skip(f"real data not available: {e}")
-    argv = ["evaluate", "--datasets", "snsr", "--seeds", "0,", "--settings", "unimodal", "--max-classes", "1"]
-    argv += ["--epochs", "2", "--scorers", "recon", "--baselines", "none", "--quiet", "--scaler", "zscore"]
+def test_the_papers_setup_reaches_the_models_and_the_record(tiny_snsr, tmp_path):
+    argv = [*tiny_snsr, "--scorers", "recon", "--scaler", "zscore"]
     docs = {}
     for norm in ("range", "scaler"):
         out = tmp_path / f"{norm}.json"

@@ -49,16 +49,9 @@ def test_the_command_refuses_before_training(capsys, tmp_path):
     assert "'vae' has no parameter 'gamma'" in capsys.readouterr().err
 
 
-def test_the_params_reach_the_record(tmp_path):
-    from pipelines.data import DataError, resolve_data_dir
-
-    try:
-        resolve_data_dir()
-    except DataError as e:
-        pytest.skip(f"real data not available: {e}")
+def test_the_params_reach_the_record(tiny_snsr, tmp_path):
     out = tmp_path / "ev.json"
-    argv = ["evaluate", "--datasets", "snsr", "--seeds", "0,", "--settings", "unimodal", "--max-classes", "1"]
-    argv += ["--epochs", "2", "--variants", "vae", "--scorers", "vae-elbo", "--baselines", "none", "--quiet"]
+    argv = [*tiny_snsr, "--variants", "vae", "--scorers", "vae-elbo"]
     assert main([*argv, "--variant-params", "vae:beta=0.25", "--out", str(out)]) == 0
     doc = json.loads(out.read_text())
     assert doc["protocol"]["variant_params"] == {"vae": {"beta": 0.25}}

@@ -42,15 +42,8 @@ def test_the_command_refuses_before_training(capsys):
     assert "--scorer-params 'nln:gamma=1'" in capsys.readouterr().err
 
 
-def test_the_params_reach_the_scorer_and_the_record(tmp_path):
-    from pipelines.data import DataError, resolve_data_dir
-
-    try:
-        resolve_data_dir()
-    except DataError as e:
-        pytest.skip(f"real data not available: {e}")
-    argv = ["evaluate", "--datasets", "snsr", "--seeds", "0,", "--settings", "unimodal", "--max-classes", "1"]
-    argv += ["--epochs", "2", "--scorers", "nln", "--baselines", "none", "--quiet"]
+def test_the_params_reach_the_scorer_and_the_record(tiny_snsr, tmp_path):
+    argv = [*tiny_snsr, "--scorers", "nln"]
     plain, tuned = tmp_path / "plain.json", tmp_path / "tuned.json"
     assert main([*argv, "--out", str(plain)]) == 0
     assert main([*argv, "--scorer-params", "nln:alpha=0", "--out", str(tuned)]) == 0
